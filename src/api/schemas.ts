@@ -1,0 +1,223 @@
+import { z } from 'zod/v4';
+import {
+  COMPONENT_STATUSES,
+  IMPACTS,
+  INCIDENT_STATUSES,
+  OPEN_STATUSES,
+  SCOPES,
+  SEVERITIES,
+  VISIBILITIES,
+} from '../domain/types.ts';
+
+// Control characters other than tab and newlines, and unpaired surrogates, have no place in text
+// that ends up in HTML, XML feeds and email headers: refuse them with a clear message.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+function text(max: number, { multiline }: { multiline: boolean }) {
+  return z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
+    .refine(
+      (s) => !CONTROL.test(s) && (multiline || !/[\r\n\t]/.test(s)),
+      multiline ? 'must not contain control characters' : 'must be a single line without control characters',
+    );
+}
+
+const line = (max: number) => text(max, { multiline: false });
+const paragraph = (max: number) => text(max, { multiline: true });
+
+/** ISO 8601 with an offset; stored and returned in UTC. */
+export const timestamp = z
+  .iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-11-23T10:00:00Z' })
+  .transform((value) => new Date(value).toISOString());
+
+const componentId = z.string().min(1).max(64);
+
+export const componentStatusChange = z
+  .object({ id: componentId, status: z.enum(COMPONENT_STATUSES) })
+  .strict();
+
+export const roles = z
+  .object({
+    commander: line(200).optional(),
+    communications: line(200).optional(),
+    technical: line(200).optional(),
+    scribe: line(200).optional(),
+  })
+  .strict();
+
+export const businessImpact = z
+  .object({
+    customers_affected: z.int().min(0).max(1e12).nullable().optional(),
+    revenue_per_minute: z.number().min(0).max(1e12).nullable().optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD')
+      .nullable()
+      .optional(),
+    summary: paragraph(2000).nullable().optional(),
+  })
+  .strict();
+
+export const templateRef = z
+  .object({
+    id: z.string().min(1).max(100),
+    vars: z
+      .record(z.string().max(100), z.union([line(1000), z.number(), z.boolean()]))
+      .default({}),
+  })
+  .strict();
+
+const message = paragraph(10_000).refine((s) => s.trim().length > 0, 'must not be empty');
+
+function oneOfMessageOrTemplate<T extends { message?: string | undefined; template?: unknown }>(
+  value: T,
+  ctx: z.RefinementCtx<T>,
+) {
+  if ((value.message === undefined) === (value.template === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['message'],
+      message: 'give either message or template, not both and not neither',
+    });
+  }
+}
+
+export const declareIncidentBody = z
+  .object({
+    title: line(200).refine((s) => s.trim().length > 0, 'must not be empty'),
+    severity: z.enum(SEVERITIES),
+    message: message.optional(),
+    template: templateRef.optional(),
+    status: z.enum(OPEN_STATUSES).optional(),
+    impact: z.enum(IMPACTS).optional(),
+    components: z.array(componentStatusChange).max(100).optional(),
+    visibility: z.enum(VISIBILITIES).optional(),
+    roles: roles.optional(),
+    business_impact: businessImpact.nullable().optional(),
+    eta: timestamp.nullable().optional(),
+    started_at: timestamp.optional(),
+    detected_at: timestamp.nullable().optional(),
+    notify: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine(oneOfMessageOrTemplate);
+
+export const addUpdateBody = z
+  .object({
+    status: z.enum(INCIDENT_STATUSES).optional(),
+    message: message.optional(),
+    template: templateRef.optional(),
+    components: z.array(componentStatusChange).max(100).optional(),
+    notify: z.boolean().optional(),
+    display_at: timestamp.optional(),
+  })
+  .strict()
+  .superRefine(oneOfMessageOrTemplate);
+
+export const editIncidentBody = z
+  .object({
+    title: line(200).refine((s) => s.trim().length > 0, 'must not be empty').optional(),
+    severity: z.enum(SEVERITIES).optional(),
+    impact: z.enum(IMPACTS).nullable().optional(),
+    roles: roles.optional(),
+    business_impact: businessImpact.nullable().optional(),
+    eta: timestamp.nullable().optional(),
+    visibility: z.enum(VISIBILITIES).optional(),
+    acknowledged_at: timestamp.nullable().optional(),
+    detected_at: timestamp.nullable().optional(),
+    started_at: timestamp.optional(),
+  })
+  .strict();
+
+export const listIncidentsQuery = z
+  .object({
+    status: z.enum(['open', 'resolved']).optional(),
+    severity: z.enum(SEVERITIES).optional(),
+    overdue: z.enum(['true', 'false']).optional(),
+    visibility: z.enum(VISIBILITIES).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    before: z.string().max(64).optional(),
+  })
+  .strict();
+
+export const renderTemplateBody = z.object({ vars: templateRef.shape.vars }).strict();
+
+export const createKeyBody = z
+  .object({
+    name: line(100).refine((s) => s.trim().length > 0, 'must not be empty'),
+    scope: z.enum(SCOPES),
+  })
+  .strict();
+
+export const auditQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    before: z.coerce.number().int().min(1).optional(),
+    target_id: z.string().max(64).optional(),
+  })
+  .strict();
+
+// Response shapes, for the OpenAPI document.
+const componentChange = z.object({
+  id: z.string(),
+  old_status: z.enum(COMPONENT_STATUSES).nullable(),
+  new_status: z.enum(COMPONENT_STATUSES),
+});
+
+export const updateResponse = z.object({
+  id: z.string(),
+  status: z.enum(INCIDENT_STATUSES),
+  message: z.string(),
+  components: z.array(componentChange),
+  notify: z.boolean(),
+  display_at: z.string(),
+  created_at: z.string(),
+  author: z.string(),
+});
+
+export const cadenceResponse = z.object({
+  interval_seconds: z.number().nullable(),
+  last_public_update_at: z.string().nullable(),
+  next_update_due_at: z.string().nullable(),
+  overdue: z.boolean(),
+  overdue_by_seconds: z.number(),
+  escalation_level: z.number(),
+});
+
+export const incidentResponse = z.object({
+  id: z.string(),
+  title: z.string(),
+  severity: z.enum(SEVERITIES),
+  status: z.enum(INCIDENT_STATUSES),
+  impact: z.enum(IMPACTS),
+  visibility: z.enum(VISIBILITIES),
+  components: z.array(
+    z.object({ id: z.string(), name: z.string(), status: z.enum(COMPONENT_STATUSES) }),
+  ),
+  roles,
+  business_impact: businessImpact.nullable(),
+  eta: z.string().nullable(),
+  started_at: z.string(),
+  detected_at: z.string().nullable(),
+  acknowledged_at: z.string().nullable(),
+  resolved_at: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  version: z.number(),
+  url: z.string().nullable(),
+  cadence: cadenceResponse.omit({ overdue_by_seconds: true }).extend({
+    overdue_by_seconds: z.number(),
+  }),
+  updates: z.array(updateResponse),
+});
+
+export const errorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ field: z.string(), message: z.string() })),
+  }),
+});

@@ -1,0 +1,47 @@
+import type { Settings } from './config/env.ts';
+import { loadContent, type Content } from './config/content.ts';
+import { loadUpdateTemplates, type UpdateTemplate } from './domain/templates.ts';
+import { openDatabase, type Db } from './storage/db.ts';
+import { countLiveAdminKeys, createKey } from './storage/keys.ts';
+import { migrate } from './storage/migrations.ts';
+
+export interface Foundation {
+  db: Db;
+  content: Content;
+  templates: Map<string, UpdateTemplate>;
+  /** Set only when this start generated the first admin key: print it once. */
+  generatedAdminToken: string | null;
+}
+
+/** The id under which `HERALD_ADMIN_TOKEN` is registered; a changed token replaces the old one. */
+export const ENV_ADMIN_KEY_ID = 'env-admin';
+
+/**
+ * Loads content and templates (failing on any invalid file), opens and migrates the database, and
+ * makes sure an admin key exists.
+ */
+export async function bootstrap(settings: Settings, now: () => Date): Promise<Foundation> {
+  const [content, templates] = await Promise.all([
+    loadContent(settings.contentDir),
+    loadUpdateTemplates(settings.templatesDir),
+  ]);
+  const db = await openDatabase({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
+  await migrate(db, now);
+  let generatedAdminToken: string | null = null;
+  if (settings.adminToken) {
+    await createKey(
+      db,
+      { id: ENV_ADMIN_KEY_ID, name: 'HERALD_ADMIN_TOKEN', scope: 'admin', createdBy: null, at: now().toISOString() },
+      settings.adminToken,
+    );
+  } else if ((await countLiveAdminKeys(db)) === 0) {
+    const { token } = await createKey(db, {
+      name: 'first admin key',
+      scope: 'admin',
+      createdBy: null,
+      at: now().toISOString(),
+    });
+    generatedAdminToken = token;
+  }
+  return { db, content, templates, generatedAdminToken };
+}

@@ -1,0 +1,297 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod/v4';
+import { parseDuration } from './duration.ts';
+import {
+  COMPONENT_STATUSES,
+  IMPACTS,
+  SEVERITIES,
+  type Impact,
+  type Severity,
+} from '../domain/types.ts';
+
+/** A content file that cannot be used; the message names the file, the field and the problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes');
+
+const duration = z
+  .string()
+  .refine((text) => parseDuration(text) !== null, 'must be a duration like 30s, 15m, 4h or 3d')
+  .transform((text) => parseDuration(text)!);
+
+const optionalInterval = z
+  .union([z.literal('none'), duration])
+  .transform((value) => (value === 'none' ? null : value));
+
+const siteSchema = z
+  .object({
+    name: z.string().min(1),
+    url: z.url(),
+    description: z.string().default(''),
+    timezone: z
+      .string()
+      .default('UTC')
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as UTC or Europe/Berlin'),
+    links: z.array(z.object({ label: z.string().min(1), url: z.url() }).strict()).default([]),
+  })
+  .strict();
+
+const componentSchema = z
+  .object({
+    id: slug,
+    name: z.string().min(1).max(100),
+    description: z.string().default(''),
+    only_show_if_degraded: z.boolean().default(false),
+    initial_status: z.enum(COMPONENT_STATUSES).default('operational'),
+  })
+  .strict();
+
+const catalogSchema = z
+  .object({
+    groups: z
+      .array(
+        z
+          .object({
+            id: slug,
+            name: z.string().min(1).max(100),
+            description: z.string().default(''),
+            components: z.array(componentSchema).min(1),
+          })
+          .strict(),
+      )
+      .default([]),
+    components: z.array(componentSchema).default([]),
+  })
+  .strict()
+  .superRefine((catalog, ctx) => {
+    const seen = new Set<string>();
+    const all = [...catalog.groups.flatMap((g) => g.components), ...catalog.components];
+    for (const id of [...catalog.groups.map((g) => g.id), ...all.map((c) => c.id)]) {
+      if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate id "${id}"` });
+      seen.add(id);
+    }
+    if (all.length === 0) ctx.addIssue({ code: 'custom', message: 'needs at least one component' });
+  });
+
+const executiveNotice = z.union([
+  z.literal('immediate').transform(() => ({ kind: 'immediate' as const })),
+  z.literal('never').transform(() => ({ kind: 'never' as const })),
+  z
+    .object({ if_unresolved_after: duration })
+    .strict()
+    .transform((rule) => ({
+      kind: 'if_unresolved_after' as const,
+      seconds: rule.if_unresolved_after,
+    })),
+]);
+
+const severityPolicySchema = z
+  .object({
+    description: z.string().default(''),
+    impact: z.enum(IMPACTS),
+    update_interval: optionalInterval,
+    monitoring_interval: optionalInterval.optional(),
+    remind_before: duration.optional(),
+    escalate_commander_after: duration.optional(),
+    escalate_executives_after: duration.optional(),
+    executive_notice: executiveNotice.default({ kind: 'never' }),
+    review_within: duration,
+    requires: z.array(z.enum(['commander', 'communications', 'business_impact'])).default([]),
+  })
+  .strict();
+
+const policySchema = z
+  .object({
+    severities: z
+      .object(
+        Object.fromEntries(SEVERITIES.map((s) => [s, severityPolicySchema])) as Record<
+          Severity,
+          typeof severityPolicySchema
+        >,
+      )
+      .strict(),
+    recipients: z
+      .object({
+        communications_lead: z.email().optional(),
+        executives: z.array(z.email()).default([]),
+      })
+      .strict()
+      .default({ executives: [] }),
+  })
+  .strict();
+
+export type SiteConfig = z.output<typeof siteSchema>;
+export type ExecutiveNoticeRule = z.output<typeof executiveNotice>;
+
+export interface SeverityPolicy {
+  description: string;
+  impact: Impact;
+  /** Seconds of silence allowed between public updates; null: no cadence. */
+  updateIntervalSeconds: number | null;
+  monitoringIntervalSeconds: number | null;
+  remindBeforeSeconds: number;
+  escalateCommanderAfterSeconds: number;
+  escalateExecutivesAfterSeconds: number | null;
+  executiveNotice: ExecutiveNoticeRule;
+  reviewWithinSeconds: number;
+  requires: Array<'commander' | 'communications' | 'business_impact'>;
+}
+
+export interface Policy {
+  severities: Record<Severity, SeverityPolicy>;
+  recipients: { communicationsLead: string | null; executives: string[] };
+}
+
+export interface CatalogComponent {
+  id: string;
+  name: string;
+  description: string;
+  groupId: string | null;
+  position: number;
+  onlyShowIfDegraded: boolean;
+  initialStatus: (typeof COMPONENT_STATUSES)[number];
+}
+
+export interface CatalogGroup {
+  id: string;
+  name: string;
+  description: string;
+  position: number;
+  componentIds: string[];
+}
+
+export interface Catalog {
+  groups: CatalogGroup[];
+  /** Every component in display order (grouped ones first, by group). */
+  components: CatalogComponent[];
+  byId: Map<string, CatalogComponent>;
+}
+
+export interface Content {
+  site: SiteConfig;
+  catalog: Catalog;
+  policy: Policy;
+}
+
+function describeIssues(file: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    return `  ${field}: ${issue.message}`;
+  });
+  return `${file} is invalid:\n${lines.join('\n')}`;
+}
+
+async function readYaml(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${file} cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    return parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+}
+
+function parseWith<S extends z.ZodType>(file: string, schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ConfigError(describeIssues(file, result.error));
+  return result.data;
+}
+
+export function buildCatalog(raw: z.output<typeof catalogSchema>): Catalog {
+  const components: CatalogComponent[] = [];
+  const groups: CatalogGroup[] = raw.groups.map((group, groupIndex) => {
+    for (const component of group.components) {
+      components.push(toCatalogComponent(component, group.id, components.length));
+    }
+    return {
+      id: group.id,
+      name: group.name,
+      description: group.description,
+      position: groupIndex + 1,
+      componentIds: group.components.map((c) => c.id),
+    };
+  });
+  for (const component of raw.components) {
+    components.push(toCatalogComponent(component, null, components.length));
+  }
+  return { groups, components, byId: new Map(components.map((c) => [c.id, c])) };
+}
+
+function toCatalogComponent(
+  raw: z.output<typeof componentSchema>,
+  groupId: string | null,
+  index: number,
+): CatalogComponent {
+  return {
+    id: raw.id,
+    name: raw.name,
+    description: raw.description,
+    groupId,
+    position: index + 1,
+    onlyShowIfDegraded: raw.only_show_if_degraded,
+    initialStatus: raw.initial_status,
+  };
+}
+
+function buildPolicy(raw: z.output<typeof policySchema>): Policy {
+  const severities = {} as Record<Severity, SeverityPolicy>;
+  for (const severity of SEVERITIES) {
+    const s = raw.severities[severity];
+    severities[severity] = {
+      description: s.description,
+      impact: s.impact,
+      updateIntervalSeconds: s.update_interval,
+      monitoringIntervalSeconds:
+        s.monitoring_interval === undefined ? s.update_interval : s.monitoring_interval,
+      remindBeforeSeconds: s.remind_before ?? 0,
+      escalateCommanderAfterSeconds: s.escalate_commander_after ?? 0,
+      escalateExecutivesAfterSeconds: s.escalate_executives_after ?? null,
+      executiveNotice: s.executive_notice,
+      reviewWithinSeconds: s.review_within,
+      requires: s.requires,
+    };
+  }
+  return {
+    severities,
+    recipients: {
+      communicationsLead: raw.recipients.communications_lead ?? null,
+      executives: raw.recipients.executives,
+    },
+  };
+}
+
+/** Reads and validates `site.yaml`, `components.yaml` and `policy.yaml` from one directory. */
+export async function loadContent(dir: string): Promise<Content> {
+  const files = {
+    site: join(dir, 'site.yaml'),
+    components: join(dir, 'components.yaml'),
+    policy: join(dir, 'policy.yaml'),
+  };
+  const [site, components, policy] = await Promise.all([
+    readYaml(files.site),
+    readYaml(files.components),
+    readYaml(files.policy),
+  ]);
+  return {
+    site: parseWith(files.site, siteSchema, site),
+    catalog: buildCatalog(parseWith(files.components, catalogSchema, components)),
+    policy: buildPolicy(parseWith(files.policy, policySchema, policy)),
+  };
+}

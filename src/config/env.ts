@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { z } from 'zod/v4';
+import { ConfigError } from './content.ts';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  SITE_URL: z.url().optional(),
+  HERALD_DATA_DIR: z.string().min(1).default('./data'),
+  HERALD_CONTENT_DIR: z.string().min(1).default('./content'),
+  HERALD_TEMPLATES_DIR: z.string().min(1).default('./templates'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|libsql:|https?:|wss?:)/, 'must be a file:, libsql:, http(s): or ws(s): URL')
+    .optional(),
+  DATABASE_AUTH_TOKEN: z.string().optional(),
+  HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  RESEND_API_KEY: z.string().optional(),
+  RESEND_BASE_URL: z.url().optional(),
+  EMAIL_FROM: z.string().optional(),
+  RESEND_WEBHOOK_SECRET: z.string().optional(),
+  HERALD_TICK_MS: z.coerce.number().int().min(10).default(15_000),
+});
+
+export interface Settings {
+  port: number;
+  host: string;
+  siteUrl: string;
+  dataDir: string;
+  contentDir: string;
+  templatesDir: string;
+  databaseUrl: string;
+  databaseAuthToken: string | undefined;
+  adminToken: string | undefined;
+  resendApiKey: string | undefined;
+  resendBaseUrl: string | undefined;
+  emailFrom: string;
+  resendWebhookSecret: string | undefined;
+  tickMs: number;
+}
+
+/** Reads the environment once at start; a bad value stops start-up naming the variable. */
+export function readSettings(env: NodeJS.ProcessEnv): Settings {
+  // Empty variables count as unset, as in most deployment tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`environment is invalid:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.HERALD_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    siteUrl: (e.SITE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    dataDir,
+    contentDir: resolve(e.HERALD_CONTENT_DIR),
+    templatesDir: resolve(e.HERALD_TEMPLATES_DIR),
+    databaseUrl: e.DATABASE_URL ?? `file:${resolve(dataDir, 'herald.db')}`,
+    databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    adminToken: e.HERALD_ADMIN_TOKEN,
+    resendApiKey: e.RESEND_API_KEY,
+    resendBaseUrl: e.RESEND_BASE_URL,
+    emailFrom: e.EMAIL_FROM ?? 'Herald <status@localhost>',
+    resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
+    tickMs: e.HERALD_TICK_MS,
+  };
+}

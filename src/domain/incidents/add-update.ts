@@ -1,0 +1,166 @@
+import { recordAudit } from '../../storage/audit.ts';
+import {
+  findIncident,
+  insertUpdate,
+  saveIncident,
+  saveIncidentComponents,
+} from '../../storage/incidents.ts';
+import { randomId } from '../../storage/keys.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { applyUpdate, compareTimeline, deriveIncidentState } from '../incident-state.ts';
+import type {
+  ComponentChange,
+  ComponentStatus,
+  IncidentRecord,
+  IncidentStatus,
+  Update,
+} from '../types.ts';
+import {
+  assertKnownComponents,
+  assertNotFuture,
+  readerOf,
+  refreshComponentStatuses,
+  type Actor,
+  type IncidentContext,
+} from './context.ts';
+
+export interface AddUpdateInput {
+  status?: IncidentStatus | undefined;
+  message: string;
+  components?: Array<{ id: string; status: ComponentStatus }> | undefined;
+  notify?: boolean | undefined;
+  display_at?: string | undefined;
+}
+
+/**
+ * The component changes an update makes: the ones it names whose status differs, and, when it
+ * resolves the incident, every other affected component going back to operational.
+ */
+export function componentChanges(
+  current: Array<{ id: string; status: ComponentStatus }>,
+  requested: Array<{ id: string; status: ComponentStatus }>,
+  status: IncidentStatus,
+): ComponentChange[] {
+  const before = new Map(current.map((c) => [c.id, c.status]));
+  const changes: ComponentChange[] = [];
+  for (const c of requested) {
+    const old = before.get(c.id) ?? 'operational';
+    if (old !== c.status || !before.has(c.id)) {
+      changes.push({ id: c.id, old_status: old, new_status: c.status });
+    }
+  }
+  if (status === 'resolved') {
+    const named = new Set(requested.map((c) => c.id));
+    for (const c of current) {
+      if (!named.has(c.id) && c.status !== 'operational') {
+        changes.push({ id: c.id, old_status: c.status, new_status: 'operational' });
+      }
+    }
+  }
+  return changes;
+}
+
+/**
+ * Adds an update to an incident's timeline and re-derives the incident's status and components.
+ * The update, the new incident state and the audit row are written in one transaction.
+ */
+export async function addUpdate(
+  ctx: IncidentContext,
+  actor: Actor,
+  incidentId: string,
+  input: AddUpdateInput,
+): Promise<{ update: Update; incident: IncidentRecord }> {
+  const now = ctx.now();
+  const at = now.toISOString();
+  const requested = input.components ?? [];
+  assertKnownComponents(ctx.content, requested, 'components');
+  assertNotFuture('display_at', input.display_at, now);
+  const displayAt = input.display_at ?? at;
+
+  const result = await ctx.db.write(async (tx) => {
+    const previous = await findIncident(readerOf(tx), incidentId);
+    if (!previous) throw new NotFoundError('incident', incidentId);
+    if (displayAt < previous.started_at) {
+      throw ValidationError.field('display_at', 'must not be before the incident started');
+    }
+    const latest = previous.updates[0]!;
+    const status = input.status ?? previous.status;
+    const changes = componentChanges(previous.components, requested, status);
+    if (
+      input.message.trim() === latest.message.trim() &&
+      status === previous.status &&
+      changes.length === 0
+    ) {
+      throw ValidationError.field(
+        'message',
+        'repeats the previous update word for word with no status or component change',
+      );
+    }
+    const update: Update = {
+      id: randomId(),
+      incident_id: incidentId,
+      seq: Math.max(...previous.updates.map((u) => u.seq)) + 1,
+      status,
+      message: input.message,
+      components: changes,
+      notify: input.notify ?? true,
+      display_at: displayAt,
+      created_at: at,
+      author: actor.name,
+    };
+    const updates = [update, ...previous.updates].sort((a, b) => compareTimeline(b, a));
+    // An update that is newest in the timeline only needs applying; a back-dated one needs a replay.
+    const isNewest = updates[0] === update;
+    const state = isNewest
+      ? applyUpdate(
+          {
+            status: previous.status,
+            components: previous.components,
+            resolved_at: previous.resolved_at,
+            monitoring_at: previous.monitoring_at,
+          },
+          update,
+        )
+      : deriveIncidentState(updates);
+    const incident: IncidentRecord = {
+      ...previous,
+      status: state.status,
+      components: state.components,
+      resolved_at: state.resolved_at,
+      monitoring_at: state.monitoring_at,
+      updated_at: at,
+      version: previous.version + 1,
+      updates,
+    };
+    await insertUpdate(tx, update);
+    if (!(await saveIncident(tx, incident, previous.version))) {
+      throw new ConflictError('the incident changed while this update was being written; retry');
+    }
+    await saveIncidentComponents(tx, incidentId, state.components);
+    const touched = [...new Set([...previous.components, ...state.components].map((c) => c.id))];
+    await refreshComponentStatuses(tx, touched, at);
+    await recordAudit(tx, {
+      at,
+      actor: actor.id,
+      action: 'incident.update',
+      target_type: 'incident',
+      target_id: incidentId,
+      details: {
+        update_id: update.id,
+        status,
+        previous_status: previous.status,
+        components: changes,
+        display_at: displayAt,
+      },
+    });
+    return { update, incident, previous, touched };
+  });
+  ctx.onChange({
+    kind: 'updated',
+    incident: result.incident,
+    previous: result.previous,
+    update: result.update,
+    componentIds: result.touched,
+  });
+  return { update: result.update, incident: result.incident };
+}

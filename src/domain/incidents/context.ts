@@ -1,0 +1,85 @@
+import type { Content } from '../../config/content.ts';
+import type { Db, Tx } from '../../storage/db.ts';
+import {
+  openPublicComponentStatuses,
+  saveComponentStatus,
+  type Reader,
+} from '../../storage/incidents.ts';
+import { ValidationError } from '../errors.ts';
+import { worstComponentStatus, type IncidentRecord, type Update } from '../types.ts';
+
+/** What happened, handed to the publisher and the scheduler after the transaction commits. */
+export interface IncidentChange {
+  kind: 'declared' | 'updated' | 'edited';
+  incident: IncidentRecord;
+  /** The incident before the change (null when declared). */
+  previous: IncidentRecord | null;
+  /** The update this change added, if any. */
+  update: Update | null;
+  /** Every component whose public status may have changed. */
+  componentIds: string[];
+}
+
+export interface IncidentContext {
+  db: Db;
+  content: Content;
+  now: () => Date;
+  /** Called once per committed change; must not throw. */
+  onChange: (change: IncidentChange) => void;
+}
+
+/** Who is acting, for the audit log and the update's author. */
+export interface Actor {
+  id: string;
+  name: string;
+}
+
+export function readerOf(tx: Tx): Reader {
+  return (sql, args) => tx.execute(sql, args);
+}
+
+/** Every component named must be in the catalog: a 422 naming each unknown one. */
+export function assertKnownComponents(
+  content: Content,
+  ids: Array<{ id: string }>,
+  field: string,
+): void {
+  const problems = ids
+    .map((c, index) => ({ c, index }))
+    .filter(({ c }) => !content.catalog.byId.has(c.id))
+    .map(({ c, index }) => ({
+      field: `${field}.${index}.id`,
+      message: `unknown component "${c.id}"`,
+    }));
+  const seen = new Set<string>();
+  ids.forEach((c, index) => {
+    if (seen.has(c.id))
+      problems.push({ field: `${field}.${index}.id`, message: `component "${c.id}" named twice` });
+    seen.add(c.id);
+  });
+  if (problems.length > 0) throw new ValidationError('unknown or repeated components', problems);
+}
+
+/** Times in the future beyond this much clock skew are refused. */
+const FUTURE_SKEW_MS = 5 * 60_000;
+
+export function assertNotFuture(field: string, iso: string | null | undefined, now: Date): void {
+  if (iso && Date.parse(iso) > now.getTime() + FUTURE_SKEW_MS) {
+    throw ValidationError.field(field, 'must not be in the future');
+  }
+}
+
+/**
+ * Recomputes the public status of components: the worst status any open public incident gives
+ * them, operational when none does.
+ */
+export async function refreshComponentStatuses(
+  tx: Tx,
+  componentIds: string[],
+  at: string,
+): Promise<void> {
+  const statuses = await openPublicComponentStatuses(readerOf(tx), componentIds);
+  for (const [id, list] of statuses) {
+    await saveComponentStatus(tx, id, worstComponentStatus(list), at);
+  }
+}

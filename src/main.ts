@@ -1,0 +1,67 @@
+import { serve } from '@hono/node-server';
+import { ConfigError } from './config/content.ts';
+import { readSettings } from './config/env.ts';
+import { createApp } from './app.ts';
+import { bootstrap } from './bootstrap.ts';
+import type { LogLine } from './api/middleware/request-log.ts';
+
+function log(line: LogLine): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+/** The composition root: settings → foundation (content, db) → app → server, and a clean stop. */
+async function main(): Promise<void> {
+  const now = () => new Date();
+  const settings = readSettings(process.env);
+  const foundation = await bootstrap(settings, now);
+  if (foundation.generatedAdminToken) {
+    process.stdout.write(
+      `\n  First start: generated an admin API key. It is shown only this once; store it now.\n\n    ${foundation.generatedAdminToken}\n\n`,
+    );
+  }
+  const app = createApp({
+    db: foundation.db,
+    content: foundation.content,
+    templates: foundation.templates,
+    now,
+    siteUrl: settings.siteUrl,
+    log,
+    onChange: () => undefined,
+  });
+  const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
+    log({
+      time: now().toISOString(),
+      level: 'info',
+      msg: 'listening',
+      url: `http://${settings.host}:${info.port}`,
+      database: settings.databaseUrl.replace(/\/\/[^@]*@/, '//***@'),
+      site_url: settings.siteUrl,
+    });
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log({ time: now().toISOString(), level: 'info', msg: 'shutting down', signal });
+    // In-flight requests finish; new connections are refused; then the database closes.
+    server.close(() => {
+      foundation.db.close();
+      log({ time: now().toISOString(), level: 'info', msg: 'stopped' });
+      process.exit(0);
+    });
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`herald: cannot start: ${error.message}\n`);
+  } else {
+    process.stderr.write(`herald: cannot start: ${(error as Error).stack ?? String(error)}\n`);
+  }
+  process.exit(1);
+});
