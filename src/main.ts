@@ -4,6 +4,7 @@ import { readSettings } from './config/env.ts';
 import { createApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './api/middleware/request-log.ts';
+import { healthOf, notifyAll, type Service } from './service.ts';
 
 function log(line: LogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -19,6 +20,9 @@ async function main(): Promise<void> {
       `\n  First start: generated an admin API key. It is shown only this once; store it now.\n\n    ${foundation.generatedAdminToken}\n\n`,
     );
   }
+  // Background services, in start order. Each is built from the foundation and the settings.
+  const services: Service[] = [];
+  for (const service of services) await service.start?.();
   const app = createApp({
     db: foundation.db,
     content: foundation.content,
@@ -26,7 +30,8 @@ async function main(): Promise<void> {
     now,
     siteUrl: settings.siteUrl,
     log,
-    onChange: () => undefined,
+    onChange: notifyAll(services, log),
+    health: healthOf(services),
   });
   const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
     log({
@@ -45,7 +50,8 @@ async function main(): Promise<void> {
     stopping = true;
     log({ time: now().toISOString(), level: 'info', msg: 'shutting down', signal });
     // In-flight requests finish; new connections are refused; then the database closes.
-    server.close(() => {
+    server.close(async () => {
+      for (const service of [...services].reverse()) await service.stop?.();
       foundation.db.close();
       log({ time: now().toISOString(), level: 'info', msg: 'stopped' });
       process.exit(0);

@@ -1,0 +1,35 @@
+import type { IncidentChange } from './domain/incidents/context.ts';
+
+/**
+ * A long-running part of Herald that the composition root starts and stops: the publisher, the
+ * scheduler, the mail sender. Each hears about committed incident changes and reports its health.
+ */
+export interface Service {
+  name: string;
+  start?(): Promise<void>;
+  /** Finishes in-flight work and stops; called on shutdown. */
+  stop?(): Promise<void>;
+  /** Called after every committed incident change; must not throw or block. */
+  onChange?(change: IncidentChange): void;
+  health?(): Record<string, unknown>;
+}
+
+/** Fans one change out to every service; one failing service does not stop the others. */
+export function notifyAll(
+  services: Service[],
+  log: (line: Record<string, unknown>) => void,
+): (change: IncidentChange) => void {
+  return (change) => {
+    for (const service of services) {
+      try {
+        service.onChange?.(change);
+      } catch (error) {
+        log({ level: 'error', msg: 'service failed to take a change', service: service.name, error: String(error) });
+      }
+    }
+  };
+}
+
+export function healthOf(services: Service[]): () => Record<string, unknown> {
+  return () => Object.fromEntries(services.filter((s) => s.health).map((s) => [s.name, s.health!()]));
+}
