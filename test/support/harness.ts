@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createApp } from '../../src/app.ts';
+import { loadContent, type Content } from '../../src/config/content.ts';
+import type { IncidentChange } from '../../src/domain/incidents/context.ts';
+import { loadUpdateTemplates } from '../../src/domain/templates.ts';
+import { openDatabase, type Db } from '../../src/storage/db.ts';
+import { createKey } from '../../src/storage/keys.ts';
+import { migrate } from '../../src/storage/migrations.ts';
+import type { Scope } from '../../src/domain/types.ts';
+import { TestClock } from './clock.ts';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+export interface Harness {
+  app: ReturnType<typeof createApp>;
+  db: Db;
+  dir: string;
+  content: Content;
+  clock: TestClock;
+  adminToken: string;
+  changes: IncidentChange[];
+  /** Sends a request to the app; `body` objects are sent as JSON, strings as they are. */
+  request(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string | null; headers?: Record<string, string> },
+  ): Promise<Response>;
+  /** A key of the given scope. */
+  key(scope: Scope): Promise<string>;
+  close(): void;
+}
+
+/**
+ * The app as `main.ts` builds it, on a real libSQL file in a temporary directory, with a hand-moved
+ * clock and the repository's content and templates (or `contentDir`).
+ */
+export async function createHarness(
+  options: { contentDir?: string; clock?: TestClock; onChange?: (c: IncidentChange) => void } = {},
+): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
+  const clock = options.clock ?? new TestClock();
+  const db = await openDatabase({ url: `file:${join(dir, 'herald.db')}` });
+  await migrate(db, clock.now);
+  const content = await loadContent(options.contentDir ?? join(REPO_ROOT, 'content'));
+  const templates = await loadUpdateTemplates(join(REPO_ROOT, 'templates'));
+  const at = clock.now().toISOString();
+  const { token: adminToken } = await createKey(db, { name: 'test admin', scope: 'admin', createdBy: null, at });
+  const changes: IncidentChange[] = [];
+  const app = createApp({
+    db,
+    content,
+    templates,
+    now: clock.now,
+    siteUrl: 'https://status.example.test',
+    log: () => undefined,
+    onChange: (change) => {
+      changes.push(change);
+      options.onChange?.(change);
+    },
+  });
+  return {
+    app,
+    db,
+    dir,
+    content,
+    clock,
+    adminToken,
+    changes,
+    request(method, path, { body, token = adminToken, headers = {} } = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (token !== null) (init.headers as Record<string, string>).authorization = `Bearer ${token}`;
+      if (body !== undefined) {
+        init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+      }
+      return app.request(path, init);
+    },
+    async key(scope) {
+      const { token } = await createKey(db, { name: `test ${scope}`, scope, createdBy: null, at: clock.now().toISOString() });
+      return token;
+    },
+    close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A valid SEV1 declaration body (the policy requires roles and a business-impact summary). */
+export function sev1Body(extra: Record<string, unknown> = {}) {
+  return {
+    title: 'Checkout failing for card payments',
+    severity: 'SEV1',
+    message: 'We are investigating failed card payments at checkout.',
+    components: [{ id: 'checkout', status: 'major_outage' }],
+    roles: { commander: 'Ada Lovelace', communications: 'comms@acme.example' },
+    business_impact: { summary: 'Card payments fail', customers_affected: 1200, revenue_per_minute: 850, currency: 'USD' },
+    ...extra,
+  };
+}
