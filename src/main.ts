@@ -56,7 +56,12 @@ async function main(): Promise<void> {
       log({ time: now().toISOString(), level: 'info', msg: 'stopped' });
       process.exit(0);
     });
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
+    // A connection that finishes its last request while we drain goes idle: close it then, rather
+    // than waiting out the keep-alive timeout.
+    if ('closeIdleConnections' in server) {
+      server.closeIdleConnections();
+      setInterval(() => server.closeIdleConnections(), 50).unref();
+    }
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

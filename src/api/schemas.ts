@@ -31,7 +31,11 @@ const paragraph = (max: number) => text(max, { multiline: true });
 /** ISO 8601 with an offset; stored and returned in UTC. */
 export const timestamp = z
   .iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-11-23T10:00:00Z' })
-  .transform((value) => new Date(value).toISOString());
+  // zod runs a transform even after a failed check, so it must not assume the value is valid.
+  .transform((value) => {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? value : date.toISOString();
+  });
 
 const componentId = z.string().min(1).max(64);
 
@@ -76,7 +80,9 @@ function oneOfMessageOrTemplate<T extends { message?: string | undefined; templa
   value: T,
   ctx: z.RefinementCtx<T>,
 ) {
-  if ((value.message === undefined) === (value.template === undefined)) {
+  // zod still runs this when a field failed; a broken message is reported once, as itself.
+  const alreadyReported = ctx.issues.some((i) => ['message', 'template'].includes(String(i.path?.[0])));
+  if (!alreadyReported && (value.message === undefined) === (value.template === undefined)) {
     ctx.addIssue({
       code: 'custom',
       path: ['message'],

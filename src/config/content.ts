@@ -26,8 +26,12 @@ const duration = z
   .transform((text) => parseDuration(text)!);
 
 const optionalInterval = z
-  .union([z.literal('none'), duration])
-  .transform((value) => (value === 'none' ? null : value));
+  .string()
+  .refine(
+    (text) => text === 'none' || parseDuration(text) !== null,
+    'must be a duration like 15m or 4h, or none',
+  )
+  .transform((text) => (text === 'none' ? null : parseDuration(text)!));
 
 const siteSchema = z
   .object({

@@ -84,12 +84,15 @@ export function renderUpdateTemplate(
   if (missing.length > 0) {
     throw new ValidationError(
       `template "${id}" needs ${missing.map((m) => `"${m}"`).join(', ')}`,
-      missing.map((name) => ({ field: `${field}.vars.${name}`, message: 'missing variable' })),
+      missing.map((name) => ({
+        field: [field, 'vars', name].filter(Boolean).join('.'),
+        message: 'missing variable',
+      })),
     );
   }
   try {
     return { message: engine.parseAndRenderSync(template.body, vars).trim(), status: template.status };
   } catch (error) {
-    throw ValidationError.field(`${field}.vars`, (error as Error).message);
+    throw ValidationError.field([field, 'vars'].filter(Boolean).join('.'), (error as Error).message);
   }
 }
