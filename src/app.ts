@@ -26,7 +26,11 @@ export function createApp(deps: AppDeps) {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError(413, 'payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`);
+        throw new ApiError(
+          413,
+          'payload_too_large',
+          `request body is larger than ${MAX_BODY_BYTES} bytes`,
+        );
       },
     }),
   );
@@ -39,7 +43,9 @@ export function createApp(deps: AppDeps) {
     .route('/audit', auditRoutes(deps))
     .route('/keys', keyRoutes(deps));
   app.route('/v1', v1);
-  app.all('/v1/*', (c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.all('/v1/*', (c) =>
+    c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404),
+  );
 
   app.get('/healthz', async (c) => {
     const extra = deps.health?.() ?? {};
@@ -66,7 +72,10 @@ export function createApp(deps: AppDeps) {
         root: deps.siteDir,
         onFound: (path, c) => {
           // HTML, feeds and JSON change with every update: let caches keep them only briefly.
-          c.header('Cache-Control', 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400');
+          c.header(
+            'Cache-Control',
+            'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400',
+          );
         },
       }),
     );

@@ -25,13 +25,22 @@ export async function bootstrap(settings: Settings, now: () => Date): Promise<Fo
     loadContent(settings.contentDir),
     loadUpdateTemplates(settings.templatesDir),
   ]);
-  const db = await openDatabase({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
+  const db = await openDatabase({
+    url: settings.databaseUrl,
+    authToken: settings.databaseAuthToken,
+  });
   await migrate(db, now);
   let generatedAdminToken: string | null = null;
   if (settings.adminToken) {
     await createKey(
       db,
-      { id: ENV_ADMIN_KEY_ID, name: 'HERALD_ADMIN_TOKEN', scope: 'admin', createdBy: null, at: now().toISOString() },
+      {
+        id: ENV_ADMIN_KEY_ID,
+        name: 'HERALD_ADMIN_TOKEN',
+        scope: 'admin',
+        createdBy: null,
+        at: now().toISOString(),
+      },
       settings.adminToken,
     );
   } else if ((await countLiveAdminKeys(db)) === 0) {

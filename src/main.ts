@@ -33,16 +33,19 @@ async function main(): Promise<void> {
     onChange: notifyAll(services, log),
     health: healthOf(services),
   });
-  const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
-    log({
-      time: now().toISOString(),
-      level: 'info',
-      msg: 'listening',
-      url: `http://${settings.host}:${info.port}`,
-      database: settings.databaseUrl.replace(/\/\/[^@]*@/, '//***@'),
-      site_url: settings.siteUrl,
-    });
-  });
+  const server = serve(
+    { fetch: app.fetch, port: settings.port, hostname: settings.host },
+    (info) => {
+      log({
+        time: now().toISOString(),
+        level: 'info',
+        msg: 'listening',
+        url: `http://${settings.host}:${info.port}`,
+        database: settings.databaseUrl.replace(/\/\/[^@]*@/, '//***@'),
+        site_url: settings.siteUrl,
+      });
+    },
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -24,12 +24,18 @@ export function notifyAll(
       try {
         service.onChange?.(change);
       } catch (error) {
-        log({ level: 'error', msg: 'service failed to take a change', service: service.name, error: String(error) });
+        log({
+          level: 'error',
+          msg: 'service failed to take a change',
+          service: service.name,
+          error: String(error),
+        });
       }
     }
   };
 }
 
 export function healthOf(services: Service[]): () => Record<string, unknown> {
-  return () => Object.fromEntries(services.filter((s) => s.health).map((s) => [s.name, s.health!()]));
+  return () =>
+    Object.fromEntries(services.filter((s) => s.health).map((s) => [s.name, s.health!()]));
 }

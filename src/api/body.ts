@@ -21,7 +21,11 @@ export function fieldProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
   return problems;
 }
 
-export function parseOr422<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
+export function parseOr422<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix = '',
+): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
     const details = fieldProblems(result.error, prefix);
@@ -38,7 +42,8 @@ export function parseOr422<S extends z.ZodType>(schema: S, value: unknown, prefi
 /** Reads the raw body once: strict UTF-8, then JSON. Malformed input is a 400 that says why. */
 export async function readJson(c: Context): Promise<unknown> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length === 0) throw new ApiError(400, 'bad_request', 'request body is empty; expected JSON');
+  if (bytes.length === 0)
+    throw new ApiError(400, 'bad_request', 'request body is empty; expected JSON');
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -48,7 +53,11 @@ export async function readJson(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ApiError(400, 'bad_request', `request body is not valid JSON: ${(error as Error).message}`);
+    throw new ApiError(
+      400,
+      'bad_request',
+      `request body is not valid JSON: ${(error as Error).message}`,
+    );
   }
 }
 

@@ -5,7 +5,9 @@ function escapeHtml(text: string): string {
 }
 
 /** A readable, dependency-free reference of the API, generated from the same operation list. */
-export function renderDocsPage(openApi: { paths: Record<string, Record<string, unknown>> }): string {
+export function renderDocsPage(openApi: {
+  paths: Record<string, Record<string, unknown>>;
+}): string {
   const rows = OPERATIONS.map((op) => {
     const spec = openApi.paths[op.path]?.[op.method] as { requestBody?: unknown } | undefined;
     const body = spec?.requestBody

@@ -69,6 +69,9 @@ export function createErrorHandler(log: (line: Record<string, unknown>) => void)
       path: c.req.path,
       error: error.stack ?? String(error),
     });
-    return c.json(errorBody('internal', 'something went wrong on our side; it has been logged'), 500);
+    return c.json(
+      errorBody('internal', 'something went wrong on our side; it has been logged'),
+      500,
+    );
   };
 }

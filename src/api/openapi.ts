@@ -27,19 +27,98 @@ interface Operation {
 
 /** Every route of the management API. The request schemas are the ones that validate requests. */
 export const OPERATIONS: Operation[] = [
-  { method: 'post', path: '/v1/incidents', summary: 'Declare an incident with its first update', scope: 'write', body: declareIncidentBody, response: incidentResponse, status: 201, idempotent: true },
-  { method: 'get', path: '/v1/incidents', summary: 'List incidents, newest first', scope: 'read', query: listIncidentsQuery },
-  { method: 'get', path: '/v1/incidents/{id}', summary: 'One incident with its updates and cadence', scope: 'read', response: incidentResponse },
-  { method: 'patch', path: '/v1/incidents/{id}', summary: "Edit an incident's fields", scope: 'write', body: editIncidentBody, response: incidentResponse, ifMatch: true },
-  { method: 'post', path: '/v1/incidents/{id}/updates', summary: 'Post an update to the timeline', scope: 'write', body: addUpdateBody, response: updateResponse, status: 201, idempotent: true },
-  { method: 'get', path: '/v1/cadence', summary: 'When the next update is due for every open incident', scope: 'read' },
+  {
+    method: 'post',
+    path: '/v1/incidents',
+    summary: 'Declare an incident with its first update',
+    scope: 'write',
+    body: declareIncidentBody,
+    response: incidentResponse,
+    status: 201,
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/incidents',
+    summary: 'List incidents, newest first',
+    scope: 'read',
+    query: listIncidentsQuery,
+  },
+  {
+    method: 'get',
+    path: '/v1/incidents/{id}',
+    summary: 'One incident with its updates and cadence',
+    scope: 'read',
+    response: incidentResponse,
+  },
+  {
+    method: 'patch',
+    path: '/v1/incidents/{id}',
+    summary: "Edit an incident's fields",
+    scope: 'write',
+    body: editIncidentBody,
+    response: incidentResponse,
+    ifMatch: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/incidents/{id}/updates',
+    summary: 'Post an update to the timeline',
+    scope: 'write',
+    body: addUpdateBody,
+    response: updateResponse,
+    status: 201,
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/cadence',
+    summary: 'When the next update is due for every open incident',
+    scope: 'read',
+  },
   { method: 'get', path: '/v1/templates', summary: 'List update templates', scope: 'read' },
-  { method: 'post', path: '/v1/templates/{id}/render', summary: 'Render a template with variables (preview)', scope: 'read', body: renderTemplateBody },
-  { method: 'get', path: '/v1/components', summary: 'The component catalog with current status', scope: 'read' },
-  { method: 'get', path: '/v1/audit', summary: 'The audit log, newest first', scope: 'admin', query: auditQuery },
-  { method: 'post', path: '/v1/keys', summary: 'Create an API key (the token is shown once)', scope: 'admin', body: createKeyBody, status: 201, idempotent: true },
-  { method: 'get', path: '/v1/keys', summary: 'List API keys (never their secrets)', scope: 'admin' },
-  { method: 'delete', path: '/v1/keys/{id}', summary: 'Revoke an API key', scope: 'admin', status: 204 },
+  {
+    method: 'post',
+    path: '/v1/templates/{id}/render',
+    summary: 'Render a template with variables (preview)',
+    scope: 'read',
+    body: renderTemplateBody,
+  },
+  {
+    method: 'get',
+    path: '/v1/components',
+    summary: 'The component catalog with current status',
+    scope: 'read',
+  },
+  {
+    method: 'get',
+    path: '/v1/audit',
+    summary: 'The audit log, newest first',
+    scope: 'admin',
+    query: auditQuery,
+  },
+  {
+    method: 'post',
+    path: '/v1/keys',
+    summary: 'Create an API key (the token is shown once)',
+    scope: 'admin',
+    body: createKeyBody,
+    status: 201,
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/keys',
+    summary: 'List API keys (never their secrets)',
+    scope: 'admin',
+  },
+  {
+    method: 'delete',
+    path: '/v1/keys/{id}',
+    summary: 'Revoke an API key',
+    scope: 'admin',
+    status: 204,
+  },
   { method: 'get', path: '/healthz', summary: 'Liveness and database reachability', scope: null },
 ];
 
@@ -52,23 +131,48 @@ export function buildOpenApi(serverUrl: string) {
   for (const op of OPERATIONS) {
     const parameters: unknown[] = [];
     for (const name of op.path.match(/\{(\w+)\}/g) ?? []) {
-      parameters.push({ name: name.slice(1, -1), in: 'path', required: true, schema: { type: 'string' } });
+      parameters.push({
+        name: name.slice(1, -1),
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      });
     }
     if (op.query) {
       for (const [name, field] of Object.entries(op.query.shape)) {
-        parameters.push({ name, in: 'query', required: false, schema: schemaOf(field as z.ZodType, 'input') });
+        parameters.push({
+          name,
+          in: 'query',
+          required: false,
+          schema: schemaOf(field as z.ZodType, 'input'),
+        });
       }
     }
     if (op.idempotent) {
-      parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'Retrying with the same key and body returns the first response.' });
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', maxLength: 255 },
+        description: 'Retrying with the same key and body returns the first response.',
+      });
     }
     if (op.ifMatch) {
-      parameters.push({ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'The incident version this edit is based on; a mismatch is a 409.' });
+      parameters.push({
+        name: 'If-Match',
+        in: 'header',
+        required: false,
+        schema: { type: 'string' },
+        description: 'The incident version this edit is based on; a mismatch is a 409.',
+      });
     }
     const errors = Object.fromEntries(
       ['400', '401', '403', '404', '409', '413', '422', '429'].map((code) => [
         code,
-        { description: `error ${code}`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        {
+          description: `error ${code}`,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       ]),
     );
     paths[op.path] ??= {};
@@ -78,12 +182,19 @@ export function buildOpenApi(serverUrl: string) {
       'x-required-scope': op.scope,
       parameters,
       ...(op.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, 'input') } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: schemaOf(op.body, 'input') } },
+            },
+          }
         : {}),
       responses: {
         [String(op.status ?? 200)]: {
           description: 'success',
-          ...(op.response ? { content: { 'application/json': { schema: schemaOf(op.response, 'output') } } } : {}),
+          ...(op.response
+            ? { content: { 'application/json': { schema: schemaOf(op.response, 'output') } } }
+            : {}),
         },
         ...(op.scope ? errors : {}),
       },

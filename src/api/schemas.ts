@@ -21,7 +21,9 @@ function text(max: number, { multiline }: { multiline: boolean }) {
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
     .refine(
       (s) => !CONTROL.test(s) && (multiline || !/[\r\n\t]/.test(s)),
-      multiline ? 'must not contain control characters' : 'must be a single line without control characters',
+      multiline
+        ? 'must not contain control characters'
+        : 'must be a single line without control characters',
     );
 }
 
@@ -29,8 +31,8 @@ const line = (max: number) => text(max, { multiline: false });
 const paragraph = (max: number) => text(max, { multiline: true });
 
 /** ISO 8601 with an offset; stored and returned in UTC. */
-export const timestamp = z
-  .iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-11-23T10:00:00Z' })
+export const timestamp = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-11-23T10:00:00Z' })
   // zod runs a transform even after a failed check, so it must not assume the value is valid.
   .transform((value) => {
     const date = new Date(value);
@@ -68,9 +70,7 @@ export const businessImpact = z
 export const templateRef = z
   .object({
     id: z.string().min(1).max(100),
-    vars: z
-      .record(z.string().max(100), z.union([line(1000), z.number(), z.boolean()]))
-      .default({}),
+    vars: z.record(z.string().max(100), z.union([line(1000), z.number(), z.boolean()])).default({}),
   })
   .strict();
 
@@ -81,7 +81,9 @@ function oneOfMessageOrTemplate<T extends { message?: string | undefined; templa
   ctx: z.RefinementCtx<T>,
 ) {
   // zod still runs this when a field failed; a broken message is reported once, as itself.
-  const alreadyReported = ctx.issues.some((i) => ['message', 'template'].includes(String(i.path?.[0])));
+  const alreadyReported = ctx.issues.some((i) =>
+    ['message', 'template'].includes(String(i.path?.[0])),
+  );
   if (!alreadyReported && (value.message === undefined) === (value.template === undefined)) {
     ctx.addIssue({
       code: 'custom',
@@ -125,7 +127,9 @@ export const addUpdateBody = z
 
 export const editIncidentBody = z
   .object({
-    title: line(200).refine((s) => s.trim().length > 0, 'must not be empty').optional(),
+    title: line(200)
+      .refine((s) => s.trim().length > 0, 'must not be empty')
+      .optional(),
     severity: z.enum(SEVERITIES).optional(),
     impact: z.enum(IMPACTS).nullable().optional(),
     roles: roles.optional(),

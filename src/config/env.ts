@@ -42,7 +42,9 @@ export interface Settings {
 /** Reads the environment once at start; a bad value stops start-up naming the variable. */
 export function readSettings(env: NodeJS.ProcessEnv): Settings {
   // Empty variables count as unset, as in most deployment tools.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

@@ -51,7 +51,9 @@ export async function loadUpdateTemplates(dir: string): Promise<Map<string, Upda
     const { meta, body } = splitFrontMatter(file, await readFile(file, 'utf8'));
     const parsed = frontMatterSchema.safeParse(meta);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(front matter)'}: ${i.message}`);
+      const problems = parsed.error.issues.map(
+        (i) => `${i.path.join('.') || '(front matter)'}: ${i.message}`,
+      );
       throw new ConfigError(`${file} is invalid:\n  ${problems.join('\n  ')}`);
     }
     let variables: string[];
@@ -91,8 +93,14 @@ export function renderUpdateTemplate(
     );
   }
   try {
-    return { message: engine.parseAndRenderSync(template.body, vars).trim(), status: template.status };
+    return {
+      message: engine.parseAndRenderSync(template.body, vars).trim(),
+      status: template.status,
+    };
   } catch (error) {
-    throw ValidationError.field([field, 'vars'].filter(Boolean).join('.'), (error as Error).message);
+    throw ValidationError.field(
+      [field, 'vars'].filter(Boolean).join('.'),
+      (error as Error).message,
+    );
   }
 }

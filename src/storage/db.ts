@@ -59,7 +59,8 @@ export async function openDatabase({ url, authToken }: OpenOptions): Promise<Db>
   const queue = new Queue();
   return {
     url,
-    query: (sql, args) => queue.run(async () => (await client.execute({ sql, args: args ?? [] })).rows),
+    query: (sql, args) =>
+      queue.run(async () => (await client.execute({ sql, args: args ?? [] })).rows),
     batch: (statements) =>
       queue.run(async () => {
         await client.batch(

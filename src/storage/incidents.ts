@@ -138,9 +138,7 @@ export async function listIncidents(
     args.push(filter.visibility);
   }
   if (filter.before) {
-    where.push(
-      '(started_at, id) < (SELECT started_at, id FROM incidents WHERE id = ?)',
-    );
+    where.push('(started_at, id) < (SELECT started_at, id FROM incidents WHERE id = ?)');
     args.push(filter.before);
   }
   const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

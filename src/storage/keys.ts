@@ -86,7 +86,15 @@ export async function createKey(
     {
       sql: `INSERT INTO api_keys (id, name, scope, hash, prefix, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, prefix = excluded.prefix, scope = excluded.scope, revoked_at = NULL`,
-      args: [id, key.name, key.scope, hashToken(secret), key.prefix, key.created_at, key.created_by],
+      args: [
+        id,
+        key.name,
+        key.scope,
+        hashToken(secret),
+        key.prefix,
+        key.created_at,
+        key.created_by,
+      ],
     },
     {
       sql: 'INSERT INTO audit_log (at, actor, action, target_type, target_id, details) VALUES (?, ?, ?, ?, ?, ?)',

@@ -11,7 +11,12 @@ describe('50 concurrent updates to one incident', () => {
   it('are all stored, none lost, with the timeline in order and the version counting each', async () => {
     const created = (await (
       await h.request('POST', '/v1/incidents', {
-        body: { title: 'Busy incident', severity: 'SEV3', message: 'update 0', components: [{ id: 'api', status: 'degraded_performance' }] },
+        body: {
+          title: 'Busy incident',
+          severity: 'SEV3',
+          message: 'update 0',
+          components: [{ id: 'api', status: 'degraded_performance' }],
+        },
       })
     ).json()) as any;
     const statuses = ['investigating', 'identified', 'monitoring'] as const;
@@ -31,13 +36,18 @@ describe('50 concurrent updates to one incident', () => {
     expect(incident.updates).toHaveLength(51);
     expect(incident.version).toBe(51);
     const messages = incident.updates.map((u: any) => u.message).reverse();
-    expect(new Set(messages)).toEqual(new Set(['update 0', ...Array.from({ length: 50 }, (_, i) => `update ${i + 1}`)]));
+    expect(new Set(messages)).toEqual(
+      new Set(['update 0', ...Array.from({ length: 50 }, (_, i) => `update ${i + 1}`)]),
+    );
     // newest first, by display time, never out of order
     const times = incident.updates.map((u: any) => u.display_at);
     expect([...times].sort().reverse()).toEqual(times);
     // the incident's status is the status of the newest update
     expect(incident.status).toBe(incident.updates[0].status);
-    const rows = await h.db.query('SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS seqs FROM updates WHERE incident_id = ?', [created.id]);
+    const rows = await h.db.query(
+      'SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS seqs FROM updates WHERE incident_id = ?',
+      [created.id],
+    );
     expect(Number(rows[0]!.n)).toBe(51);
     expect(Number(rows[0]!.seqs)).toBe(51);
   });

@@ -7,7 +7,12 @@ let incidentId: string;
 beforeAll(async () => {
   h = await createHarness();
   const res = await h.request('POST', '/v1/incidents', {
-    body: { title: 'Errors', severity: 'SEV3', message: 'Looking.', components: [{ id: 'api', status: 'degraded_performance' }] },
+    body: {
+      title: 'Errors',
+      severity: 'SEV3',
+      message: 'Looking.',
+      components: [{ id: 'api', status: 'degraded_performance' }],
+    },
   });
   incidentId = ((await res.json()) as any).id;
 });
@@ -25,18 +30,30 @@ async function expectError(res: Response, status: number, code: string) {
 
 describe('error responses', () => {
   it('malformed JSON → 400 bad_request', async () => {
-    const error = await expectError(await h.request('POST', '/v1/incidents', { body: '{"title": ' }), 400, 'bad_request');
+    const error = await expectError(
+      await h.request('POST', '/v1/incidents', { body: '{"title": ' }),
+      400,
+      'bad_request',
+    );
     expect(error.message).toMatch(/not valid JSON/);
   });
 
   it('invalid UTF-8 → 400 bad_request', async () => {
     const bytes = new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
-    const error = await expectError(await h.request('POST', '/v1/incidents', { body: bytes }), 400, 'bad_request');
+    const error = await expectError(
+      await h.request('POST', '/v1/incidents', { body: bytes }),
+      400,
+      'bad_request',
+    );
     expect(error.message).toMatch(/UTF-8/);
   });
 
   it('empty body → 400 bad_request', async () => {
-    await expectError(await h.request('POST', '/v1/incidents', { body: '' , headers: { 'content-length': '0' } }), 400, 'bad_request');
+    await expectError(
+      await h.request('POST', '/v1/incidents', { body: '', headers: { 'content-length': '0' } }),
+      400,
+      'bad_request',
+    );
   });
 
   it('missing key → 401 unauthorized with WWW-Authenticate', async () => {
@@ -46,13 +63,20 @@ describe('error responses', () => {
   });
 
   it('unknown key → 401 unauthorized', async () => {
-    await expectError(await h.request('GET', '/v1/incidents', { token: 'hrd_nope_nope' }), 401, 'unauthorized');
+    await expectError(
+      await h.request('GET', '/v1/incidents', { token: 'hrd_nope_nope' }),
+      401,
+      'unauthorized',
+    );
   });
 
   it('wrong scope → 403 forbidden', async () => {
     const readKey = await h.key('read');
     const error = await expectError(
-      await h.request('POST', '/v1/incidents', { token: readKey, body: { title: 't', severity: 'SEV3', message: 'm' } }),
+      await h.request('POST', '/v1/incidents', {
+        token: readKey,
+        body: { title: 't', severity: 'SEV3', message: 'm' },
+      }),
       403,
       'forbidden',
     );
@@ -61,8 +85,16 @@ describe('error responses', () => {
 
   it('unknown incident → 404 not_found', async () => {
     await expectError(await h.request('GET', '/v1/incidents/doesnotexist'), 404, 'not_found');
-    await expectError(await h.request('POST', '/v1/incidents/doesnotexist/updates', { body: { message: 'hi' } }), 404, 'not_found');
-    await expectError(await h.request('PATCH', '/v1/incidents/doesnotexist', { body: { title: 'x' } }), 404, 'not_found');
+    await expectError(
+      await h.request('POST', '/v1/incidents/doesnotexist/updates', { body: { message: 'hi' } }),
+      404,
+      'not_found',
+    );
+    await expectError(
+      await h.request('PATCH', '/v1/incidents/doesnotexist', { body: { title: 'x' } }),
+      404,
+      'not_found',
+    );
   });
 
   it('unknown route → 404 not_found', async () => {
@@ -71,30 +103,43 @@ describe('error responses', () => {
 
   it('unknown component → 422 naming the field', async () => {
     const error = await expectError(
-      await h.request('POST', `/v1/incidents/${incidentId}/updates`, { body: { message: 'm2', components: [{ id: 'flux-capacitor', status: 'major_outage' }] } }),
+      await h.request('POST', `/v1/incidents/${incidentId}/updates`, {
+        body: { message: 'm2', components: [{ id: 'flux-capacitor', status: 'major_outage' }] },
+      }),
       422,
       'validation_failed',
     );
-    expect(error.details).toEqual([{ field: 'components.0.id', message: 'unknown component "flux-capacitor"' }]);
+    expect(error.details).toEqual([
+      { field: 'components.0.id', message: 'unknown component "flux-capacitor"' },
+    ]);
   });
 
   it('unknown template → 404; missing template variable → 422 naming it', async () => {
     await expectError(
-      await h.request('POST', `/v1/incidents/${incidentId}/updates`, { body: { template: { id: 'nope', vars: {} } } }),
+      await h.request('POST', `/v1/incidents/${incidentId}/updates`, {
+        body: { template: { id: 'nope', vars: {} } },
+      }),
       404,
       'not_found',
     );
     const error = await expectError(
-      await h.request('POST', `/v1/incidents/${incidentId}/updates`, { body: { template: { id: 'monitoring', vars: { component: 'API' } } } }),
+      await h.request('POST', `/v1/incidents/${incidentId}/updates`, {
+        body: { template: { id: 'monitoring', vars: { component: 'API' } } },
+      }),
       422,
       'validation_failed',
     );
-    expect(error.details).toEqual([{ field: 'template.vars.next_update', message: 'missing variable' }]);
+    expect(error.details).toEqual([
+      { field: 'template.vars.next_update', message: 'missing variable' },
+    ]);
   });
 
   it('If-Match mismatch → 409 conflict', async () => {
     await expectError(
-      await h.request('PATCH', `/v1/incidents/${incidentId}`, { body: { title: 'x' }, headers: { 'if-match': '"99"' } }),
+      await h.request('PATCH', `/v1/incidents/${incidentId}`, {
+        body: { title: 'x' },
+        headers: { 'if-match': '"99"' },
+      }),
       409,
       'conflict',
     );
@@ -102,7 +147,10 @@ describe('error responses', () => {
 
   it('malformed If-Match → 400', async () => {
     await expectError(
-      await h.request('PATCH', `/v1/incidents/${incidentId}`, { body: { title: 'x' }, headers: { 'if-match': 'banana' } }),
+      await h.request('PATCH', `/v1/incidents/${incidentId}`, {
+        body: { title: 'x' },
+        headers: { 'if-match': 'banana' },
+      }),
       400,
       'bad_request',
     );
@@ -110,9 +158,19 @@ describe('error responses', () => {
 
   it('same Idempotency-Key with a different body → 409 idempotency_conflict', async () => {
     const headers = { 'idempotency-key': 'errors-table-1' };
-    expect((await h.request('POST', `/v1/incidents/${incidentId}/updates`, { body: { message: 'first' }, headers })).status).toBe(201);
+    expect(
+      (
+        await h.request('POST', `/v1/incidents/${incidentId}/updates`, {
+          body: { message: 'first' },
+          headers,
+        })
+      ).status,
+    ).toBe(201);
     await expectError(
-      await h.request('POST', `/v1/incidents/${incidentId}/updates`, { body: { message: 'second' }, headers }),
+      await h.request('POST', `/v1/incidents/${incidentId}/updates`, {
+        body: { message: 'second' },
+        headers,
+      }),
       409,
       'idempotency_conflict',
     );
@@ -120,18 +178,35 @@ describe('error responses', () => {
 
   it('body over 64 KiB → 413 payload_too_large', async () => {
     const message = 'x'.repeat(70 * 1024);
-    await expectError(await h.request('POST', `/v1/incidents/${incidentId}/updates`, { body: { message } }), 413, 'payload_too_large');
+    await expectError(
+      await h.request('POST', `/v1/incidents/${incidentId}/updates`, { body: { message } }),
+      413,
+      'payload_too_large',
+    );
   });
 
   it('validation → 422 naming every bad field', async () => {
     const error = await expectError(
       await h.request('POST', '/v1/incidents', {
-        body: { title: '', severity: 'SEV9', message: 'm', visibility: 'secret', eta: 'tomorrow', extra: true },
+        body: {
+          title: '',
+          severity: 'SEV9',
+          message: 'm',
+          visibility: 'secret',
+          eta: 'tomorrow',
+          extra: true,
+        },
       }),
       422,
       'validation_failed',
     );
-    expect(error.details.map((d: any) => d.field).sort()).toEqual(['eta', 'extra', 'severity', 'title', 'visibility']);
+    expect(error.details.map((d: any) => d.field).sort()).toEqual([
+      'eta',
+      'extra',
+      'severity',
+      'title',
+      'visibility',
+    ]);
   });
 
   it('both message and template, or neither → 422', async () => {
@@ -139,11 +214,25 @@ describe('error responses', () => {
       body: { message: 'm', template: { id: 'monitoring', vars: {} } },
     });
     await expectError(both, 422, 'validation_failed');
-    await expectError(await h.request('POST', `/v1/incidents/${incidentId}/updates`, { body: { status: 'resolved' } }), 422, 'validation_failed');
+    await expectError(
+      await h.request('POST', `/v1/incidents/${incidentId}/updates`, {
+        body: { status: 'resolved' },
+      }),
+      422,
+      'validation_failed',
+    );
   });
 
   it('a bad query parameter → 422', async () => {
-    await expectError(await h.request('GET', '/v1/incidents?status=sleeping'), 422, 'validation_failed');
-    await expectError(await h.request('GET', '/v1/incidents?limit=100000'), 422, 'validation_failed');
+    await expectError(
+      await h.request('GET', '/v1/incidents?status=sleeping'),
+      422,
+      'validation_failed',
+    );
+    await expectError(
+      await h.request('GET', '/v1/incidents?limit=100000'),
+      422,
+      'validation_failed',
+    );
   });
 });

@@ -93,20 +93,42 @@ describe('POST /v1/incidents', () => {
 
   it('writes the declaration to the audit log', async () => {
     const incident = await declare();
-    const audit = (await (await h.request('GET', `/v1/audit?target_id=${incident.id}`)).json()) as any;
+    const audit = (await (
+      await h.request('GET', `/v1/audit?target_id=${incident.id}`)
+    ).json()) as any;
     expect(audit.entries).toHaveLength(1);
-    expect(audit.entries[0]).toMatchObject({ action: 'incident.declare', target_id: incident.id, target_type: 'incident' });
+    expect(audit.entries[0]).toMatchObject({
+      action: 'incident.declare',
+      target_id: incident.id,
+      target_type: 'incident',
+    });
   });
 });
 
 describe('the incident lifecycle', () => {
   it('goes investigating → identified → monitoring → resolved and reopens only explicitly', async () => {
-    const incident = await declare({ components: [{ id: 'api', status: 'major_outage' }, { id: 'dashboard', status: 'degraded_performance' }] });
+    const incident = await declare({
+      components: [
+        { id: 'api', status: 'major_outage' },
+        { id: 'dashboard', status: 'degraded_performance' },
+      ],
+    });
     const id = incident.id as string;
     h.clock.advance(5 * 60_000);
-    expect((await post(id, { status: 'identified', message: 'A bad config push; rolling back.' })).status).toBe(201);
+    expect(
+      (await post(id, { status: 'identified', message: 'A bad config push; rolling back.' }))
+        .status,
+    ).toBe(201);
     h.clock.advance(5 * 60_000);
-    expect((await post(id, { status: 'monitoring', message: 'Rolled back; watching.', components: [{ id: 'api', status: 'degraded_performance' }] })).status).toBe(201);
+    expect(
+      (
+        await post(id, {
+          status: 'monitoring',
+          message: 'Rolled back; watching.',
+          components: [{ id: 'api', status: 'degraded_performance' }],
+        })
+      ).status,
+    ).toBe(201);
     h.clock.advance(5 * 60_000);
     const resolved = await post(id, { status: 'resolved', message: 'All systems normal.' });
     expect(resolved.status).toBe(201);
@@ -133,7 +155,15 @@ describe('the incident lifecycle', () => {
 
     // An explicit open status reopens it.
     h.clock.advance(60_000);
-    expect((await post(id, { status: 'investigating', message: 'Errors are back.', components: [{ id: 'api', status: 'partial_outage' }] })).status).toBe(201);
+    expect(
+      (
+        await post(id, {
+          status: 'investigating',
+          message: 'Errors are back.',
+          components: [{ id: 'api', status: 'partial_outage' }],
+        })
+      ).status,
+    ).toBe(201);
     current = (await (await h.request('GET', `/v1/incidents/${id}`)).json()) as any;
     expect(current.status).toBe('investigating');
     expect(current.resolved_at).toBeNull();
@@ -175,7 +205,10 @@ describe('the incident lifecycle', () => {
     const res = await post(incident.id, { message: incident.updates[0].message });
     expect(res.status).toBe(422);
     expect(((await res.json()) as any).error.details[0].field).toBe('message');
-    expect((await post(incident.id, { message: incident.updates[0].message, status: 'identified' })).status).toBe(201);
+    expect(
+      (await post(incident.id, { message: incident.updates[0].message, status: 'identified' }))
+        .status,
+    ).toBe(201);
   });
 
   it('refuses a display time in the future or before the incident started', async () => {
@@ -198,7 +231,9 @@ describe('GET /v1/incidents', () => {
     await post(c.id, { status: 'resolved', message: 'Fixed.' });
 
     const list = async (q: string) =>
-      ((await (await h.request('GET', `/v1/incidents${q}`)).json()) as any).incidents.map((i: any) => i.title);
+      ((await (await h.request('GET', `/v1/incidents${q}`)).json()) as any).incidents.map(
+        (i: any) => i.title,
+      );
     expect(await list('')).toEqual(['C', 'B', 'A']);
     expect(await list('?status=open')).toEqual(['B', 'A']);
     expect(await list('?status=resolved')).toEqual(['C']);
@@ -230,13 +265,22 @@ describe('PATCH /v1/incidents/{id}', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe('"2"');
     const incident = (await res.json()) as any;
-    expect(incident).toMatchObject({ severity: 'SEV2', impact: 'major', version: 2, acknowledged_at: '2026-11-23T10:00:30.000Z', updated_at: '2026-11-23T10:01:00.000Z' });
+    expect(incident).toMatchObject({
+      severity: 'SEV2',
+      impact: 'major',
+      version: 2,
+      acknowledged_at: '2026-11-23T10:00:30.000Z',
+      updated_at: '2026-11-23T10:01:00.000Z',
+    });
     expect(incident.cadence.interval_seconds).toBe(1800);
   });
 
   it('answers a stale If-Match with 409 and changes nothing', async () => {
     const { id } = await declare();
-    const res = await h.request('PATCH', `/v1/incidents/${id}`, { body: { title: 'New' }, headers: { 'if-match': '"7"' } });
+    const res = await h.request('PATCH', `/v1/incidents/${id}`, {
+      body: { title: 'New' },
+      headers: { 'if-match': '"7"' },
+    });
     expect(res.status).toBe(409);
     expect(((await res.json()) as any).error.code).toBe('conflict');
     const incident = (await (await h.request('GET', `/v1/incidents/${id}`)).json()) as any;
@@ -263,7 +307,9 @@ describe('PATCH /v1/incidents/{id}', () => {
   it('recomputes public component status when visibility changes', async () => {
     const { id } = await declare({ visibility: 'private' });
     const status = async () =>
-      ((await (await h.request('GET', '/v1/components')).json()) as any).components.find((c: any) => c.id === 'api').status;
+      ((await (await h.request('GET', '/v1/components')).json()) as any).components.find(
+        (c: any) => c.id === 'api',
+      ).status;
     expect(await status()).toBe('operational');
     await h.request('PATCH', `/v1/incidents/${id}`, { body: { visibility: 'public' } });
     expect(await status()).toBe('partial_outage');

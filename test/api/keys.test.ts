@@ -10,7 +10,9 @@ afterEach(() => h.close());
 
 describe('API keys', () => {
   it('are shown once and stored only as a hash', async () => {
-    const res = await h.request('POST', '/v1/keys', { body: { name: 'deploy bot', scope: 'write' } });
+    const res = await h.request('POST', '/v1/keys', {
+      body: { name: 'deploy bot', scope: 'write' },
+    });
     expect(res.status).toBe(201);
     const created = (await res.json()) as any;
     expect(created.token).toMatch(/^hrd_[a-z0-9]{12}_[A-Za-z0-9_-]{32}$/);
@@ -19,26 +21,47 @@ describe('API keys', () => {
     expect(JSON.stringify(rows)).not.toContain(created.token);
     const list = (await (await h.request('GET', '/v1/keys')).json()) as any;
     expect(JSON.stringify(list)).not.toContain(created.token);
-    expect(list.keys.find((k: any) => k.id === created.id)).toMatchObject({ name: 'deploy bot', scope: 'write' });
+    expect(list.keys.find((k: any) => k.id === created.id)).toMatchObject({
+      name: 'deploy bot',
+      scope: 'write',
+    });
   });
 
   it('have ordered scopes: read < write < admin', async () => {
     const read = await h.key('read');
     const write = await h.key('write');
     expect((await h.request('GET', '/v1/incidents', { token: read })).status).toBe(200);
-    expect((await h.request('POST', '/v1/incidents', { token: read, body: { title: 't', severity: 'SEV3', message: 'm' } })).status).toBe(403);
-    expect((await h.request('POST', '/v1/incidents', { token: write, body: { title: 't', severity: 'SEV3', message: 'm' } })).status).toBe(201);
+    expect(
+      (
+        await h.request('POST', '/v1/incidents', {
+          token: read,
+          body: { title: 't', severity: 'SEV3', message: 'm' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await h.request('POST', '/v1/incidents', {
+          token: write,
+          body: { title: 't', severity: 'SEV3', message: 'm' },
+        })
+      ).status,
+    ).toBe(201);
     expect((await h.request('GET', '/v1/keys', { token: write })).status).toBe(403);
     expect((await h.request('GET', '/v1/audit', { token: write })).status).toBe(403);
   });
 
   it('stop working when revoked, and the revocation is audited', async () => {
-    const created = (await (await h.request('POST', '/v1/keys', { body: { name: 'temp', scope: 'read' } })).json()) as any;
+    const created = (await (
+      await h.request('POST', '/v1/keys', { body: { name: 'temp', scope: 'read' } })
+    ).json()) as any;
     expect((await h.request('GET', '/v1/incidents', { token: created.token })).status).toBe(200);
     expect((await h.request('DELETE', `/v1/keys/${created.id}`)).status).toBe(204);
     expect((await h.request('GET', '/v1/incidents', { token: created.token })).status).toBe(401);
     expect((await h.request('DELETE', `/v1/keys/${created.id}`)).status).toBe(404);
-    const audit = (await (await h.request('GET', `/v1/audit?target_id=${created.id}`)).json()) as any;
+    const audit = (await (
+      await h.request('GET', `/v1/audit?target_id=${created.id}`)
+    ).json()) as any;
     expect(audit.entries.map((e: any) => e.action)).toEqual(['key.revoke', 'key.create']);
   });
 
@@ -69,15 +92,28 @@ describe('Idempotency-Key', () => {
     expect((await h.request('POST', '/v1/incidents', { body, headers })).status).toBe(422);
     expect((await h.request('POST', '/v1/incidents', { body, headers })).status).toBe(422);
     const other = await h.key('write');
-    const fresh = await h.request('POST', '/v1/incidents', { token: other, body: { ...body, severity: 'SEV3' }, headers });
+    const fresh = await h.request('POST', '/v1/incidents', {
+      token: other,
+      body: { ...body, severity: 'SEV3' },
+      headers,
+    });
     expect(fresh.status).toBe(201);
   });
 
   it('lets concurrent retries of one key create exactly one update', async () => {
-    const created = (await (await h.request('POST', '/v1/incidents', { body: { title: 'c', severity: 'SEV3', message: 'm' } })).json()) as any;
+    const created = (await (
+      await h.request('POST', '/v1/incidents', {
+        body: { title: 'c', severity: 'SEV3', message: 'm' },
+      })
+    ).json()) as any;
     const headers = { 'idempotency-key': 'burst' };
     const responses = await Promise.all(
-      Array.from({ length: 10 }, () => h.request('POST', `/v1/incidents/${created.id}/updates`, { body: { message: 'burst update' }, headers })),
+      Array.from({ length: 10 }, () =>
+        h.request('POST', `/v1/incidents/${created.id}/updates`, {
+          body: { message: 'burst update' },
+          headers,
+        }),
+      ),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);

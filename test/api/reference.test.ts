@@ -36,7 +36,9 @@ describe('GET /openapi.json and /docs', () => {
     expect(declare.required).toEqual(['title', 'severity']);
     expect(declare.properties.severity.enum).toEqual(['SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5']);
     expect(declare.additionalProperties).toBe(false);
-    expect(doc.paths['/v1/incidents/{id}'].patch.parameters.some((p: any) => p.name === 'If-Match')).toBe(true);
+    expect(
+      doc.paths['/v1/incidents/{id}'].patch.parameters.some((p: any) => p.name === 'If-Match'),
+    ).toBe(true);
   });
 
   it('serve a readable HTML reference', async () => {
@@ -52,15 +54,24 @@ describe('GET /v1/templates and POST /v1/templates/{id}/render', () => {
   it('list templates with their variables and render a preview', async () => {
     const list = (await (await h.request('GET', '/v1/templates')).json()) as any;
     const investigating = list.templates.find((t: any) => t.id === 'investigating');
-    expect(investigating).toMatchObject({ status: 'investigating', variables: ['symptom', 'component', 'next_update'] });
+    expect(investigating).toMatchObject({
+      status: 'investigating',
+      variables: ['symptom', 'component', 'next_update'],
+    });
     const res = await h.request('POST', '/v1/templates/investigating/render', {
-      body: { vars: { symptom: 'timeouts', component: 'the Public API', next_update: '10:30 UTC' } },
+      body: {
+        vars: { symptom: 'timeouts', component: 'the Public API', next_update: '10:30 UTC' },
+      },
     });
     expect(res.status).toBe(200);
     const rendered = (await res.json()) as any;
-    expect(rendered.message).toContain('We are investigating reports of timeouts affecting the Public API.');
+    expect(rendered.message).toContain(
+      'We are investigating reports of timeouts affecting the Public API.',
+    );
     expect(rendered.status).toBe('investigating');
-    const missing = await h.request('POST', '/v1/templates/investigating/render', { body: { vars: {} } });
+    const missing = await h.request('POST', '/v1/templates/investigating/render', {
+      body: { vars: {} },
+    });
     expect(missing.status).toBe(422);
     expect(((await missing.json()) as any).error.details.map((d: any) => d.field)).toEqual([
       'vars.symptom',
@@ -73,15 +84,28 @@ describe('GET /v1/templates and POST /v1/templates/{id}/render', () => {
 describe('GET /v1/components', () => {
   it('returns the catalog in groups with the current status', async () => {
     await h.request('POST', '/v1/incidents', {
-      body: { title: 'Slow', severity: 'SEV3', message: 'Slow.', components: [{ id: 'billing', status: 'degraded_performance' }] },
+      body: {
+        title: 'Slow',
+        severity: 'SEV3',
+        message: 'Slow.',
+        components: [{ id: 'billing', status: 'degraded_performance' }],
+      },
     });
     await h.request('POST', '/v1/incidents', {
-      body: { title: 'Down', severity: 'SEV3', message: 'Down.', components: [{ id: 'billing', status: 'major_outage' }] },
+      body: {
+        title: 'Down',
+        severity: 'SEV3',
+        message: 'Down.',
+        components: [{ id: 'billing', status: 'major_outage' }],
+      },
     });
     const body = (await (await h.request('GET', '/v1/components')).json()) as any;
     expect(body.groups.map((g: any) => g.id)).toEqual(['core-platform', 'payments', 'data']);
     // the worst status among open incidents wins
-    expect(body.components.find((c: any) => c.id === 'billing')).toMatchObject({ group_id: 'payments', status: 'major_outage' });
+    expect(body.components.find((c: any) => c.id === 'billing')).toMatchObject({
+      group_id: 'payments',
+      status: 'major_outage',
+    });
     expect(body.components.find((c: any) => c.id === 'api').status).toBe('operational');
   });
 });
@@ -90,8 +114,13 @@ describe('GET /v1/audit', () => {
   it('lists changes newest first with who made them, paginated', async () => {
     const body = (await (await h.request('GET', '/v1/audit?limit=1')).json()) as any;
     expect(body.entries).toHaveLength(1);
-    expect(body.entries[0]).toMatchObject({ action: 'incident.declare', actor: expect.any(String) });
-    const next = (await (await h.request('GET', `/v1/audit?limit=1&before=${body.next_cursor}`)).json()) as any;
+    expect(body.entries[0]).toMatchObject({
+      action: 'incident.declare',
+      actor: expect.any(String),
+    });
+    const next = (await (
+      await h.request('GET', `/v1/audit?limit=1&before=${body.next_cursor}`)
+    ).json()) as any;
     expect(next.entries[0].id).toBeLessThan(body.entries[0].id);
   });
 });

@@ -8,9 +8,13 @@ let routes: Array<{ method: string; path: string }>;
 beforeAll(async () => {
   h = await createHarness();
   const created = (await (
-    await h.request('POST', '/v1/incidents', { body: { title: 'sweep', severity: 'SEV3', message: 'sweep target' } })
+    await h.request('POST', '/v1/incidents', {
+      body: { title: 'sweep', severity: 'SEV3', message: 'sweep target' },
+    })
   ).json()) as any;
-  const key = (await (await h.request('POST', '/v1/keys', { body: { name: 'victim', scope: 'read' } })).json()) as any;
+  const key = (await (
+    await h.request('POST', '/v1/keys', { body: { name: 'victim', scope: 'read' } })
+  ).json()) as any;
   routes = [
     { method: 'POST', path: '/v1/incidents' },
     { method: 'PATCH', path: `/v1/incidents/${created.id}` },
@@ -40,7 +44,18 @@ const HOSTILE_STRINGS = [
   ' ',
 ];
 
-const WRONG_TYPES: unknown[] = [null, true, 0, -1, 1e308, 'string', [], {}, [1, 2], { nested: { deep: 1 } }];
+const WRONG_TYPES: unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  'string',
+  [],
+  {},
+  [1, 2],
+  { nested: { deep: 1 } },
+];
 
 /** Raw bodies that are not even valid JSON objects of the right kind. */
 const RAW_BODIES: Array<string | Uint8Array> = [
@@ -61,17 +76,47 @@ const RAW_BODIES: Array<string | Uint8Array> = [
   '{"constructor": {"prototype": {"x": 1}}}',
 ];
 
-const FIELDS = ['title', 'severity', 'message', 'status', 'components', 'visibility', 'roles', 'business_impact', 'eta', 'started_at', 'detected_at', 'notify', 'display_at', 'template', 'vars', 'name', 'scope', 'impact', 'acknowledged_at'];
+const FIELDS = [
+  'title',
+  'severity',
+  'message',
+  'status',
+  'components',
+  'visibility',
+  'roles',
+  'business_impact',
+  'eta',
+  'started_at',
+  'detected_at',
+  'notify',
+  'display_at',
+  'template',
+  'vars',
+  'name',
+  'scope',
+  'impact',
+  'acknowledged_at',
+];
 
 function bodiesForFields(): unknown[] {
   const bodies: unknown[] = [];
   const valid = { title: 't', severity: 'SEV3', message: 'm' };
   for (const field of FIELDS) {
-    for (const value of [...WRONG_TYPES, ...HOSTILE_STRINGS]) bodies.push({ ...valid, [field]: value });
+    for (const value of [...WRONG_TYPES, ...HOSTILE_STRINGS])
+      bodies.push({ ...valid, [field]: value });
   }
-  bodies.push({ ...valid, components: Array.from({ length: 500 }, (_, i) => ({ id: `c${i}`, status: 'major_outage' })) });
+  bodies.push({
+    ...valid,
+    components: Array.from({ length: 500 }, (_, i) => ({ id: `c${i}`, status: 'major_outage' })),
+  });
   bodies.push({ ...valid, components: [{ id: 'api', status: 'on_fire' }] });
-  bodies.push({ ...valid, components: [{ id: 'api', status: 'major_outage' }, { id: 'api', status: 'operational' }] });
+  bodies.push({
+    ...valid,
+    components: [
+      { id: 'api', status: 'major_outage' },
+      { id: 'api', status: 'operational' },
+    ],
+  });
   bodies.push({ ...valid, roles: { commander: { name: 'x' } } });
   bodies.push({ ...valid, business_impact: { revenue_per_minute: -5, currency: 'dollars' } });
   bodies.push({ ...valid, template: { id: '../../etc/passwd', vars: {} } });
@@ -93,16 +138,28 @@ function prng(seed: number) {
 function randomValue(rand: () => number, depth = 0): unknown {
   const pick = Math.floor(rand() * (depth > 3 ? 6 : 8));
   switch (pick) {
-    case 0: return null;
-    case 1: return rand() < 0.5;
-    case 2: return Math.floor((rand() - 0.5) * 1e6);
-    case 3: return HOSTILE_STRINGS[Math.floor(rand() * HOSTILE_STRINGS.length)]!.slice(0, 300);
-    case 4: return ['SEV1', 'resolved', 'api', 'major_outage', 'public', '2026-11-23T09:00:00Z'][Math.floor(rand() * 6)];
-    case 5: return FIELDS[Math.floor(rand() * FIELDS.length)];
-    case 6: return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1));
+    case 0:
+      return null;
+    case 1:
+      return rand() < 0.5;
+    case 2:
+      return Math.floor((rand() - 0.5) * 1e6);
+    case 3:
+      return HOSTILE_STRINGS[Math.floor(rand() * HOSTILE_STRINGS.length)]!.slice(0, 300);
+    case 4:
+      return ['SEV1', 'resolved', 'api', 'major_outage', 'public', '2026-11-23T09:00:00Z'][
+        Math.floor(rand() * 6)
+      ];
+    case 5:
+      return FIELDS[Math.floor(rand() * FIELDS.length)];
+    case 6:
+      return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1));
     default:
       return Object.fromEntries(
-        Array.from({ length: Math.floor(rand() * 5) }, () => [FIELDS[Math.floor(rand() * FIELDS.length)]!, randomValue(rand, depth + 1)]),
+        Array.from({ length: Math.floor(rand() * 5) }, () => [
+          FIELDS[Math.floor(rand() * FIELDS.length)]!,
+          randomValue(rand, depth + 1),
+        ]),
       );
   }
 }
@@ -115,7 +172,9 @@ async function send(route: { method: string; path: string }, body: unknown) {
 }
 
 function expectNoServerError(result: { status: number; text: string; type: string }, what: string) {
-  expect(result.status, `${what} → ${result.status} ${result.text.slice(0, 200)}`).toBeLessThan(500);
+  expect(result.status, `${what} → ${result.status} ${result.text.slice(0, 200)}`).toBeLessThan(
+    500,
+  );
   if (result.status >= 400) {
     expect(result.type).toMatch(/application\/json/);
     const parsed = JSON.parse(result.text);
@@ -137,7 +196,11 @@ describe('the malformed-input sweep', () => {
   it('never answers a wrong type, a huge string or a hostile string in any field with a 5xx', async () => {
     const bodies = bodiesForFields();
     for (const route of routes) {
-      for (const body of bodies) expectNoServerError(await send(route, body), `${route.method} ${route.path} ${JSON.stringify(body).slice(0, 120)}`);
+      for (const body of bodies)
+        expectNoServerError(
+          await send(route, body),
+          `${route.method} ${route.path} ${JSON.stringify(body).slice(0, 120)}`,
+        );
     }
   });
 
@@ -146,13 +209,18 @@ describe('the malformed-input sweep', () => {
     for (let i = 0; i < 1500; i++) {
       const route = routes[i % routes.length]!;
       const body = randomValue(rand);
-      expectNoServerError(await send(route, body), `${route.method} ${route.path} ${JSON.stringify(body).slice(0, 200)}`);
+      expectNoServerError(
+        await send(route, body),
+        `${route.method} ${route.path} ${JSON.stringify(body).slice(0, 200)}`,
+      );
     }
   });
 
   it('stores script tags as plain text and returns them JSON-escaped, never interpreted', async () => {
     const title = '<script>alert("x")</script>"><img src=x onerror=alert(1)>';
-    const res = await h.request('POST', '/v1/incidents', { body: { title, severity: 'SEV3', message: title } });
+    const res = await h.request('POST', '/v1/incidents', {
+      body: { title, severity: 'SEV3', message: title },
+    });
     expect(res.status).toBe(201);
     const incident = (await res.json()) as any;
     expect(incident.title).toBe(title);
@@ -160,7 +228,9 @@ describe('the malformed-input sweep', () => {
   });
 
   it('refuses control characters and broken Unicode in text with a 422 that says so', async () => {
-    const res = await h.request('POST', '/v1/incidents', { body: { title: 'bell\u0007', severity: 'SEV3', message: 'm\ud800' } });
+    const res = await h.request('POST', '/v1/incidents', {
+      body: { title: 'bell\u0007', severity: 'SEV3', message: 'm\ud800' },
+    });
     expect(res.status).toBe(422);
     const error = ((await res.json()) as any).error;
     expect(error.details).toEqual([

@@ -25,11 +25,19 @@ describe('the shipped content', () => {
     const { policy } = await loadContent(join(REPO_ROOT, 'content'));
     const minutes = (s: number | null) => (s === null ? null : s / 60);
     expect(
-      (['SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'] as const).map((s) => minutes(policy.severities[s].updateIntervalSeconds)),
+      (['SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'] as const).map((s) =>
+        minutes(policy.severities[s].updateIntervalSeconds),
+      ),
     ).toEqual([15, 30, 60, 240, null]);
     expect(policy.severities.SEV1.executiveNotice).toEqual({ kind: 'immediate' });
-    expect(policy.severities.SEV2.executiveNotice).toEqual({ kind: 'if_unresolved_after', seconds: 1800 });
-    expect(policy.severities.SEV3.executiveNotice).toEqual({ kind: 'if_unresolved_after', seconds: 4 * 3600 });
+    expect(policy.severities.SEV2.executiveNotice).toEqual({
+      kind: 'if_unresolved_after',
+      seconds: 1800,
+    });
+    expect(policy.severities.SEV3.executiveNotice).toEqual({
+      kind: 'if_unresolved_after',
+      seconds: 4 * 3600,
+    });
     expect(policy.severities.SEV4.executiveNotice).toEqual({ kind: 'never' });
     expect(policy.severities.SEV1.reviewWithinSeconds).toBe(24 * 3600);
     expect(policy.severities.SEV2.reviewWithinSeconds).toBe(3 * 86400);
@@ -43,7 +51,9 @@ describe('an invalid content file', () => {
     const dir = contentCopy();
     writeFileSync(
       join(dir, 'policy.yaml'),
-      (await import('node:fs')).readFileSync(join(REPO_ROOT, 'content/policy.yaml'), 'utf8').replace('update_interval: 15m', 'update_interval: soon'),
+      (await import('node:fs'))
+        .readFileSync(join(REPO_ROOT, 'content/policy.yaml'), 'utf8')
+        .replace('update_interval: 15m', 'update_interval: soon'),
     );
     const error = await loadContent(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
@@ -65,7 +75,10 @@ describe('an invalid content file', () => {
 
   it('refuses unknown fields, naming them', async () => {
     const dir = contentCopy();
-    writeFileSync(join(dir, 'components.yaml'), 'components:\n  - id: api\n    name: API\n    colour: red\n');
+    writeFileSync(
+      join(dir, 'components.yaml'),
+      'components:\n  - id: api\n    name: API\n    colour: red\n',
+    );
     const message = String(await loadContent(dir).catch((e: Error) => e.message));
     expect(message).toContain('components.0: Unrecognized key: "colour"');
   });
@@ -103,12 +116,17 @@ describe('settings from the environment', () => {
 
   it('name the variable that is wrong', () => {
     expect(() => readSettings({ PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => readSettings({ HERALD_ADMIN_TOKEN: 'short' })).toThrow(/HERALD_ADMIN_TOKEN: must be at least 16/);
+    expect(() => readSettings({ HERALD_ADMIN_TOKEN: 'short' })).toThrow(
+      /HERALD_ADMIN_TOKEN: must be at least 16/,
+    );
     expect(() => readSettings({ DATABASE_URL: 'postgres://x' })).toThrow(/DATABASE_URL/);
   });
 
   it('pass libsql URLs and tokens through unchanged', () => {
-    const settings = readSettings({ DATABASE_URL: 'libsql://herald.example.turso.io', DATABASE_AUTH_TOKEN: 'tok' });
+    const settings = readSettings({
+      DATABASE_URL: 'libsql://herald.example.turso.io',
+      DATABASE_AUTH_TOKEN: 'tok',
+    });
     expect(settings.databaseUrl).toBe('libsql://herald.example.turso.io');
     expect(settings.databaseAuthToken).toBe('tok');
   });

@@ -16,7 +16,10 @@ function update(
   return { seq, status, display_at, components };
 }
 
-const down = (id: string, status: 'major_outage' | 'partial_outage' | 'degraded_performance' = 'major_outage') => ({
+const down = (
+  id: string,
+  status: 'major_outage' | 'partial_outage' | 'degraded_performance' = 'major_outage',
+) => ({
   id,
   old_status: 'operational' as const,
   new_status: status,
@@ -50,7 +53,10 @@ describe('deriveIncidentState', () => {
 
   it('sets every affected component it does not name back to operational on resolve', () => {
     const state = deriveIncidentState([
-      update(1, 'investigating', '2026-01-01T10:00:00.000Z', [down('api'), down('checkout', 'partial_outage')]),
+      update(1, 'investigating', '2026-01-01T10:00:00.000Z', [
+        down('api'),
+        down('checkout', 'partial_outage'),
+      ]),
       update(2, 'resolved', '2026-01-01T11:00:00.000Z', [
         { id: 'checkout', old_status: 'partial_outage', new_status: 'degraded_performance' },
       ]),
@@ -116,10 +122,14 @@ describe('componentChanges', () => {
 
   it('records only components whose status differs, and newly affected ones', () => {
     expect(
-      componentChanges(current, [
-        { id: 'api', status: 'major_outage' },
-        { id: 'checkout', status: 'partial_outage' },
-      ], 'identified'),
+      componentChanges(
+        current,
+        [
+          { id: 'api', status: 'major_outage' },
+          { id: 'checkout', status: 'partial_outage' },
+        ],
+        'identified',
+      ),
     ).toEqual([{ id: 'checkout', old_status: 'operational', new_status: 'partial_outage' }]);
   });
 

@@ -21,7 +21,11 @@ describe('the real server process', () => {
       message: 'We are investigating slow checkouts.',
       components: [{ id: 'checkout', status: 'degraded_performance' }],
       roles: { commander: 'Ada', communications: 'comms@acme.example' },
-      business_impact: { summary: 'Checkout conversion down 20%', revenue_per_minute: 400, currency: 'USD' },
+      business_impact: {
+        summary: 'Checkout conversion down 20%',
+        revenue_per_minute: 400,
+        currency: 'USD',
+      },
     });
     expect(declared.status).toBe(201);
     const { id } = await json(declared);
@@ -35,7 +39,9 @@ describe('the real server process', () => {
     }
     let incident = await json(await server.api('GET', `/v1/incidents/${id}`));
     expect(incident.status).toBe('resolved');
-    expect(incident.components).toEqual([{ id: 'checkout', name: 'Checkout', status: 'operational' }]);
+    expect(incident.components).toEqual([
+      { id: 'checkout', name: 'Checkout', status: 'operational' },
+    ]);
     expect(incident.resolved_at).not.toBeNull();
 
     const reopen = await server.api('POST', `/v1/incidents/${id}/updates`, {
@@ -49,13 +55,23 @@ describe('the real server process', () => {
     expect(incident.resolved_at).toBeNull();
     expect(incident.updates).toHaveLength(5);
     const components = await json(await server.api('GET', '/v1/components'));
-    expect(components.components.find((c: any) => c.id === 'checkout').status).toBe('partial_outage');
+    expect(components.components.find((c: any) => c.id === 'checkout').status).toBe(
+      'partial_outage',
+    );
 
     // one structured log line per request
-    const lines = server.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const lines = server
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     const requests = lines.filter((l) => l.method);
-    expect(requests.filter((l) => l.path === `/v1/incidents/${id}/updates` && l.status === 201)).toHaveLength(4);
-    expect(requests.every((l) => typeof l.ms === 'number' && typeof l.time === 'string')).toBe(true);
+    expect(
+      requests.filter((l) => l.path === `/v1/incidents/${id}/updates` && l.status === 201),
+    ).toHaveLength(4);
+    expect(requests.every((l) => typeof l.ms === 'number' && typeof l.time === 'string')).toBe(
+      true,
+    );
   });
 
   it('prints a generated admin key once on first start, never again, and keeps its data across restarts', async () => {
@@ -66,7 +82,11 @@ describe('the real server process', () => {
     const res = await fetch(`${first.url}/v1/incidents`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
-      body: JSON.stringify({ title: 'Persisted', severity: 'SEV4', message: 'Survives a restart.' }),
+      body: JSON.stringify({
+        title: 'Persisted',
+        severity: 'SEV4',
+        message: 'Survives a restart.',
+      }),
     });
     expect(res.status).toBe(201);
     expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
@@ -74,15 +94,25 @@ describe('the real server process', () => {
     const second = await startServer({ dataDir: first.dataDir, env: { HERALD_ADMIN_TOKEN: '' } });
     started.push(second);
     expect(second.stdout()).not.toMatch(/hrd_/);
-    const list = await json(await fetch(`${second.url}/v1/incidents`, { headers: { authorization: `Bearer ${token}` } }));
+    const list = await json(
+      await fetch(`${second.url}/v1/incidents`, { headers: { authorization: `Bearer ${token}` } }),
+    );
     expect(list.incidents.map((i: any) => i.title)).toEqual(['Persisted']);
   });
 
   it('finishes an in-flight request on SIGTERM, then closes the database and exits 0', async () => {
     const server = await startServer();
     started.push(server);
-    const { id } = await json(await server.api('POST', '/v1/incidents', { title: 'Shutdown', severity: 'SEV3', message: 'Before shutdown.' }));
-    const body = Buffer.from(JSON.stringify({ status: 'identified', message: 'Sent across a shutdown.' }));
+    const { id } = await json(
+      await server.api('POST', '/v1/incidents', {
+        title: 'Shutdown',
+        severity: 'SEV3',
+        message: 'Before shutdown.',
+      }),
+    );
+    const body = Buffer.from(
+      JSON.stringify({ status: 'identified', message: 'Sent across a shutdown.' }),
+    );
     // Send the headers and half the body, signal the server, then send the rest.
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = httpRequest(
@@ -91,7 +121,11 @@ describe('the real server process', () => {
           port: server.port,
           method: 'POST',
           path: `/v1/incidents/${id}/updates`,
-          headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json', 'content-length': body.length },
+          headers: {
+            authorization: `Bearer ${server.token}`,
+            'content-type': 'application/json',
+            'content-length': body.length,
+          },
         },
         (res) => {
           let text = '';
@@ -127,6 +161,8 @@ describe('the real server process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-badcontent-'));
     cpSync(join(REPO_ROOT, 'content'), dir, { recursive: true });
     writeFileSync(join(dir, 'site.yaml'), 'name: Acme\nurl: not-a-url\n');
-    await expect(startServer({ env: { HERALD_CONTENT_DIR: dir } })).rejects.toThrow(/site\.yaml is invalid:\s+url:/);
+    await expect(startServer({ env: { HERALD_CONTENT_DIR: dir } })).rejects.toThrow(
+      /site\.yaml is invalid:\s+url:/,
+    );
   });
 });

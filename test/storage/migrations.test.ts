@@ -27,7 +27,9 @@ describe('migrations', () => {
     const [a, b] = await Promise.all([openDatabase({ url }), openDatabase({ url })]);
     const [ra, rb] = await Promise.all([migrate(a, now), migrate(b, now)]);
     expect([...ra, ...rb].sort()).toEqual([...new Set([...ra, ...rb])].sort());
-    const tables = await a.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'incidents'");
+    const tables = await a.query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'incidents'",
+    );
     expect(tables).toHaveLength(1);
     a.close();
     b.close();

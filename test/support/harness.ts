@@ -46,7 +46,12 @@ export async function createHarness(
   const content = await loadContent(options.contentDir ?? join(REPO_ROOT, 'content'));
   const templates = await loadUpdateTemplates(join(REPO_ROOT, 'templates'));
   const at = clock.now().toISOString();
-  const { token: adminToken } = await createKey(db, { name: 'test admin', scope: 'admin', createdBy: null, at });
+  const { token: adminToken } = await createKey(db, {
+    name: 'test admin',
+    scope: 'admin',
+    createdBy: null,
+    at,
+  });
   const changes: IncidentChange[] = [];
   const app = createApp({
     db,
@@ -70,15 +75,24 @@ export async function createHarness(
     changes,
     request(method, path, { body, token = adminToken, headers = {} } = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
-      if (token !== null) (init.headers as Record<string, string>).authorization = `Bearer ${token}`;
+      if (token !== null)
+        (init.headers as Record<string, string>).authorization = `Bearer ${token}`;
       if (body !== undefined) {
-        init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
+        init.body =
+          typeof body === 'string' || body instanceof Uint8Array
+            ? (body as BodyInit)
+            : JSON.stringify(body);
         (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
       }
       return app.request(path, init);
     },
     async key(scope) {
-      const { token } = await createKey(db, { name: `test ${scope}`, scope, createdBy: null, at: clock.now().toISOString() });
+      const { token } = await createKey(db, {
+        name: `test ${scope}`,
+        scope,
+        createdBy: null,
+        at: clock.now().toISOString(),
+      });
       return token;
     },
     close() {
@@ -96,7 +110,12 @@ export function sev1Body(extra: Record<string, unknown> = {}) {
     message: 'We are investigating failed card payments at checkout.',
     components: [{ id: 'checkout', status: 'major_outage' }],
     roles: { commander: 'Ada Lovelace', communications: 'comms@acme.example' },
-    business_impact: { summary: 'Card payments fail', customers_affected: 1200, revenue_per_minute: 850, currency: 'USD' },
+    business_impact: {
+      summary: 'Card payments fail',
+      customers_affected: 1200,
+      revenue_per_minute: 850,
+      currency: 'USD',
+    },
     ...extra,
   };
 }

@@ -35,23 +35,29 @@ export interface ServerProcess {
  * Starts the real server (`tsx src/main.ts`) as a child process on a free port and waits until
  * `/healthz` answers. Pass `dataDir` to reuse a database; `env` adds or overrides variables.
  */
-export async function startServer(options: { dataDir?: string; env?: Record<string, string>; port?: number } = {}): Promise<ServerProcess> {
+export async function startServer(
+  options: { dataDir?: string; env?: Record<string, string>; port?: number } = {},
+): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
   const token = options.env?.HERALD_ADMIN_TOKEN ?? 'e2e-admin-token-0123456789';
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'src/main.ts')], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HERALD_DATA_DIR: dataDir,
-      HERALD_ADMIN_TOKEN: token,
-      RESEND_API_KEY: '',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'src/main.ts')],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        HERALD_DATA_DIR: dataDir,
+        HERALD_ADMIN_TOKEN: token,
+        RESEND_API_KEY: '',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

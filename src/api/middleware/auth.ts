@@ -20,7 +20,11 @@ export function requireScope(db: Db, now: () => Date, scope: Scope): MiddlewareH
     const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
     if (!match) {
       c.header('WWW-Authenticate', 'Bearer realm="herald"');
-      throw new ApiError(401, 'unauthorized', 'missing or malformed Authorization: Bearer <key> header');
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'missing or malformed Authorization: Bearer <key> header',
+      );
     }
     const key = await findKeyByToken(db, match[1]!);
     if (!key) {
@@ -28,7 +32,11 @@ export function requireScope(db: Db, now: () => Date, scope: Scope): MiddlewareH
       throw new ApiError(401, 'unauthorized', 'unknown or revoked API key');
     }
     if (RANK[key.scope] < RANK[scope]) {
-      throw new ApiError(403, 'forbidden', `this key has scope "${key.scope}"; this route needs "${scope}"`);
+      throw new ApiError(
+        403,
+        'forbidden',
+        `this key has scope "${key.scope}"; this route needs "${scope}"`,
+      );
     }
     c.set('actor', { id: key.id, name: key.name, scope: key.scope });
     const at = now();

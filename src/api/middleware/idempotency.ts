@@ -32,10 +32,18 @@ export function idempotency(db: Db, now: () => Date): MiddlewareHandler<AppEnv> 
       at: now().toISOString(),
     });
     if (claim.kind === 'mismatch') {
-      throw new ApiError(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different request');
+      throw new ApiError(
+        409,
+        'idempotency_conflict',
+        'this Idempotency-Key was used with a different request',
+      );
     }
     if (claim.kind === 'in_progress') {
-      throw new ApiError(409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still being processed');
+      throw new ApiError(
+        409,
+        'idempotency_in_progress',
+        'a request with this Idempotency-Key is still being processed',
+      );
     }
     if (claim.kind === 'replay') {
       return new Response(claim.body, {

@@ -19,7 +19,9 @@ export function cadenceRoutes(deps: AppDeps) {
         ...computeCadence(deps.content.policy, incident, now),
       }))
       // most urgent first: overdue longest, then due soonest
-      .sort((a, b) => (a.next_update_due_at ?? '9999').localeCompare(b.next_update_due_at ?? '9999'));
+      .sort((a, b) =>
+        (a.next_update_due_at ?? '9999').localeCompare(b.next_update_due_at ?? '9999'),
+      );
     return c.json({ now: now.toISOString(), incidents });
   });
 }

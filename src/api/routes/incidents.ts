@@ -14,13 +14,19 @@ import { ApiError } from '../errors.ts';
 import { requireScope } from '../middleware/auth.ts';
 import { idempotency } from '../middleware/idempotency.ts';
 import { presentIncident, presentUpdate } from '../present.ts';
-import { addUpdateBody, declareIncidentBody, editIncidentBody, listIncidentsQuery } from '../schemas.ts';
+import {
+  addUpdateBody,
+  declareIncidentBody,
+  editIncidentBody,
+  listIncidentsQuery,
+} from '../schemas.ts';
 
 /** `If-Match: "3"` (or `3`, or `W/"3"`) → 3; absent → null; anything else is a 400. */
 function parseIfMatch(header: string | undefined): number | null {
   if (header === undefined) return null;
   const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(header.trim());
-  if (!match) throw new ApiError(400, 'bad_request', 'If-Match must be the incident version, like "3"');
+  if (!match)
+    throw new ApiError(400, 'bad_request', 'If-Match must be the incident version, like "3"');
   return Number(match[1]);
 }
 
@@ -34,10 +40,14 @@ export function incidentRoutes(deps: AppDeps) {
   const read = requireScope(deps.db, deps.now, 'read');
   const write = requireScope(deps.db, deps.now, 'write');
   const idempotent = idempotency(deps.db, deps.now);
-  const query = (sql: string, args?: Parameters<typeof deps.db.query>[1]) => deps.db.query(sql, args);
+  const query = (sql: string, args?: Parameters<typeof deps.db.query>[1]) =>
+    deps.db.query(sql, args);
 
   /** Resolves `message` or `template` into the message text (and the template's status). */
-  function messageOf(body: { message?: string | undefined; template?: { id: string; vars: Record<string, unknown> } | undefined }) {
+  function messageOf(body: {
+    message?: string | undefined;
+    template?: { id: string; vars: Record<string, unknown> } | undefined;
+  }) {
     if (body.message !== undefined) return { message: body.message, status: undefined };
     return renderUpdateTemplate(deps.templates, body.template!.id, body.template!.vars);
   }
@@ -101,6 +111,14 @@ export function incidentRoutes(deps: AppDeps) {
       c.header('Location', `/v1/incidents/${incident.id}`);
       c.header('ETag', `"${incident.version}"`);
       const cadence = computeCadence(deps.content.policy, incident, deps.now());
-      return c.json({ ...presentUpdate(update), incident_id: incident.id, incident_status: incident.status, cadence }, 201);
+      return c.json(
+        {
+          ...presentUpdate(update),
+          incident_id: incident.id,
+          incident_status: incident.status,
+          cadence,
+        },
+        201,
+      );
     });
 }

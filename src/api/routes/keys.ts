@@ -29,7 +29,9 @@ export function keyRoutes(deps: AppDeps) {
       const target = keys.find((k) => k.id === id && k.revoked_at === null);
       if (!target) throw new NotFoundError('api key', id);
       if (target.scope === 'admin' && (await countLiveAdminKeys(deps.db)) === 1) {
-        throw new ConflictError('this is the last admin key; create another admin key before revoking it');
+        throw new ConflictError(
+          'this is the last admin key; create another admin key before revoking it',
+        );
       }
       await revokeKey(deps.db, id, c.get('actor').id, deps.now().toISOString());
       return c.body(null, 204);

@@ -12,14 +12,16 @@ export function templateRoutes(deps: AppDeps) {
   return new Hono<AppEnv>()
     .get('/', read, (c) =>
       c.json({
-        templates: [...deps.templates.values()].map(({ id, name, status, description, variables, body }) => ({
-          id,
-          name,
-          status,
-          description,
-          variables,
-          body,
-        })),
+        templates: [...deps.templates.values()].map(
+          ({ id, name, status, description, variables, body }) => ({
+            id,
+            name,
+            status,
+            description,
+            variables,
+            body,
+          }),
+        ),
       }),
     )
     .post('/:id/render', read, async (c) => {

@@ -1,5 +1,10 @@
 import { recordAudit } from '../../storage/audit.ts';
-import { findIncident, insertIncident, insertUpdate, saveIncidentComponents } from '../../storage/incidents.ts';
+import {
+  findIncident,
+  insertIncident,
+  insertUpdate,
+  saveIncidentComponents,
+} from '../../storage/incidents.ts';
 import { randomId } from '../../storage/keys.ts';
 import { ValidationError } from '../errors.ts';
 import { deriveIncidentState } from '../incident-state.ts';
@@ -60,7 +65,10 @@ export async function declareIncident(
   const businessImpact = input.business_impact ?? null;
   const problems = missingRequirements(ctx.content.policy, input.severity, roles, businessImpact);
   if (problems.length > 0) {
-    throw new ValidationError(`a ${input.severity} incident is missing what the policy requires`, problems);
+    throw new ValidationError(
+      `a ${input.severity} incident is missing what the policy requires`,
+      problems,
+    );
   }
   if (input.status === 'resolved') {
     throw ValidationError.field('status', 'a new incident cannot start resolved');
@@ -73,7 +81,11 @@ export async function declareIncident(
     seq: 1,
     status: input.status ?? 'investigating',
     message: input.message,
-    components: components.map((c) => ({ id: c.id, old_status: 'operational', new_status: c.status })),
+    components: components.map((c) => ({
+      id: c.id,
+      old_status: 'operational',
+      new_status: c.status,
+    })),
     notify: input.notify ?? true,
     display_at: at,
     created_at: at,
@@ -103,14 +115,22 @@ export async function declareIncident(
     });
     await insertUpdate(tx, update);
     await saveIncidentComponents(tx, id, state.components);
-    await refreshComponentStatuses(tx, state.components.map((c) => c.id), at);
+    await refreshComponentStatuses(
+      tx,
+      state.components.map((c) => c.id),
+      at,
+    );
     await recordAudit(tx, {
       at,
       actor: actor.id,
       action: 'incident.declare',
       target_type: 'incident',
       target_id: id,
-      details: { title: input.title, severity: input.severity, visibility: input.visibility ?? 'public' },
+      details: {
+        title: input.title,
+        severity: input.severity,
+        visibility: input.visibility ?? 'public',
+      },
     });
     return (await findIncident(readerOf(tx), id))!;
   });

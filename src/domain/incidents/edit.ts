@@ -109,7 +109,10 @@ export async function editIncident(
       next.business_impact,
     );
     if (problems.length > 0) {
-      throw new ValidationError(`a ${next.severity} incident is missing what the policy requires`, problems);
+      throw new ValidationError(
+        `a ${next.severity} incident is missing what the policy requires`,
+        problems,
+      );
     }
 
     const changed = EDITABLE.filter((field) => !same(previous[field], next[field]));
@@ -122,7 +125,11 @@ export async function editIncident(
       throw new ConflictError('the incident changed while this edit was being written; retry');
     }
     if (changed.includes('visibility')) {
-      await refreshComponentStatuses(tx, next.components.map((c) => c.id), at);
+      await refreshComponentStatuses(
+        tx,
+        next.components.map((c) => c.id),
+        at,
+      );
     }
     await recordAudit(tx, {
       at,

@@ -15,7 +15,10 @@ export function missingRequirements(
   const problems: FieldProblem[] = [];
   for (const requirement of policy.severities[severity].requires) {
     if (requirement === 'commander' && !roles.commander?.trim()) {
-      problems.push({ field: 'roles.commander', message: `${severity} needs an incident commander` });
+      problems.push({
+        field: 'roles.commander',
+        message: `${severity} needs an incident commander`,
+      });
     }
     if (requirement === 'communications' && !roles.communications?.trim()) {
       problems.push({
