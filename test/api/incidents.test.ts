@@ -319,7 +319,7 @@ describe('PATCH /v1/incidents/{id}', () => {
 describe('GET /v1/cadence', () => {
   it('lists every open incident with its due time, most urgent first', async () => {
     await declare({ title: 'slow', severity: 'SEV4' });
-    await declare({ title: 'urgent', ...sev1Body(), components: [] });
+    await declare({ ...sev1Body(), title: 'urgent', components: [] });
     h.clock.advance(16 * 60_000);
     const body = (await (await h.request('GET', '/v1/cadence')).json()) as any;
     expect(body.incidents.map((i: any) => [i.severity, i.overdue, i.next_update_due_at])).toEqual([

@@ -73,14 +73,14 @@ export async function createHarness(
     clock,
     adminToken,
     changes,
-    request(method, path, { body, token = adminToken, headers = {} } = {}) {
+    async request(method, path, { body, token = adminToken, headers = {} } = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (token !== null)
         (init.headers as Record<string, string>).authorization = `Bearer ${token}`;
       if (body !== undefined) {
         init.body =
           typeof body === 'string' || body instanceof Uint8Array
-            ? (body as BodyInit)
+            ? (body as string)
             : JSON.stringify(body);
         (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
       }
