@@ -41,9 +41,11 @@ export async function startServer(
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
   const token = options.env?.HERALD_ADMIN_TOKEN ?? 'e2e-admin-token-0123456789';
+  // One process (tsx as a loader, not its CLI, which would run the server in a grandchild that a
+  // SIGKILL to the CLI would orphan): signals reach the server itself.
   const child = spawn(
     process.execPath,
-    [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'src/main.ts')],
+    ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts')],
     {
       cwd: REPO_ROOT,
       env: {
