@@ -136,9 +136,16 @@ export async function addUpdate(
     if (!(await saveIncident(tx, incident, previous.version))) {
       throw new ConflictError('the incident changed while this update was being written; retry');
     }
-    await saveIncidentComponents(tx, incidentId, state.components);
-    const touched = [...new Set([...previous.components, ...state.components].map((c) => c.id))];
-    await refreshComponentStatuses(tx, touched, at);
+    // Component rows change only when a status did; most updates are words alone.
+    const before = new Map(previous.components.map((c) => [c.id, c.status]));
+    const touched = [
+      ...new Set([...previous.components, ...state.components].map((c) => c.id)),
+    ].filter((id) => before.get(id) !== state.components.find((c) => c.id === id)?.status);
+    if (touched.length > 0) {
+      await saveIncidentComponents(tx, incidentId, state.components);
+      await refreshComponentStatuses(tx, touched, at);
+    }
+    const affected = [...new Set([...previous.components, ...state.components].map((c) => c.id))];
     await recordAudit(tx, {
       at,
       actor: actor.id,
@@ -153,7 +160,7 @@ export async function addUpdate(
         display_at: displayAt,
       },
     });
-    return { update, incident, previous, touched };
+    return { update, incident, previous, touched: affected };
   });
   ctx.onChange({
     kind: 'updated',
