@@ -52,17 +52,22 @@ export function newToken(id: string): string {
  * Finds the live key for a presented token. Keys are looked up by the SHA-256 digest of the token
  * and the digests are compared in constant time: no timing difference depends on the secret.
  */
-export async function findKeyByToken(db: Db, token: string): Promise<ApiKey | null> {
+export async function findKeyByToken(
+  db: Db,
+  token: string,
+): Promise<Pick<ApiKey, 'id' | 'name' | 'scope'> | null> {
   const digest = hashToken(token);
-  const rows = await db.query('SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL', [
-    digest,
-  ]);
+  // Only the columns auth needs: every column decoded costs microseconds on every request.
+  const rows = await db.query(
+    'SELECT id, name, scope, hash FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
+    [digest],
+  );
   const row = rows[0];
   if (!row) return null;
   const stored = Buffer.from(str(row, 'hash'), 'hex');
   const presented = Buffer.from(digest, 'hex');
   if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return null;
-  return toApiKey(row);
+  return { id: str(row, 'id'), name: str(row, 'name'), scope: str(row, 'scope') as Scope };
 }
 
 export async function createKey(
