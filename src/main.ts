@@ -5,6 +5,7 @@ import { createApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './api/middleware/request-log.ts';
 import { healthOf, notifyAll, type Service } from './service.ts';
+import { createCadenceServices } from './scheduler/setup.ts';
 
 function log(line: LogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
     );
   }
   // Background services, in start order. Each is built from the foundation and the settings.
-  const services: Service[] = [];
+  // The mailer drains the outbox the scheduler fills; it stops last (services stop in reverse).
+  const cadence = await createCadenceServices(settings, foundation, now, log);
+  const services: Service[] = [cadence.mailer, cadence.scheduler];
   for (const service of services) await service.start?.();
   const app = createApp({
     db: foundation.db,

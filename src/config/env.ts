@@ -20,6 +20,8 @@ const envSchema = z.object({
   EMAIL_FROM: z.string().optional(),
   RESEND_WEBHOOK_SECRET: z.string().optional(),
   HERALD_TICK_MS: z.coerce.number().int().min(10).default(15_000),
+  // Resend's default limit is 2 requests per second per team.
+  HERALD_EMAIL_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(2),
 });
 
 export interface Settings {
@@ -37,6 +39,7 @@ export interface Settings {
   emailFrom: string;
   resendWebhookSecret: string | undefined;
   tickMs: number;
+  emailRatePerSecond: number;
 }
 
 /** Reads the environment once at start; a bad value stops start-up naming the variable. */
@@ -67,5 +70,6 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     emailFrom: e.EMAIL_FROM ?? 'Herald <status@localhost>',
     resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     tickMs: e.HERALD_TICK_MS,
+    emailRatePerSecond: e.HERALD_EMAIL_RATE_PER_SECOND,
   };
 }

@@ -29,12 +29,15 @@ export interface Cadence {
 export function lastPublicUpdateAt(updates: CadenceInput['updates']): string | null {
   let last: string | null = null;
   for (const update of updates) {
-    const backdated =
-      Date.parse(update.display_at) < Date.parse(update.created_at) - BACKDATE_TOLERANCE_MS;
-    if (backdated) continue;
+    if (isBackdated(update)) continue;
     if (last === null || update.display_at > last) last = update.display_at;
   }
   return last;
+}
+
+/** Shown as older than it is: `display_at` well before the update was accepted. */
+export function isBackdated(update: Pick<Update, 'display_at' | 'created_at'>): boolean {
+  return Date.parse(update.display_at) < Date.parse(update.created_at) - BACKDATE_TOLERANCE_MS;
 }
 
 export function intervalFor(

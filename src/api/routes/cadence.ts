@@ -1,23 +1,50 @@
 import { Hono } from 'hono';
+import { cadenceAdherence } from '../../domain/adherence.ts';
 import { computeCadence } from '../../domain/cadence.ts';
+import { windowKeyOf } from '../../domain/notifications.ts';
 import { listIncidents } from '../../storage/incidents.ts';
+import { noticesFor } from '../../storage/notices.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../env.ts';
 import { requireScope } from '../middleware/auth.ts';
 
+/**
+ * Every open incident's cadence as of now, with what the scheduler has actually sent: the notices
+ * of the current window (a public update starts a new one, so the list empties), the executive
+ * notices of the incident, and the share of windows met on time so far.
+ */
 export function cadenceRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get('/', requireScope(deps.db, deps.now, 'read'), async (c) => {
     const now = deps.now();
-    const open = await listIncidents((sql, args) => deps.db.query(sql, args), { status: 'open' });
+    const query = (sql: string, args?: Parameters<typeof deps.db.query>[1]) =>
+      deps.db.query(sql, args);
+    const open = await listIncidents(query, { status: 'open' });
+    const notices = await noticesFor(
+      query,
+      open.map((i) => i.id),
+    );
     const incidents = open
-      .map((incident) => ({
-        incident_id: incident.id,
-        title: incident.title,
-        severity: incident.severity,
-        status: incident.status,
-        visibility: incident.visibility,
-        ...computeCadence(deps.content.policy, incident, now),
-      }))
+      .map((incident) => {
+        const cadence = computeCadence(deps.content.policy, incident, now);
+        const window = windowKeyOf(incident, cadence.last_public_update_at);
+        const sent = notices.get(incident.id) ?? [];
+        return {
+          incident_id: incident.id,
+          title: incident.title,
+          severity: incident.severity,
+          status: incident.status,
+          visibility: incident.visibility,
+          ...cadence,
+          window_started_at: cadence.interval_seconds === null ? null : window,
+          notices_sent: sent
+            .filter((n) => n.kind !== 'executive_notice' && n.window_key === window)
+            .map((n) => ({ kind: n.kind, sent_at: n.sent_at, recipients: n.recipients.length })),
+          executive_notices: sent
+            .filter((n) => n.kind === 'executive_notice')
+            .map((n) => ({ severity: n.window_key, sent_at: n.sent_at })),
+          adherence: cadenceAdherence(deps.content.policy, incident, now),
+        };
+      })
       // most urgent first: overdue longest, then due soonest
       .sort((a, b) =>
         (a.next_update_due_at ?? '9999').localeCompare(b.next_update_due_at ?? '9999'),

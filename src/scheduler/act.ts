@@ -1,0 +1,95 @@
+import type { Content } from '../config/content.ts';
+import { computeCadence } from '../domain/cadence.ts';
+import { readerOf } from '../domain/incidents/context.ts';
+import {
+  AUDIENCE_OF,
+  planNotices,
+  recipientsFor,
+  type PlannedNotice,
+} from '../domain/notifications.ts';
+import type { MailTemplates } from '../mail/templates.ts';
+import type { Db } from '../storage/db.ts';
+import { findIncident } from '../storage/incidents.ts';
+import { randomId } from '../storage/keys.ts';
+import { noticesFor, recordNotice } from '../storage/notices.ts';
+import { enqueueEmail } from '../storage/outbox.ts';
+import { noticeVariables, TEMPLATE_FOR } from './messages.ts';
+
+export interface ActDeps {
+  db: Db;
+  content: Content;
+  mail: MailTemplates;
+  siteUrl: string;
+}
+
+export interface Acted {
+  notice: PlannedNotice;
+  recipients: string[];
+}
+
+/**
+ * Sends what is due for one incident. In ONE transaction it re-reads the incident and the notices
+ * already recorded, plans, records each notice under its unique key and queues its emails: two
+ * processes acting at once, or a process killed half-way, can neither send a notice twice nor
+ * record one whose emails were not queued. Reading inside the transaction also means a public
+ * update that just arrived is seen, so no stale "overdue" goes out after it.
+ */
+export async function actOnIncident(
+  deps: ActDeps,
+  incidentId: string,
+  now: Date,
+): Promise<Acted[]> {
+  const at = now.toISOString();
+  return deps.db.write(async (tx) => {
+    const read = readerOf(tx);
+    const incident = await findIncident(read, incidentId);
+    if (!incident || incident.status === 'resolved') return [];
+    const sent = (await noticesFor(read, [incidentId])).get(incidentId) ?? [];
+    const plan = planNotices(deps.content.policy, incident, sent, now);
+    if (plan.length === 0) return [];
+    const cadence = computeCadence(deps.content.policy, incident, now);
+    const acted: Acted[] = [];
+    for (const notice of plan) {
+      const recipients = recipientsFor(
+        AUDIENCE_OF[notice.kind],
+        deps.content.policy,
+        incident.roles,
+      );
+      const recorded = await recordNotice(tx, {
+        incident_id: incidentId,
+        window_key: notice.window_key,
+        kind: notice.kind,
+        sent_at: at,
+        recipients,
+      });
+      if (!recorded) continue;
+      const email = deps.mail.render(
+        TEMPLATE_FOR[notice.kind],
+        noticeVariables({
+          kind: notice.kind,
+          incident,
+          cadence,
+          content: deps.content,
+          siteUrl: deps.siteUrl,
+          now,
+        }),
+      );
+      for (const to of recipients) {
+        await enqueueEmail(
+          tx,
+          randomId(16),
+          {
+            dedupeKey: `cadence/${incidentId}/${notice.window_key}/${notice.kind}/${to.toLowerCase()}`,
+            kind: `cadence.${notice.kind}`,
+            to,
+            ...email,
+            headers: { 'X-Herald-Incident': incidentId, 'X-Herald-Notice': notice.kind },
+          },
+          at,
+        );
+      }
+      acted.push({ notice, recipients });
+    }
+    return acted;
+  });
+}

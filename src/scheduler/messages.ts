@@ -1,0 +1,154 @@
+import type { Content } from '../config/content.ts';
+import { formatDuration } from '../config/duration.ts';
+import { businessContext, formatMoney } from '../domain/business-impact.ts';
+import type { Cadence } from '../domain/cadence.ts';
+import type { NoticeKind } from '../domain/notifications.ts';
+import type { IncidentRecord } from '../domain/types.ts';
+
+/** The template each notice is written from (under `templates/`). */
+export const TEMPLATE_FOR: Record<NoticeKind, string> = {
+  reminder: 'email/cadence-reminder',
+  overdue: 'email/cadence-overdue',
+  escalate_commander: 'email/cadence-escalation',
+  escalate_executives: 'executive/escalation',
+  executive_notice: 'executive/notice',
+};
+
+/** `2026-11-23T10:15:00Z` → `10:15 UTC`, how the status page writes due times. */
+export function utcClock(iso: string | null): string | null {
+  if (!iso) return null;
+  return `${new Date(iso).toISOString().slice(11, 16)} UTC`;
+}
+
+/** `2026-11-23T10:15:00Z` → `2026-11-23 10:15 UTC`. */
+export function utcDateTime(iso: string | null): string | null {
+  if (!iso) return null;
+  return `${new Date(iso).toISOString().slice(0, 10)} ${utcClock(iso)}`;
+}
+
+/** 250 seconds → `4m 10s`: how long an update is overdue, for people. */
+export function humanSeconds(seconds: number): string {
+  const parts: string[] = [];
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h) parts.push(`${h}h`);
+  if (m) parts.push(`${m}m`);
+  if (s || parts.length === 0) parts.push(`${s}s`);
+  return parts.join(' ');
+}
+
+export interface NoticeFacts {
+  kind: NoticeKind;
+  incident: IncidentRecord;
+  cadence: Cadence;
+  content: Content;
+  siteUrl: string;
+  now: Date;
+}
+
+/**
+ * Everything a cadence or executive template may use, with values already formatted so the
+ * templates stay logic-free. Every key is always present (null when unknown): the templates are
+ * rendered with strict variables.
+ */
+export function noticeVariables(facts: NoticeFacts): Record<string, unknown> {
+  const { incident, cadence, content, now } = facts;
+  const base = facts.siteUrl.replace(/\/$/, '');
+  const business = businessContext(
+    incident.business_impact,
+    incident.started_at,
+    incident.resolved_at,
+    now,
+  );
+  const latest = incident.updates[0] ?? null;
+  return {
+    site: { name: content.site.name },
+    notice: { kind: facts.kind },
+    incident: {
+      id: incident.id,
+      title: incident.title,
+      severity: incident.severity,
+      severity_description: content.policy.severities[incident.severity].description,
+      status: incident.status,
+      visibility: incident.visibility,
+      started_at: utcDateTime(incident.started_at),
+      eta: utcDateTime(incident.eta),
+      commander: incident.roles.commander ?? null,
+      communications: incident.roles.communications ?? null,
+      components: incident.components.map((c) => content.catalog.byId.get(c.id)?.name ?? c.id),
+      url: incident.visibility === 'public' ? `${base}/incidents/${incident.id}/` : null,
+      api_url: `${base}/v1/incidents/${incident.id}`,
+      latest_message: latest?.message ?? null,
+    },
+    cadence: {
+      interval: cadence.interval_seconds === null ? null : formatDuration(cadence.interval_seconds),
+      last_update_at: utcDateTime(cadence.last_public_update_at),
+      next_update_due_at: cadence.next_update_due_at,
+      next_update_by: utcClock(cadence.next_update_due_at),
+      overdue: cadence.overdue,
+      overdue_by: cadence.overdue ? humanSeconds(cadence.overdue_by_seconds) : null,
+      escalation_level: cadence.escalation_level,
+    },
+    business: {
+      summary: business.summary,
+      customers_affected:
+        business.customers_affected === null
+          ? null
+          : new Intl.NumberFormat('en-US').format(business.customers_affected),
+      revenue_per_minute: formatMoney(business.revenue_per_minute, business.currency),
+      estimated_cost: formatMoney(business.estimated_cost, business.currency),
+      minutes_elapsed: business.minutes_elapsed,
+    },
+  };
+}
+
+/** A made-up incident used to try every template once at start-up. */
+export function sampleVariables(
+  content: Content,
+  siteUrl: string,
+): Record<string, Record<string, unknown>> {
+  const at = '2026-01-01T10:00:00.000Z';
+  const incident: IncidentRecord = {
+    id: 'sample',
+    title: 'Sample incident',
+    severity: 'SEV1',
+    status: 'investigating',
+    impact: 'critical',
+    impact_override: false,
+    visibility: 'public',
+    roles: { commander: 'commander@example.com', communications: 'comms@example.com' },
+    business_impact: {
+      summary: 'Sample',
+      customers_affected: 1,
+      revenue_per_minute: 1,
+      currency: 'USD',
+    },
+    eta: null,
+    started_at: at,
+    detected_at: null,
+    acknowledged_at: null,
+    resolved_at: null,
+    monitoring_at: null,
+    created_at: at,
+    updated_at: at,
+    version: 1,
+    components: [],
+    updates: [],
+  };
+  const cadence: Cadence = {
+    interval_seconds: 900,
+    last_public_update_at: at,
+    next_update_due_at: '2026-01-01T10:15:00.000Z',
+    overdue: true,
+    overdue_by_seconds: 60,
+    escalation_level: 3,
+  };
+  const now = new Date('2026-01-01T10:16:00.000Z');
+  return Object.fromEntries(
+    (Object.keys(TEMPLATE_FOR) as NoticeKind[]).map((kind) => [
+      TEMPLATE_FOR[kind],
+      noticeVariables({ kind, incident, cadence, content, siteUrl, now }),
+    ]),
+  );
+}

@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import type { Content } from '../config/content.ts';
+import type { IncidentChange } from '../domain/incidents/context.ts';
+import { planNotices } from '../domain/notifications.ts';
+import type { Log } from '../mail/mailer.ts';
+import type { MailTemplates } from '../mail/templates.ts';
+import type { Service } from '../service.ts';
+import type { Db } from '../storage/db.ts';
+import { listIncidents } from '../storage/incidents.ts';
+import { acquireLease, releaseLease } from '../storage/leases.ts';
+import { noticesFor } from '../storage/notices.ts';
+import { actOnIncident, type Acted } from './act.ts';
+
+export interface SchedulerOptions {
+  db: Db;
+  content: Content;
+  mail: MailTemplates;
+  siteUrl: string;
+  now: () => Date;
+  log: Log;
+  tickMs: number;
+  /** Called after a tick queued emails (the mailer's kick). */
+  onQueued?: () => void;
+  /** Names this process in the lease; random by default. */
+  holder?: string;
+  /** Tests turn the lease off to prove the unique keys alone keep notices single. */
+  useLease?: boolean;
+}
+
+export interface Scheduler extends Service {
+  /** One periodic pass over every open incident, under the lease. */
+  tick(): Promise<{ ran: boolean; acted: Acted[] }>;
+  /** Re-plans one incident now (after a change), without waiting for the lease. */
+  actOn(incidentId: string): Promise<Acted[]>;
+  /** Settles once work triggered by `onChange` has finished (for tests and shutdown). */
+  idle(): Promise<void>;
+}
+
+const LEASE = 'scheduler';
+
+/**
+ * Ticks every `tickMs`. All state lives in the database: the lease that lets one process run the
+ * periodic pass, and the notices table whose unique key makes every notice once-only even when
+ * the lease is lost mid-tick or two processes act on the same change.
+ */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const { db, content, now, log } = options;
+  const holder = options.holder ?? `scheduler-${randomBytes(6).toString('hex')}`;
+  const leaseMs = Math.max(options.tickMs * 2, 1000);
+  const deps = { db, content, mail: options.mail, siteUrl: options.siteUrl };
+  const query = (sql: string, args?: Parameters<Db['query']>[1]) => db.query(sql, args);
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = true;
+  let closed = false;
+  let ticking: Promise<unknown> | null = null;
+  let changes: Promise<unknown> = Promise.resolve();
+  const stats = {
+    last_tick_at: null as string | null,
+    leader: false,
+    notices_sent: 0,
+    last_error: null as string | null,
+  };
+
+  function report(acted: Acted[], trigger: string): void {
+    if (acted.length === 0) return;
+    stats.notices_sent += acted.length;
+    for (const { notice, recipients } of acted) {
+      log({
+        time: now().toISOString(),
+        level: recipients.length === 0 ? 'warn' : 'info',
+        msg: recipients.length === 0 ? 'cadence notice has no recipient' : 'cadence notice queued',
+        kind: notice.kind,
+        window: notice.window_key,
+        recipients: recipients.length,
+        trigger,
+      });
+    }
+    options.onQueued?.();
+  }
+
+  async function actOn(incidentId: string): Promise<Acted[]> {
+    const acted = await actOnIncident(deps, incidentId, now());
+    report(acted, 'change');
+    return acted;
+  }
+
+  async function tick(): Promise<{ ran: boolean; acted: Acted[] }> {
+    const at = now();
+    if (options.useLease !== false) {
+      stats.leader = await acquireLease(
+        db,
+        LEASE,
+        holder,
+        at.toISOString(),
+        new Date(at.getTime() + leaseMs).toISOString(),
+      );
+      if (!stats.leader) return { ran: false, acted: [] };
+    }
+    const open = await listIncidents(query, { status: 'open' });
+    const sent = await noticesFor(
+      query,
+      open.map((i) => i.id),
+    );
+    const acted: Acted[] = [];
+    for (const incident of open) {
+      // Cheap check outside the write lock; the transaction re-plans from fresh data.
+      if (planNotices(content.policy, incident, sent.get(incident.id) ?? [], at).length === 0)
+        continue;
+      acted.push(...(await actOnIncident(deps, incident.id, now())));
+    }
+    stats.last_tick_at = at.toISOString();
+    report(acted, 'tick');
+    return { ran: true, acted };
+  }
+
+  function loop(): void {
+    timer = null;
+    ticking = tick()
+      .catch((error: unknown) => {
+        stats.last_error = String(error);
+        log({
+          time: now().toISOString(),
+          level: 'error',
+          msg: 'scheduler tick failed',
+          error: String(error),
+        });
+      })
+      .finally(() => {
+        ticking = null;
+        if (!stopped) timer = setTimeout(loop, options.tickMs);
+      });
+  }
+
+  return {
+    name: 'scheduler',
+    tick,
+    actOn,
+    idle: async () => {
+      await changes;
+    },
+    async start() {
+      stopped = false;
+      timer = setTimeout(loop, 0);
+    },
+    async stop() {
+      stopped = true;
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await ticking;
+      await changes;
+      if (options.useLease !== false) await releaseLease(db, LEASE, holder).catch(() => undefined);
+    },
+    onChange(change: IncidentChange) {
+      // A severity raised to SEV1 must reach executives now, not at the next tick. Changes are
+      // handled one after another; the periodic tick remains the safety net if this fails.
+      const id = change.incident.id;
+      changes = changes
+        .then(() => (closed ? [] : actOn(id)))
+        .catch((error: unknown) => {
+          stats.last_error = String(error);
+          log({
+            time: now().toISOString(),
+            level: 'error',
+            msg: 'scheduler failed to act on a change',
+            incident: id,
+            error: String(error),
+          });
+        });
+    },
+    health: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,215 @@
+import type { Row } from '@libsql/client';
+import { num, str, strOrNull, type Db, type Tx } from './db.ts';
+import type { Reader } from './incidents.ts';
+
+/** An email as queued: always both an HTML and a plain-text part. */
+export interface OutgoingEmail {
+  /** Names the logical message; queueing the same key twice queues it once. */
+  dedupeKey: string;
+  /** What the message is for (`cadence.reminder`, `subscriber.update`, …): for logs and metrics. */
+  kind: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Extra headers such as List-Unsubscribe. */
+  headers?: Record<string, string>;
+}
+
+export interface OutboxMessage {
+  id: string;
+  dedupeKey: string;
+  kind: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  batchKey: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  lastError: string | null;
+  providerId: string | null;
+}
+
+function toMessage(row: Row): OutboxMessage {
+  return {
+    id: str(row, 'id'),
+    dedupeKey: str(row, 'dedupe_key'),
+    kind: str(row, 'kind'),
+    to: str(row, 'to_address'),
+    subject: str(row, 'subject'),
+    html: str(row, 'html'),
+    text: str(row, 'text'),
+    headers: JSON.parse(str(row, 'headers')) as Record<string, string>,
+    status: str(row, 'status') as OutboxMessage['status'],
+    attempts: num(row, 'attempts'),
+    batchKey: strOrNull(row, 'batch_key'),
+    createdAt: str(row, 'created_at'),
+    sentAt: strOrNull(row, 'sent_at'),
+    lastError: strOrNull(row, 'last_error'),
+    providerId: strOrNull(row, 'provider_id'),
+  };
+}
+
+/** Queues one email inside the caller's transaction; false when its dedupe key was already queued. */
+export async function enqueueEmail(
+  tx: Tx,
+  id: string,
+  email: OutgoingEmail,
+  at: string,
+): Promise<boolean> {
+  const inserted = await tx.run(
+    `INSERT INTO mail_outbox (id, dedupe_key, kind, to_address, subject, html, text, headers,
+       next_attempt_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+    [
+      id,
+      email.dedupeKey,
+      email.kind,
+      email.to,
+      email.subject,
+      email.html,
+      email.text,
+      JSON.stringify(email.headers ?? {}),
+      at,
+      at,
+    ],
+  );
+  return inserted === 1;
+}
+
+/**
+ * Claims up to `limit` messages that are due and not under someone else's live lease, for
+ * `holder` until `until`. Messages that were attempted together before (same batch key) are
+ * claimed together, so a retry after a crash repeats the exact batch and its idempotency key.
+ */
+export async function claimDue(
+  db: Db,
+  holder: string,
+  now: string,
+  until: string,
+  limit: number,
+): Promise<OutboxMessage[]> {
+  return db.write(async (tx) => {
+    const free = `status = 'pending' AND next_attempt_at <= ?1
+      AND (claimed_until IS NULL OR claimed_until < ?1 OR claimed_by = ?2)`;
+    const rows = await tx.execute(
+      `WITH chosen AS (
+         SELECT id, batch_key FROM mail_outbox WHERE ${free} ORDER BY created_at, rowid LIMIT ?4
+       )
+       UPDATE mail_outbox SET claimed_by = ?2, claimed_until = ?3
+       WHERE id IN (SELECT id FROM chosen)
+          OR (${free} AND batch_key IN (SELECT batch_key FROM chosen WHERE batch_key IS NOT NULL))
+       RETURNING *`,
+      [now, holder, until, limit],
+    );
+    return rows.map(toMessage);
+  });
+}
+
+/** Fixes which messages go to the provider together, before the first attempt. */
+export async function assignBatch(db: Db, ids: string[], batchKey: string): Promise<void> {
+  await db.write(async (tx) => {
+    for (const id of ids) {
+      await tx.run('UPDATE mail_outbox SET batch_key = ? WHERE id = ? AND batch_key IS NULL', [
+        batchKey,
+        id,
+      ]);
+    }
+  });
+}
+
+export async function markSent(
+  db: Db,
+  sent: Array<{ id: string; providerId: string | null }>,
+  at: string,
+): Promise<void> {
+  await db.write(async (tx) => {
+    for (const { id, providerId } of sent) {
+      await tx.run(
+        `UPDATE mail_outbox SET status = 'sent', sent_at = ?, provider_id = ?, attempts = attempts + 1,
+           claimed_by = NULL, claimed_until = NULL, last_error = NULL WHERE id = ?`,
+        [at, providerId, id],
+      );
+    }
+  });
+}
+
+/** A transient failure: try again at `nextAttemptAt`, keeping the batch and its idempotency key. */
+export async function markRetry(
+  db: Db,
+  ids: string[],
+  nextAttemptAt: string,
+  error: string,
+): Promise<void> {
+  await db.write(async (tx) => {
+    for (const id of ids) {
+      await tx.run(
+        `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
+           claimed_by = NULL, claimed_until = NULL WHERE id = ?`,
+        [nextAttemptAt, error, id],
+      );
+    }
+  });
+}
+
+/** A permanent failure: recorded with its reason and never attempted again. */
+export async function markFailed(db: Db, ids: string[], at: string, error: string): Promise<void> {
+  await db.write(async (tx) => {
+    for (const id of ids) {
+      await tx.run(
+        `UPDATE mail_outbox SET status = 'failed', failed_at = ?, attempts = attempts + 1,
+           last_error = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?`,
+        [at, error, id],
+      );
+    }
+  });
+}
+
+/**
+ * The provider refused a whole batch: give each message its own batch so the next attempt finds
+ * which one is at fault and the others still go out.
+ */
+export async function splitBatch(db: Db, ids: string[], at: string): Promise<void> {
+  await db.write(async (tx) => {
+    for (const id of ids) {
+      await tx.run(
+        `UPDATE mail_outbox SET batch_key = ?, next_attempt_at = ?, claimed_by = NULL,
+           claimed_until = NULL WHERE id = ?`,
+        [`herald-single-${id}`, at, id],
+      );
+    }
+  });
+}
+
+export async function listOutbox(
+  read: Reader,
+  filter: { status?: OutboxMessage['status']; dedupePrefix?: string } = {},
+): Promise<OutboxMessage[]> {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (filter.status) {
+    where.push('status = ?');
+    args.push(filter.status);
+  }
+  if (filter.dedupePrefix) {
+    where.push('substr(dedupe_key, 1, ?) = ?');
+    args.push(String(filter.dedupePrefix.length), filter.dedupePrefix);
+  }
+  const rows = await read(
+    `SELECT * FROM mail_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at, rowid`,
+    args,
+  );
+  return rows.map(toMessage);
+}
+
+export async function outboxCounts(read: Reader): Promise<Record<string, number>> {
+  const rows = await read('SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status');
+  const counts: Record<string, number> = { pending: 0, sent: 0, failed: 0 };
+  for (const row of rows) counts[str(row, 'status')] = num(row, 'n');
+  return counts;
+}

@@ -1,0 +1,260 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emlTransport } from '../../src/mail/eml-transport.ts';
+import { batchKeyFor, createMailer, type Mailer } from '../../src/mail/mailer.ts';
+import { resendTransport } from '../../src/mail/resend-transport.ts';
+import type { Transport } from '../../src/mail/transport.ts';
+import { openDatabase } from '../../src/storage/db.ts';
+import { assignBatch, claimDue, listOutbox, splitBatch } from '../../src/storage/outbox.ts';
+import { startResendStub, type ResendStub } from '../support/resend-stub.ts';
+import { email, enqueue, tempDatabase } from './support.ts';
+import { parseEml } from './parse-eml.ts';
+
+const FROM = 'Herald <status@acme.example>';
+const now = () => new Date();
+
+let stub: ResendStub;
+let env: Awaited<ReturnType<typeof tempDatabase>>;
+
+beforeEach(async () => {
+  stub = await startResendStub();
+  env = await tempDatabase();
+});
+afterEach(async () => {
+  await stub.close();
+  env.cleanup();
+});
+
+function viaResend(): Transport {
+  return resendTransport({ apiKey: stub.apiKey, baseUrl: stub.url, from: FROM, now });
+}
+
+function mailer(
+  transport: Transport,
+  extra: Partial<Parameters<typeof createMailer>[0]> = {},
+): Mailer {
+  return createMailer({
+    db: env.db,
+    transport,
+    now,
+    log: () => undefined,
+    pollMs: 50,
+    leaseMs: 5_000,
+    ratePerSecond: 100,
+    maxAttempts: 5,
+    backoff: { baseMs: 100, maxMs: 1_000 },
+    ...extra,
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the mail outbox', () => {
+  it('queues a logical message once however often it is enqueued', async () => {
+    const first = await enqueue(env.db, [email(1), email(2)]);
+    const again = await enqueue(env.db, [email(1)]);
+    expect(first).toHaveLength(2);
+    expect(again).toEqual([]);
+    expect(await listOutbox((sql, args) => env.db.query(sql, args))).toHaveLength(2);
+  });
+
+  it('lets two connections claim disjoint messages and takes over a crashed claimer after its lease', async () => {
+    // A second connection to the same file, as a second process would have. (Both live in this
+    // one thread, so they take turns; the two-process end-to-end test covers true concurrency.)
+    const other = await openDatabase({ url: `file:${env.file}` });
+    try {
+      await enqueue(
+        env.db,
+        Array.from({ length: 6 }, (_, i) => email(i)),
+      );
+      const at = new Date();
+      const lease = new Date(at.getTime() + 60_000).toISOString();
+      const a = await claimDue(env.db, 'a', at.toISOString(), lease, 3);
+      const b = await claimDue(other, 'b', at.toISOString(), lease, 3);
+      const ids = [...a, ...b].map((m) => m.id);
+      expect(a).toHaveLength(3);
+      expect(b).toHaveLength(3);
+      expect(new Set(ids).size).toBe(6);
+      // While the leases are live nobody else gets them; after they run out, anyone may.
+      expect(await claimDue(other, 'c', at.toISOString(), lease, 10)).toEqual([]);
+      const later = new Date(at.getTime() + 61_000).toISOString();
+      expect(await claimDue(other, 'c', later, later, 10)).toHaveLength(6);
+    } finally {
+      other.close();
+    }
+  });
+});
+
+describe('sending through Resend', () => {
+  it('sends queued messages in one batch with an idempotency key derived from the message ids', async () => {
+    const ids = await enqueue(env.db, [email(1), email(2), email(3)]);
+    const sent = await mailer(viaResend()).drain();
+    expect(sent).toBe(3);
+    expect(stub.requests).toHaveLength(1);
+    expect(stub.requests[0]).toMatchObject({ path: '/emails/batch', emails: 3, status: 200 });
+    expect(stub.requests[0]!.idempotencyKey).toBe(batchKeyFor(ids));
+    expect(stub.delivered.map((d) => d.to[0])).toEqual([
+      'person1@example.com',
+      'person2@example.com',
+      'person3@example.com',
+    ]);
+    for (const d of stub.delivered) {
+      expect(d.html).toContain('<p>');
+      expect(d.text).not.toBe('');
+      expect(d.from).toBe(FROM);
+    }
+    const rows = await listOutbox((sql, args) => env.db.query(sql, args));
+    expect(rows.every((r) => r.status === 'sent' && r.providerId !== null)).toBe(true);
+  });
+
+  it('waits out a 429 for as long as retry-after says, then sends once', async () => {
+    await enqueue(env.db, [email(1)]);
+    stub.script({ status: 429, headers: { 'retry-after': '1' } });
+    const m = mailer(viaResend());
+    expect(await m.drain()).toBe(0);
+    const [row] = await listOutbox((sql, args) => env.db.query(sql, args));
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(row!.lastError).toContain('429');
+    // Asked to wait: nothing goes out before the second has passed.
+    await sleep(300);
+    expect(await m.drain()).toBe(0);
+    expect(stub.requests).toHaveLength(1);
+    await sleep(800);
+    expect(await m.drain()).toBe(1);
+    expect(stub.requests).toHaveLength(2);
+    expect(stub.requests[1]!.at - stub.requests[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(stub.requests[1]!.idempotencyKey).toBe(stub.requests[0]!.idempotencyKey);
+    expect(stub.delivered).toHaveLength(1);
+  });
+
+  it('retries a 500 with back-off and then succeeds', async () => {
+    await enqueue(env.db, [email(1), email(2)]);
+    stub.script({ status: 500 });
+    const m = mailer(viaResend());
+    expect(await m.drain()).toBe(0);
+    // Backing off: not due again at once.
+    expect(await m.drain()).toBe(0);
+    expect(stub.requests).toHaveLength(1);
+    await sleep(150);
+    expect(await m.drain()).toBe(2);
+    expect(stub.requests.map((r) => r.status)).toEqual([500, 200]);
+    expect(stub.delivered).toHaveLength(2);
+    const rows = await listOutbox((sql, args) => env.db.query(sql, args));
+    expect(rows.map((r) => [r.status, r.attempts])).toEqual([
+      ['sent', 2],
+      ['sent', 2],
+    ]);
+  });
+
+  it('records a permanent 422 as failed without retrying, and still sends the good messages of its batch', async () => {
+    await enqueue(env.db, [email(1), email(2, { to: 'not-an-address' }), email(3)]);
+    const m = mailer(viaResend());
+    await m.drain();
+    // The strict batch is refused as a whole, then each message is tried alone.
+    expect(stub.requests.map((r) => [r.emails, r.status])).toEqual([
+      [3, 422],
+      [1, 200],
+      [1, 422],
+      [1, 200],
+    ]);
+    const rows = await listOutbox((sql, args) => env.db.query(sql, args));
+    expect(rows.map((r) => r.status)).toEqual(['sent', 'failed', 'sent']);
+    expect(rows[1]!.lastError).toMatch(/422 validation_error/);
+    await sleep(150);
+    await m.drain();
+    expect(stub.requests).toHaveLength(4);
+    expect(stub.delivered.map((d) => d.to[0])).toEqual([
+      'person1@example.com',
+      'person3@example.com',
+    ]);
+  });
+
+  it('gives up after the configured number of transient failures and records why', async () => {
+    await enqueue(env.db, [email(1)]);
+    stub.script({ status: 503 }, { status: 503 });
+    const m = mailer(viaResend(), { maxAttempts: 2, backoff: { baseMs: 10, maxMs: 10 } });
+    await m.drain();
+    await sleep(30);
+    await m.drain();
+    const [row] = await listOutbox((sql, args) => env.db.query(sql, args));
+    expect(row).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(row!.lastError).toMatch(/gave up after 2 attempts/);
+  });
+
+  it('does not duplicate at the provider when a crashed sender had already handed the batch over', async () => {
+    const ids = await enqueue(env.db, [email(1), email(2)]);
+    // The crashed process: claimed, fixed the batch, sent it, died before recording the result.
+    const at = new Date();
+    const claimed = await claimDue(
+      env.db,
+      'crashed',
+      at.toISOString(),
+      new Date(at.getTime() + 200).toISOString(),
+      100,
+    );
+    await assignBatch(env.db, ids, batchKeyFor(ids));
+    const outcome = await viaResend().send(claimed, batchKeyFor(ids));
+    expect(outcome.kind).toBe('sent');
+    // Its lease runs out; another process finds the messages and sends the same batch again.
+    await sleep(250);
+    expect(await mailer(viaResend()).drain()).toBe(2);
+    expect(stub.requests).toHaveLength(2);
+    expect(stub.requests[1]!.idempotencyKey).toBe(stub.requests[0]!.idempotencyKey);
+    expect(stub.delivered).toHaveLength(2);
+  });
+
+  it('keeps to the configured rate limit', async () => {
+    await stub.close();
+    stub = await startResendStub({ ratePerSecond: 2 });
+    const ids = await enqueue(
+      env.db,
+      Array.from({ length: 5 }, (_, i) => email(i)),
+    );
+    // Five separate batches: five requests.
+    await splitBatch(env.db, ids, new Date().toISOString());
+    const started = Date.now();
+    expect(await mailer(viaResend(), { ratePerSecond: 2 }).drain()).toBe(5);
+    expect(stub.requests.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  });
+});
+
+describe('without a provider key', () => {
+  it('writes each message as an .eml file named by its id, with text and HTML parts', async () => {
+    const outbox = join(env.dir, 'outbox');
+    const ids = await enqueue(env.db, [
+      email(1, {
+        subject: 'Überweisung verzögert: Zahlungen',
+        headers: { 'X-Herald-Notice': 'reminder' },
+      }),
+      email(2),
+    ]);
+    expect(await mailer(emlTransport(outbox, FROM, now)).drain()).toBe(2);
+    expect(readdirSync(outbox).sort()).toEqual(ids.map((id) => `${id}.eml`).sort());
+    const parsed = parseEml(readFileSync(join(outbox, `${ids[0]}.eml`), 'utf8'));
+    expect(parsed.headers['subject']).toBe('Überweisung verzögert: Zahlungen');
+    expect(parsed.headers['to']).toBe('person1@example.com');
+    expect(parsed.headers['x-herald-notice']).toBe('reminder');
+    expect(parsed.headers['content-type']).toMatch(/^multipart\/alternative; boundary=/);
+    expect(parsed.parts.map((p) => p.type)).toEqual(['text/plain', 'text/html']);
+    expect(parsed.parts[0]!.body).toBe('Message 1\n');
+    expect(parsed.parts[1]!.body).toBe('<p>Message 1</p>');
+  });
+
+  it('overwrites rather than duplicates when a message is written again after a crash', async () => {
+    const outbox = join(env.dir, 'outbox');
+    const [id] = await enqueue(env.db, [email(1)]);
+    const transport = emlTransport(outbox, FROM, now);
+    const [message] = await claimDue(
+      env.db,
+      'x',
+      new Date().toISOString(),
+      new Date().toISOString(),
+      1,
+    );
+    await transport.send([message!], 'k');
+    await transport.send([message!], 'k');
+    expect(readdirSync(outbox)).toEqual([`${id}.eml`]);
+  });
+});

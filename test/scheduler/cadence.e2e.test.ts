@@ -1,0 +1,236 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startResendStub, type ResendStub, type StubEmail } from '../support/resend-stub.ts';
+import { startServer, waitFor, type ServerProcess } from './server-process.ts';
+
+/**
+ * The real server process, the real database file, the policy in seconds from
+ * test/fixtures/content-fast (remind at 3s, due at 6s, commander at 8s, executives at 10s) and a
+ * 200 ms tick. Only the email provider is a stand-in; every count below is of what it received.
+ */
+
+let dir: string;
+let stub: ResendStub;
+const servers: ServerProcess[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'herald-e2e-'));
+  stub = await startResendStub();
+});
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.kill();
+  await stub.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = await startServer(dir, {
+    RESEND_API_KEY: stub.apiKey,
+    RESEND_BASE_URL: stub.url,
+    ...env,
+  });
+  servers.push(server);
+  return server;
+}
+
+const label = (e: StubEmail) => `${e.headers['X-Herald-Notice']} → ${e.to.join(',')}`;
+const labels = () => stub.delivered.map(label);
+const count = (kind: string) =>
+  stub.delivered.filter((e) => e.headers['X-Herald-Notice'] === kind).length;
+
+const SEV2 = {
+  title: 'Checkout failing for card payments',
+  severity: 'SEV2',
+  message: 'We are investigating failed card payments at checkout.',
+  components: [{ id: 'checkout', status: 'major_outage' }],
+  roles: { commander: 'ada@acme.example', communications: 'grace@acme.example' },
+  business_impact: {
+    summary: 'Card payments fail',
+    customers_affected: 1200,
+    revenue_per_minute: 850,
+    currency: 'USD',
+  },
+};
+
+const LADDER = [
+  'reminder → grace@acme.example',
+  'overdue → grace@acme.example',
+  'escalate_commander → ada@acme.example',
+  'escalate_executives → cto@acme.example',
+  'escalate_executives → vp-support@acme.example',
+];
+
+async function declare(
+  server: ServerProcess,
+  body: unknown = SEV2,
+): Promise<{ id: string; at: number }> {
+  const at = Date.now();
+  const res = await server.request('POST', '/v1/incidents', body);
+  expect(res.status).toBe(201);
+  return { id: ((await res.json()) as { id: string }).id, at };
+}
+
+const quiet = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('cadence enforcement in the running server', () => {
+  it('reminds, goes overdue, escalates twice and starts over after a public update', async () => {
+    const server = await start();
+    const { id, at } = await declare(server);
+
+    await waitFor('the reminder', () => count('reminder') === 1);
+    const remindedAfter = stub.delivered[0]!.receivedAt - at;
+    expect(remindedAfter).toBeGreaterThanOrEqual(2_800);
+    expect(remindedAfter).toBeLessThan(6_000);
+
+    await waitFor('the escalation to executives', () => count('escalate_executives') === 2);
+    expect(labels()).toEqual(LADDER);
+    const sentAt = Object.fromEntries(stub.delivered.map((e) => [label(e), e.receivedAt - at]));
+    expect(sentAt['overdue → grace@acme.example']).toBeGreaterThanOrEqual(5_800);
+    expect(sentAt['escalate_commander → ada@acme.example']).toBeGreaterThanOrEqual(7_800);
+    expect(sentAt['escalate_executives → cto@acme.example']).toBeGreaterThanOrEqual(9_800);
+
+    const overdue = (await (await server.request('GET', '/v1/incidents?overdue=true')).json()) as {
+      incidents: Array<{ id: string }>;
+    };
+    expect(overdue.incidents.map((i) => i.id)).toEqual([id]);
+    const cadence = (await (await server.request('GET', '/v1/cadence')).json()) as {
+      incidents: Array<{ escalation_level: number; notices_sent: Array<{ kind: string }> }>;
+    };
+    expect(cadence.incidents[0]!.escalation_level).toBe(3);
+    expect(cadence.incidents[0]!.notices_sent.map((n) => n.kind)).toEqual([
+      'reminder',
+      'overdue',
+      'escalate_commander',
+      'escalate_executives',
+    ]);
+
+    // Nothing repeats while the window stays open.
+    await quiet(1_000);
+    expect(labels()).toEqual(LADDER);
+
+    const updatedAt = Date.now();
+    const update = await server.request('POST', `/v1/incidents/${id}/updates`, {
+      message: 'Rolled back the deploy; payments recovering.',
+      status: 'identified',
+    });
+    expect(update.status).toBe(201);
+    const afterUpdate = (await (
+      await server.request('GET', '/v1/incidents?overdue=true')
+    ).json()) as { incidents: unknown[] };
+    expect(afterUpdate.incidents).toEqual([]);
+
+    await waitFor('the reminder of the new window', () => count('reminder') === 2);
+    expect(stub.delivered.at(-1)!.receivedAt - updatedAt).toBeGreaterThanOrEqual(2_800);
+    expect(labels()).toEqual([...LADDER, 'reminder → grace@acme.example']);
+
+    const resolved = await server.request('POST', `/v1/incidents/${id}/updates`, {
+      message: 'Payments work again.',
+      status: 'resolved',
+    });
+    expect(resolved.status).toBe(201);
+    await quiet(4_000);
+    expect(labels()).toHaveLength(6);
+    // Every email came with both parts and through the batch endpoint with an idempotency key.
+    expect(stub.delivered.every((e) => e.html.includes('<html') && e.text.length > 0)).toBe(true);
+    expect(
+      stub.requests.every(
+        (r) => r.path === '/emails/batch' && r.idempotencyKey?.startsWith('herald-'),
+      ),
+    ).toBe(true);
+  });
+
+  it('notifies executives at once when a SEV3 is raised to SEV1, not at the next tick', async () => {
+    // A one-minute tick: only the change itself can make the notice this quick.
+    const server = await start({ HERALD_TICK_MS: '60000' });
+    const { id } = await declare(server, {
+      title: 'Search slow',
+      severity: 'SEV3',
+      message: 'Search is slow.',
+    });
+    await quiet(500);
+    const raisedAt = Date.now();
+    const raise = await server.request('PATCH', `/v1/incidents/${id}`, {
+      severity: 'SEV1',
+      roles: { commander: 'ada@acme.example', communications: 'grace@acme.example' },
+      business_impact: {
+        summary: 'Search down for all customers',
+        revenue_per_minute: 120,
+        currency: 'EUR',
+      },
+    });
+    expect(raise.status).toBe(200);
+    await waitFor('the executive notice', () => count('executive_notice') === 2, 5_000);
+    expect(Math.max(...stub.delivered.map((e) => e.receivedAt)) - raisedAt).toBeLessThan(3_000);
+    expect(labels()).toEqual([
+      'executive_notice → cto@acme.example',
+      'executive_notice → vp-support@acme.example',
+    ]);
+    const notice = stub.delivered[0]!;
+    expect(notice.subject).toBe('[SEV1] Executive notice: Search slow');
+    expect(notice.text).toContain('Search down for all customers');
+    expect(notice.text).toContain('€120.00 per minute');
+  });
+
+  it('sends every message exactly once with two server processes on one database', async () => {
+    const [a, b] = await Promise.all([start(), start()]);
+    const { id } = await declare(a, { ...SEV2, severity: 'SEV1' });
+    await waitFor('the escalation to executives', () => count('escalate_executives') === 2);
+    const update = await b.request('POST', `/v1/incidents/${id}/updates`, {
+      message: 'Fix deployed, watching.',
+      status: 'identified',
+    });
+    expect(update.status).toBe(201);
+    await waitFor('the reminder of the new window', () => count('reminder') === 2);
+    await quiet(1_500);
+    expect(labels()).toEqual([
+      'executive_notice → cto@acme.example',
+      'executive_notice → vp-support@acme.example',
+      ...LADDER,
+      'reminder → grace@acme.example',
+    ]);
+    // Both processes were up and serving the whole time.
+    for (const server of [a, b]) expect((await server.request('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('loses nothing and repeats nothing when the server is killed with SIGKILL between ticks', async () => {
+    let server = await start();
+    const { id } = await declare(server);
+    await waitFor('the reminder', () => count('reminder') === 1);
+    await server.kill();
+    server = await start();
+    await waitFor('the commander escalation', () => count('escalate_commander') === 1);
+    await server.kill();
+    server = await start();
+    await waitFor('the escalation to executives', () => count('escalate_executives') === 2);
+    await quiet(1_500);
+    expect(labels()).toEqual(LADDER);
+    const cadence = (await (await server.request('GET', '/v1/cadence')).json()) as {
+      incidents: Array<{ incident_id: string; notices_sent: unknown[] }>;
+    };
+    expect(cadence.incidents[0]!.incident_id).toBe(id);
+    expect(cadence.incidents[0]!.notices_sent).toHaveLength(4);
+  });
+});
+
+describe('without RESEND_API_KEY', () => {
+  it('writes the emails as .eml files to data/outbox and says so at start-up', async () => {
+    const server = await startServer(dir);
+    servers.push(server);
+    expect(
+      server.output.some(
+        (line) => line.includes('RESEND_API_KEY is not set') && line.includes(join(dir, 'outbox')),
+      ),
+    ).toBe(true);
+    await declare(server, { ...SEV2, severity: 'SEV1' });
+    await waitFor('two .eml files', () => {
+      try {
+        return readdirSync(join(dir, 'outbox')).filter((f) => f.endsWith('.eml')).length === 2;
+      } catch {
+        return false;
+      }
+    });
+    expect(stub.requests).toEqual([]);
+  });
+});
