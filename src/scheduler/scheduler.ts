@@ -38,6 +38,19 @@ export interface Scheduler extends Service {
 
 const LEASE = 'scheduler';
 
+/** Whether a change can make a notice due at once (see `onChange`). */
+export function needsImmediatePlan(change: IncidentChange): boolean {
+  if (change.kind === 'declared') return true;
+  if (change.kind === 'updated') return false;
+  const before = change.previous;
+  return (
+    before === null ||
+    before.severity !== change.incident.severity ||
+    before.visibility !== change.incident.visibility ||
+    JSON.stringify(before.roles) !== JSON.stringify(change.incident.roles)
+  );
+}
+
 /**
  * Ticks every `tickMs`. All state lives in the database: the lease that lets one process run the
  * periodic pass, and the notices table whose unique key makes every notice once-only even when
@@ -54,6 +67,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let closed = false;
   let ticking: Promise<unknown> | null = null;
   let changes: Promise<unknown> = Promise.resolve();
+  const pending = new Set<string>();
   const stats = {
     last_tick_at: null as string | null,
     leader: false,
@@ -152,11 +166,21 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (options.useLease !== false) await releaseLease(db, LEASE, holder).catch(() => undefined);
     },
     onChange(change: IncidentChange) {
-      // A severity raised to SEV1 must reach executives now, not at the next tick. Changes are
-      // handled one after another; the periodic tick remains the safety net if this fails.
+      // A declaration or an edit (a severity raised to SEV1, a private incident made public) can
+      // make a notice due now, not at the next tick. A posted update only opens a new window, in
+      // which nothing is due yet, so it waits for the tick: at a thousand updates a second, a
+      // transaction per update here would cost more than the update itself. Changes are handled
+      // one after another, each incident once however many changes queued up for it; the
+      // periodic tick remains the safety net if this fails.
+      if (!needsImmediatePlan(change)) return;
       const id = change.incident.id;
+      if (pending.has(id)) return;
+      pending.add(id);
       changes = changes
-        .then(() => (closed ? [] : actOn(id)))
+        .then(() => {
+          pending.delete(id);
+          return closed ? [] : actOn(id);
+        })
         .catch((error: unknown) => {
           stats.last_error = String(error);
           log({
