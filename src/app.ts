@@ -76,6 +76,8 @@ export function createApp(deps: AppDeps) {
             'Cache-Control',
             'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400',
           );
+          // Hono's MIME table has no entry for feeds.
+          if (path.endsWith('.rss')) c.header('Content-Type', 'application/rss+xml; charset=utf-8');
         },
       }),
     );

@@ -6,6 +6,7 @@ import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './api/middleware/request-log.ts';
 import { healthOf, notifyAll, type Service } from './service.ts';
 import { createCadenceServices } from './scheduler/setup.ts';
+import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 
 function log(line: LogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
   // Background services, in start order. Each is built from the foundation and the settings.
   // The mailer drains the outbox the scheduler fills; it stops last (services stop in reverse).
   const cadence = await createCadenceServices(settings, foundation, now, log);
-  const services: Service[] = [cadence.mailer, cadence.scheduler];
+  const publisher = createSitePublisher(settings, foundation, now, log);
+  const services: Service[] = [cadence.mailer, cadence.scheduler, publisher];
   for (const service of services) await service.start?.();
   const app = createApp({
     db: foundation.db,
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     log,
     onChange: notifyAll(services, log),
     health: healthOf(services),
+    siteDir: siteDirOf(settings),
   });
   const server = serve(
     { fetch: app.fetch, port: settings.port, hostname: settings.host },

@@ -43,23 +43,19 @@ export async function startServer(
   const token = options.env?.HERALD_ADMIN_TOKEN ?? 'e2e-admin-token-0123456789';
   // One process (tsx as a loader, not its CLI, which would run the server in a grandchild that a
   // SIGKILL to the CLI would orphan): signals reach the server itself.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts')],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        HERALD_DATA_DIR: dataDir,
-        HERALD_ADMIN_TOKEN: token,
-        RESEND_API_KEY: '',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HERALD_DATA_DIR: dataDir,
+      HERALD_ADMIN_TOKEN: token,
+      RESEND_API_KEY: '',
+      ...options.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -1,0 +1,223 @@
+/**
+ * `npm run bench:publish`: on a site seeded with 10,000 incidents and 30 components, measures
+ * (a) a full export, (b) publish latency from the API's 201 to every affected file on disk, against
+ * the real server, and (c) a plain static `astro build` of the same pages, and prints the figures.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { loadContent } from '../../src/config/content.ts';
+import { openDatabase } from '../../src/storage/db.ts';
+import { migrate } from '../../src/storage/migrations.ts';
+import { createPublisher } from '../../src/publish/publisher.ts';
+import { PROJECT_ROOT } from '../../src/publish/setup.ts';
+import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
+import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
+import { listPublished } from '../../src/publish/write.ts';
+import { generateHistory } from '../../src/seed/generate.ts';
+import { writeHistory } from '../../src/seed/write.ts';
+import { writeBenchContent } from './content.ts';
+
+const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 10_000);
+const UPDATES = Number(process.env.BENCH_UPDATES ?? 60);
+const TOKEN = 'bench-admin-token-0123456789';
+
+const work = mkdtempSync(join(tmpdir(), 'herald-bench-publish-'));
+const dataDir = join(work, 'data');
+const contentDir = join(work, 'content');
+const siteDir = join(dataDir, 'site');
+writeBenchContent(PROJECT_ROOT, contentDir);
+const content = await loadContent(contentDir);
+const now = new Date();
+const log = () => undefined;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+// Seed
+const db = await openDatabase({ url: `file:${join(dataDir, 'herald.db')}` });
+await migrate(db, () => now);
+let t = performance.now();
+const history = generateHistory({
+  incidents: INCIDENTS,
+  days: 1095,
+  now,
+  seed: 7,
+  active: 3,
+  catalog: content.catalog,
+});
+await writeHistory(db, history, now.toISOString());
+console.log(
+  `seeded ${INCIDENTS} incidents (${history.reduce((n, i) => n + i.updates.length, 0)} updates, 30 components) in ${Math.round(performance.now() - t)} ms`,
+);
+
+// (a) full export, in this process, sampling the resident set size for the peak
+const publisher = createPublisher({
+  db,
+  content,
+  siteUrl: 'https://status.acme.example',
+  siteDir,
+  now: () => now,
+  log,
+  root: PROJECT_ROOT,
+});
+let peak = process.memoryUsage().rss;
+const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+await publisher.fullExport(); // warm: the server build exists and its modules are loaded
+const exportStats = await publisher.fullExport();
+clearInterval(sampler);
+peak = Math.max(peak, process.memoryUsage().rss);
+const indexBytes = statSync(join(siteDir, 'index.html')).size;
+const pages = exportStats.routes;
+console.log(
+  `(a) full export: ${pages} routes in ${(exportStats.durationMs / 1000).toFixed(2)} s = ${(exportStats.durationMs / pages).toFixed(2)} ms/route, ${Math.round(pages / (exportStats.durationMs / 1000))} routes/s, peak RSS ${Math.round(peak / 2 ** 20)} MiB, ${(exportStats.bytes / 2 ** 20).toFixed(0)} MiB written`,
+);
+console.log(
+  `    index.html: ${(indexBytes / 1024).toFixed(1)} KiB with 30 components and 3 active incidents`,
+);
+
+// Snapshot for (c), taken now so both builds render the same data
+const snapshotFile = join(work, 'snapshot.json');
+writeFileSync(
+  snapshotFile,
+  JSON.stringify(
+    serialiseSnapshot({
+      site: content.site,
+      siteUrl: 'https://status.acme.example',
+      catalog: content.catalog,
+      policy: content.policy,
+      incidents: await loadPublicIncidents(db),
+      componentStatus: await loadComponentStatuses(db),
+      now,
+    }),
+  ),
+);
+db.close();
+
+// (b) publish latency against the real server
+const port = 20000 + Math.floor(Math.random() * 20000);
+const url = `http://127.0.0.1:${port}`;
+const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  cwd: PROJECT_ROOT,
+  env: {
+    ...process.env,
+    HERALD_DATA_DIR: dataDir,
+    HERALD_CONTENT_DIR: contentDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    HERALD_ADMIN_TOKEN: TOKEN,
+    SITE_URL: 'https://status.acme.example',
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+try {
+  t = performance.now();
+  for (;;) {
+    const health = await fetch(`${url}/healthz`).then(
+      (r) => r.json() as Promise<{ publisher?: { ready: boolean; pending: number } }>,
+      () => null,
+    );
+    if (health?.publisher?.ready && health.publisher.pending === 0) break;
+    if (server.exitCode !== null) throw new Error('server exited');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(
+    `    server up with the site exported in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+  const open = history.filter((i) => i.status !== 'resolved' && i.visibility === 'public');
+  const latencies: number[] = [];
+  for (let n = 0; n < UPDATES; n++) {
+    const incident = open[n % open.length]!;
+    const marker = `bench-update-${n}-${Date.now()}`;
+    const res = await fetch(`${url}/v1/incidents/${incident.id}/updates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: `Progress report ${marker}.` }),
+    });
+    const accepted = performance.now();
+    if (res.status !== 201) throw new Error(`update failed: ${res.status} ${await res.text()}`);
+    // Every file this update must reach: its page, the index, the feeds, the JSON.
+    const files = [
+      'index.html',
+      `incidents/${incident.id}/index.html`,
+      'history.rss',
+      'api/v2/incidents/unresolved.json',
+      'api/v2/summary.json',
+      ...incident.components.map((c) => `components/${c.id}/history.rss`),
+    ];
+    const pending = new Set(files);
+    while (pending.size > 0) {
+      for (const file of [...pending]) {
+        let text = '';
+        try {
+          text = readFileSync(join(siteDir, file), 'utf8');
+        } catch {
+          // not there yet
+        }
+        if (text.includes(marker)) pending.delete(file);
+      }
+      if (pending.size > 0) await new Promise((r) => setTimeout(r, 1));
+      if (performance.now() - accepted > 10_000)
+        throw new Error(`not published within 10 s: ${[...pending].join(', ')}`);
+    }
+    latencies.push(performance.now() - accepted);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const p50 = percentile(latencies, 50);
+  const p95 = percentile(latencies, 95);
+  console.log(
+    `(b) publish latency, 201 → every affected file on disk, ${UPDATES} updates: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+  );
+
+  // (c) a plain static `astro build` of the same pages and data
+  const outDir = join(work, 'static');
+  const cli = join(
+    createRequire(join(PROJECT_ROOT, 'package.json')).resolve('astro/package.json'),
+    '..',
+    'astro.js',
+  );
+  t = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [cli, 'build', '--silent', '--config', 'bench/publish/astro.static.config.mjs'],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          ASTRO_TELEMETRY_DISABLED: '1',
+          [STATIC_SNAPSHOT_ENV]: snapshotFile,
+          HERALD_STATIC_OUT: outDir,
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`astro build exited ${code}`)),
+    );
+  });
+  const staticMs = performance.now() - t;
+  const staticFiles = (await listPublished(outDir)).length;
+  console.log(
+    `(c) plain static astro build of the same site: ${staticFiles} files in ${(staticMs / 1000).toFixed(1)} s (${(staticMs / staticFiles).toFixed(2)} ms/file)`,
+  );
+  console.log(
+    `    one update publishes ${(staticMs / p95).toFixed(0)}× faster (p95) than rebuilding with astro build`,
+  );
+  const ok =
+    p95 < 200 &&
+    staticMs / p95 >= 20 &&
+    exportStats.durationMs / pages < 2 &&
+    indexBytes < 60 * 1024;
+  console.log(
+    `targets (p95 < 200 ms, ≥ 20× faster than (c), < 2 ms/route, index < 60 KB): ${ok ? 'met' : 'NOT met'}`,
+  );
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(work, { recursive: true, force: true });
+}

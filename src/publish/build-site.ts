@@ -1,0 +1,32 @@
+/**
+ * `npm run build:site`: a full export of the published site from the database, without starting
+ * the server. The same directory can then be copied to any static host.
+ */
+import { loadContent } from '../config/content.ts';
+import { readSettings } from '../config/env.ts';
+import { openDatabase } from '../storage/db.ts';
+import { migrate } from '../storage/migrations.ts';
+import { createSitePublisher, siteDirOf } from './setup.ts';
+
+const now = () => new Date();
+const log = (line: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(line)}\n`);
+
+const settings = readSettings(process.env);
+const content = await loadContent(settings.contentDir);
+const db = await openDatabase({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
+try {
+  await migrate(db, now);
+  const publisher = createSitePublisher(settings, { db, content }, now, log);
+  const stats = await publisher.fullExport();
+  const perPage = stats.durationMs / Math.max(1, stats.routes);
+  process.stdout.write(
+    `exported ${stats.routes} routes (${(stats.bytes / 1e6).toFixed(1)} MB) to ${siteDirOf(settings)} in ${(stats.durationMs / 1000).toFixed(2)} s (${perPage.toFixed(2)} ms/route); removed ${stats.removed} stale files\n`,
+  );
+  const failed = publisher.health().last_error;
+  if (failed) {
+    process.stderr.write(`some routes failed: ${failed.message}\n`);
+    process.exitCode = 1;
+  }
+} finally {
+  db.close();
+}

@@ -1,0 +1,83 @@
+import RSS from 'rss';
+import type { IncidentRecord, Update } from '../domain/types.ts';
+import { messageToHtml } from './message.ts';
+import { cleanText, escapeHtml } from './text.ts';
+import { INCIDENT_STATUS_LABEL } from './views/status.ts';
+
+/** Feeds carry the newest updates; older ones stay on the incident pages and in the history. */
+export const FEED_ITEMS = 100;
+
+export interface FeedItem {
+  guid: string;
+  title: string;
+  html: string;
+  url: string;
+  date: string;
+}
+
+export interface FeedView {
+  title: string;
+  description: string;
+  siteUrl: string;
+  feedUrl: string;
+  items: FeedItem[];
+}
+
+/**
+ * The `limit` newest updates (by `display_at`, then acceptance order) of the given incidents,
+ * newest first, without sorting the whole history: most updates are older than the current cut.
+ */
+export function newestUpdates(
+  incidents: readonly IncidentRecord[],
+  limit: number,
+): Array<{ incident: IncidentRecord; update: Update }> {
+  const top: Array<{ incident: IncidentRecord; update: Update }> = [];
+  const newer = (a: Update, b: Update) =>
+    a.display_at !== b.display_at
+      ? a.display_at > b.display_at
+      : a.seq > b.seq || (a.seq === b.seq && a.id > b.id);
+  for (const incident of incidents) {
+    for (const update of incident.updates) {
+      if (top.length === limit && !newer(update, top[top.length - 1]!.update)) continue;
+      let index = top.length;
+      while (index > 0 && newer(update, top[index - 1]!.update)) index--;
+      top.splice(index, 0, { incident, update });
+      if (top.length > limit) top.pop();
+    }
+  }
+  return top;
+}
+
+export function feedItems(siteUrl: string, incidents: readonly IncidentRecord[]): FeedItem[] {
+  return newestUpdates(incidents, FEED_ITEMS).map(({ incident, update }) => ({
+    guid: update.id,
+    title: `${INCIDENT_STATUS_LABEL[update.status]}: ${incident.title}`,
+    html: messageToHtml(update.message),
+    url: `${siteUrl}/incidents/${incident.id}/`,
+    date: update.display_at,
+  }));
+}
+
+/** RSS 2.0 through the `rss` package; every text is cleaned of XML-invalid characters first. */
+export function buildRss(view: FeedView): string {
+  const feed = new RSS({
+    title: cleanText(view.title),
+    description: cleanText(view.description),
+    site_url: view.siteUrl,
+    feed_url: view.feedUrl,
+    generator: 'Herald',
+    pubDate: view.items[0]?.date,
+    ttl: 1,
+  });
+  for (const item of view.items) {
+    feed.item({
+      // Many readers render item titles as HTML: escaped, they show the text and run nothing.
+      title: escapeHtml(item.title),
+      description: cleanText(item.html),
+      url: item.url,
+      guid: item.guid,
+      date: item.date,
+    });
+  }
+  return feed.xml();
+}

@@ -1,0 +1,449 @@
+import type { Logger } from '../api/middleware/request-log.ts';
+import type { Content } from '../config/content.ts';
+import type { IncidentChange } from '../domain/incidents/context.ts';
+import type { IncidentRecord } from '../domain/types.ts';
+import type { Service } from '../service.ts';
+import type { Db } from '../storage/db.ts';
+import { renderWithAstro, type AstroMiddleware, type Rendered } from './astro-handler.ts';
+import { ensureServerBuild, loadAstroHandler } from './astro-build.ts';
+import {
+  allRoutes,
+  historyPageCount,
+  planChange,
+  routeFile,
+  routeKey,
+  routePath,
+  type Route,
+} from './routes.ts';
+import {
+  compareIncidents,
+  loadComponentStatuses,
+  loadPublicIncident,
+  loadPublicIncidents,
+  type SiteSnapshot,
+} from './snapshot.ts';
+import { monthKey } from './time.ts';
+import { viewForRoute } from './views/route-view.ts';
+import { pruneSite, removePublished, writeAtomic } from './write.ts';
+
+export interface PublisherOptions {
+  db: Db;
+  content: Content;
+  siteUrl: string;
+  siteDir: string;
+  now: () => Date;
+  log: Logger;
+  /** Repository root: where `astro.config.mjs` and `src/pages` are. */
+  root: string;
+  /** How long to wait for more changes before rendering a burst once. */
+  debounceMs?: number;
+  /** How often time-dependent routes (uptime bars, "next update by") are refreshed without changes. */
+  refreshMs?: number;
+  /**
+   * Wraps the Astro render of one route; tests use it to make a render fail and check that the
+   * previous file stays live. Defaults to rendering through the server build as it is.
+   */
+  wrapRender?: (render: RenderRoute) => RenderRoute;
+}
+
+export type RenderRoute = (path: string, view: unknown) => Promise<Rendered>;
+
+export interface PublishStats {
+  routes: number;
+  removed: number;
+  durationMs: number;
+  bytes: number;
+}
+
+export interface PublisherHealth {
+  ready: boolean;
+  last_publish_at: string | null;
+  last_duration_ms: number | null;
+  last_routes: number | null;
+  last_full_export_at: string | null;
+  last_error: { at: string; message: string; route: string | null } | null;
+  pending: number;
+}
+
+export interface Publisher extends Service {
+  /** Renders every route and removes files that are no longer part of the site. */
+  fullExport(): Promise<PublishStats>;
+  /** Resolves when nothing is pending or rendering (retries waiting on back-off excepted). */
+  idle(): Promise<void>;
+  health(): PublisherHealth & Record<string, unknown>;
+}
+
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 60_000;
+/** Renders and writes overlap this much; rendering is CPU-bound, writing waits on the disk. */
+const CONCURRENCY = 4;
+
+/**
+ * Keeps `siteDir` equal to what the database says, publicly. It holds the public incidents in
+ * memory (loaded by a full export, refreshed per change from the database), renders only the
+ * routes a change affects through the Astro server build, and writes each file atomically.
+ */
+export function createPublisher(options: PublisherOptions): Publisher {
+  const { db, content, siteDir, log } = options;
+  const debounceMs = options.debounceMs ?? 10;
+  const refreshMs = options.refreshMs ?? 300_000;
+
+  let render: RenderRoute | null = null;
+  let incidents: IncidentRecord[] = [];
+  let componentStatus: SiteSnapshot['componentStatus'] = new Map();
+  let exportedMonth: string | null = null;
+  let ready = false;
+  let stopped = false;
+
+  const pendingIds = new Set<string>();
+  let pendingFull = false;
+  let pendingRefresh = false;
+  const retries = new Map<string, { route: Route; attempts: number; at: number }>();
+  let timer: NodeJS.Timeout | null = null;
+  let refreshTimer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  const idleWaiters: Array<() => void> = [];
+
+  const health: PublisherHealth = {
+    ready: false,
+    last_publish_at: null,
+    last_duration_ms: null,
+    last_routes: null,
+    last_full_export_at: null,
+    last_error: null,
+    pending: 0,
+  };
+
+  function snapshotAt(now: Date): SiteSnapshot {
+    return {
+      site: content.site,
+      siteUrl: options.siteUrl,
+      catalog: content.catalog,
+      policy: content.policy,
+      incidents,
+      componentStatus,
+      now,
+    };
+  }
+
+  async function getRender(): Promise<RenderRoute> {
+    if (!render) {
+      const handler: AstroMiddleware = await loadAstroHandler(
+        await ensureServerBuild(options.root, log),
+      );
+      const direct: RenderRoute = (path, view) => renderWithAstro(handler, path, view);
+      render = options.wrapRender ? options.wrapRender(direct) : direct;
+    }
+    return render;
+  }
+
+  function replaceIncident(id: string, next: IncidentRecord | null): void {
+    const rest = incidents.filter((i) => i.id !== id);
+    if (next) {
+      // Binary insertion keeps the newest-first order without re-sorting the whole history.
+      let lo = 0;
+      let hi = rest.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareIncidents(rest[mid]!, next) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      rest.splice(lo, 0, next);
+    }
+    incidents = rest;
+  }
+
+  /** Renders and writes routes; returns the ones that failed (they stay as they were on disk). */
+  async function publish(snapshot: SiteSnapshot, render: Route[], remove: Route[]) {
+    const renderRoute = await getRender();
+    const failed: Array<{ route: Route; error: Error }> = [];
+    let bytes = 0;
+    let removed = 0;
+    for (const route of remove) {
+      await removePublished(siteDir, routeFile(route));
+      removed++;
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < render.length) {
+        const route = render[next++]!;
+        try {
+          const view = viewForRoute(snapshot, route);
+          if (view === null) {
+            await removePublished(siteDir, routeFile(route));
+            removed++;
+            continue;
+          }
+          const result = await renderRoute(routePath(route), view);
+          if (result.status !== 200) throw new Error(`render returned HTTP ${result.status}`);
+          await writeAtomic(siteDir, routeFile(route), result.body);
+          bytes += result.body.length;
+        } catch (error) {
+          failed.push({ route, error: error as Error });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, render.length) }, worker));
+    return { failed, bytes, removed };
+  }
+
+  function recordFailures(failed: Array<{ route: Route; error: Error }>, now: Date): void {
+    for (const { route, error } of failed) {
+      const key = routeKey(route);
+      const attempts = (retries.get(key)?.attempts ?? 0) + 1;
+      const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+      retries.set(key, { route, attempts, at: Date.now() + delay });
+      health.last_error = {
+        at: now.toISOString(),
+        message: error.message,
+        route: routePath(route),
+      };
+      log({
+        time: now.toISOString(),
+        level: 'error',
+        msg: 'publish failed; the previous file stays live',
+        route: routePath(route),
+        attempt: attempts,
+        retry_in_ms: delay,
+        error: error.message,
+      });
+    }
+  }
+
+  function recordSuccess(started: number, routes: number): void {
+    health.last_publish_at = options.now().toISOString();
+    health.last_duration_ms = Math.round(performance.now() - started);
+    health.last_routes = routes;
+  }
+
+  async function runFullExport(): Promise<PublishStats> {
+    const started = performance.now();
+    const now = options.now();
+    // A full export reloads everything, so it covers every change pending so far.
+    pendingIds.clear();
+    pendingRefresh = false;
+    incidents = (await loadPublicIncidents(db)).sort(compareIncidents);
+    componentStatus = await loadComponentStatuses(db);
+    const snapshot = snapshotAt(now);
+    const routes = allRoutes(snapshot);
+    const { failed, bytes } = await publish(snapshot, routes, []);
+    const failedFiles = new Set(failed.map((f) => routeFile(f.route)));
+    // Files whose render failed are kept (the old version stays live); everything unknown goes.
+    const keep = new Set([...routes.map(routeFile), ...failedFiles]);
+    const removed = await pruneSite(siteDir, keep);
+    exportedMonth = monthKey(now.getTime(), content.site.timezone);
+    recordFailures(failed, now);
+    for (const route of routes)
+      if (!failedFiles.has(routeFile(route))) retries.delete(routeKey(route));
+    recordSuccess(started, routes.length - failed.length);
+    health.last_full_export_at = health.last_publish_at;
+    ready = true;
+    const stats = {
+      routes: routes.length,
+      removed,
+      durationMs: performance.now() - started,
+      bytes,
+    };
+    log({
+      time: now.toISOString(),
+      level: 'info',
+      msg: 'site exported',
+      routes: stats.routes,
+      removed,
+      ms: Math.round(stats.durationMs),
+      failed: failed.length,
+    });
+    return stats;
+  }
+
+  async function runIncremental(): Promise<void> {
+    const started = performance.now();
+    const now = options.now();
+    const ids = [...pendingIds];
+    pendingIds.clear();
+    const refresh = pendingRefresh;
+    pendingRefresh = false;
+    try {
+      await publishChanges(ids, refresh, started, now);
+    } catch (error) {
+      // Nothing is lost: the same incidents are read again on the next attempt.
+      for (const id of ids) pendingIds.add(id);
+      pendingRefresh ||= refresh;
+      throw error;
+    }
+  }
+
+  async function publishChanges(
+    ids: string[],
+    refresh: boolean,
+    started: number,
+    now: Date,
+  ): Promise<void> {
+    const pagesBefore = historyPageCount(snapshotAt(now));
+    const changes: Array<{
+      id: string;
+      before: IncidentRecord | null;
+      after: IncidentRecord | null;
+    }> = [];
+    for (const id of ids) {
+      const before = incidents.find((i) => i.id === id) ?? null;
+      const after = await loadPublicIncident(db, id);
+      replaceIncident(id, after);
+      changes.push({ id, before, after });
+    }
+    componentStatus = await loadComponentStatuses(db);
+    const snapshot = snapshotAt(now);
+    const pagesAfter = historyPageCount(snapshot);
+    const render = new Map<string, Route>();
+    const remove = new Map<string, Route>();
+    const knownComponents = new Set(content.catalog.byId.keys());
+    for (const change of changes) {
+      const plan = planChange({
+        ...change,
+        now,
+        timeZone: content.site.timezone,
+        pagesBefore,
+        pagesAfter,
+        knownComponents,
+      });
+      for (const r of plan.render) render.set(routeKey(r), r);
+      for (const r of plan.remove) remove.set(routeKey(r), r);
+    }
+    if (refresh) {
+      for (const r of allRoutes(snapshot))
+        if (r.kind !== 'incident' && r.kind !== 'history') render.set(routeKey(r), r);
+    }
+    for (const [key, retry] of retries)
+      if (retry.at <= Date.now() && !remove.has(key)) render.set(key, retry.route);
+    for (const key of remove.keys()) render.delete(key);
+    if (render.size === 0 && remove.size === 0) return;
+    const { failed } = await publish(snapshot, [...render.values()], [...remove.values()]);
+    const failedKeys = new Set(failed.map((f) => routeKey(f.route)));
+    for (const key of [...render.keys(), ...remove.keys()])
+      if (!failedKeys.has(key)) retries.delete(key);
+    recordFailures(failed, now);
+    recordSuccess(started, render.size + remove.size - failed.length);
+  }
+
+  async function runOnce(): Promise<void> {
+    const now = options.now();
+    const monthChanged =
+      exportedMonth !== null && exportedMonth !== monthKey(now.getTime(), content.site.timezone);
+    if (pendingFull || !ready || monthChanged) {
+      pendingFull = false;
+      try {
+        await runFullExport();
+      } catch (error) {
+        pendingFull = true;
+        throw error;
+      }
+      return;
+    }
+    await runIncremental();
+  }
+
+  function hasWork(): boolean {
+    return pendingFull || pendingRefresh || pendingIds.size > 0;
+  }
+
+  function nextRetryDelay(): number | null {
+    let soonest: number | null = null;
+    for (const retry of retries.values())
+      soonest = soonest === null ? retry.at : Math.min(soonest, retry.at);
+    return soonest === null ? null : Math.max(0, soonest - Date.now());
+  }
+
+  /** Consecutive runs that failed as a whole (database or build trouble): drives the back-off. */
+  let failureStreak = 0;
+
+  function backoff(attempts: number): number {
+    return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+  }
+
+  function schedule(delay = debounceMs): void {
+    if (stopped || timer || running) return;
+    timer = setTimeout(() => {
+      timer = null;
+      running = (async () => {
+        try {
+          await runOnce();
+          failureStreak = 0;
+        } catch (error) {
+          failureStreak++;
+          const now = options.now();
+          health.last_error = {
+            at: now.toISOString(),
+            message: (error as Error).message,
+            route: null,
+          };
+          log({
+            time: now.toISOString(),
+            level: 'error',
+            msg: 'publish failed; the previous files stay live',
+            retry_in_ms: backoff(failureStreak),
+            error: (error as Error).message,
+          });
+        } finally {
+          running = null;
+          health.pending = pendingIds.size;
+          if (hasWork()) schedule(failureStreak > 0 ? backoff(failureStreak) : debounceMs);
+          else {
+            const retry = nextRetryDelay();
+            if (retry !== null) schedule(Math.max(retry, debounceMs));
+          }
+          if (!hasWork()) for (const resolve of idleWaiters.splice(0)) resolve();
+        }
+      })();
+    }, delay);
+    timer.unref?.();
+  }
+
+  return {
+    name: 'publisher',
+    async start() {
+      await getRender();
+      pendingFull = true;
+      schedule(0);
+      refreshTimer = setInterval(() => {
+        pendingRefresh = true;
+        schedule();
+      }, refreshMs);
+      refreshTimer.unref();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (refreshTimer) clearInterval(refreshTimer);
+      timer = null;
+      await running;
+    },
+    onChange(change: IncidentChange) {
+      pendingIds.add(change.incident.id);
+      health.pending = pendingIds.size;
+      schedule();
+    },
+    async fullExport() {
+      while (running) await running;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const job = runFullExport();
+      running = job.then(
+        () => undefined,
+        () => undefined,
+      );
+      try {
+        return await job;
+      } finally {
+        running = null;
+        if (hasWork()) schedule();
+      }
+    },
+    idle() {
+      if (!running && !hasWork()) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    health() {
+      return { ...health, ready };
+    },
+  };
+}

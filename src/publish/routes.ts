@@ -1,0 +1,203 @@
+import type { IncidentRecord } from '../domain/types.ts';
+import type { SiteSnapshot } from './snapshot.ts';
+import { monthKey, monthsBetween } from './time.ts';
+
+export const API_FILES = [
+  'summary.json',
+  'status.json',
+  'components.json',
+  'incidents.json',
+  'incidents/unresolved.json',
+  'scheduled-maintenances.json',
+  'scheduled-maintenances/upcoming.json',
+  'scheduled-maintenances/active.json',
+] as const;
+export type ApiFile = (typeof API_FILES)[number];
+
+/** One published output of the site. */
+export type Route =
+  | { kind: 'index' }
+  | { kind: 'incident'; id: string }
+  | { kind: 'history'; page: number }
+  | { kind: 'component'; id: string }
+  | { kind: 'feed' }
+  | { kind: 'component-feed'; id: string }
+  | { kind: 'api'; file: ApiFile }
+  | { kind: 'badge' };
+
+/**
+ * Each history page covers this many calendar months, newest first. One month per page keeps a
+ * page of a busy history small (and fast to re-render) while staying easy to navigate.
+ */
+export const MONTHS_PER_HISTORY_PAGE = 1;
+
+/** Ids become directory names; anything else is never used as a path. */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function isSafeId(id: string): boolean {
+  return SAFE_ID.test(id);
+}
+
+export function routePath(route: Route): string {
+  switch (route.kind) {
+    case 'index':
+      return '/';
+    case 'incident':
+      return `/incidents/${route.id}/`;
+    case 'history':
+      return route.page === 1 ? '/history/' : `/history/${route.page}/`;
+    case 'component':
+      return `/components/${route.id}/`;
+    case 'feed':
+      return '/history.rss';
+    case 'component-feed':
+      return `/components/${route.id}/history.rss`;
+    case 'api':
+      return `/api/v2/${route.file}`;
+    case 'badge':
+      return '/badge.svg';
+  }
+}
+
+/** Where a route lives under the site directory: directory routes become `index.html`. */
+export function routeFile(route: Route): string {
+  const path = routePath(route).slice(1);
+  return path === '' || path.endsWith('/') ? `${path}index.html` : path;
+}
+
+/** The route a URL path names, or null: the inverse of `routePath`. */
+export function routeFromPath(path: string): Route | null {
+  if (path === '/' || path === '') return { kind: 'index' };
+  if (path === '/history.rss') return { kind: 'feed' };
+  if (path === '/badge.svg') return { kind: 'badge' };
+  let m = /^\/incidents\/([^/]+)\/?$/.exec(path);
+  if (m && isSafeId(m[1]!)) return { kind: 'incident', id: m[1]! };
+  m = /^\/history(?:\/(\d{1,4}))?\/?$/.exec(path);
+  if (m) return { kind: 'history', page: m[1] ? Number(m[1]) : 1 };
+  m = /^\/components\/([^/]+)\/history\.rss$/.exec(path);
+  if (m && isSafeId(m[1]!)) return { kind: 'component-feed', id: m[1]! };
+  m = /^\/components\/([^/]+)\/?$/.exec(path);
+  if (m && isSafeId(m[1]!)) return { kind: 'component', id: m[1]! };
+  m = /^\/api\/v2\/(.+)$/.exec(path);
+  if (m && (API_FILES as readonly string[]).includes(m[1]!))
+    return { kind: 'api', file: m[1] as ApiFile };
+  return null;
+}
+
+export function routeKey(route: Route): string {
+  return routePath(route);
+}
+
+/** The history page an incident is listed on, counted from the current month. */
+export function historyPageOf(startedAt: string, now: Date, timeZone: string): number {
+  const back = monthsBetween(
+    monthKey(Date.parse(startedAt), timeZone),
+    monthKey(now.getTime(), timeZone),
+  );
+  return Math.floor(Math.max(0, back) / MONTHS_PER_HISTORY_PAGE) + 1;
+}
+
+export function historyPageCount(
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'now' | 'site'>,
+): number {
+  const oldest = snapshot.incidents[snapshot.incidents.length - 1];
+  return oldest ? historyPageOf(oldest.started_at, snapshot.now, snapshot.site.timezone) : 1;
+}
+
+const touchedCache = new WeakMap<IncidentRecord, string[]>();
+
+/**
+ * The components an incident has ever touched: currently affected or named by any update.
+ * Incident records are replaced, never mutated, so the answer is kept per record.
+ */
+export function touchedComponents(incident: IncidentRecord): string[] {
+  let ids = touchedCache.get(incident);
+  if (!ids) {
+    const set = new Set(incident.components.map((c) => c.id));
+    for (const update of incident.updates)
+      for (const change of update.components) set.add(change.id);
+    ids = [...set];
+    touchedCache.set(incident, ids);
+  }
+  return ids;
+}
+
+/** Outputs that summarise the whole site and change with any incident. */
+function siteWideRoutes(): Route[] {
+  return [
+    { kind: 'index' },
+    { kind: 'feed' },
+    { kind: 'badge' },
+    ...API_FILES.map((file): Route => ({ kind: 'api', file })),
+  ];
+}
+
+/** Every route of the site, for a full export. */
+export function allRoutes(snapshot: SiteSnapshot): Route[] {
+  const pages = historyPageCount(snapshot);
+  return [
+    ...siteWideRoutes(),
+    ...Array.from({ length: pages }, (_, i): Route => ({ kind: 'history', page: i + 1 })),
+    ...snapshot.catalog.components.flatMap((c): Route[] => [
+      { kind: 'component', id: c.id },
+      { kind: 'component-feed', id: c.id },
+    ]),
+    ...snapshot.incidents
+      .filter((i) => isSafeId(i.id))
+      .map((i): Route => ({ kind: 'incident', id: i.id })),
+  ];
+}
+
+export interface RoutePlan {
+  render: Route[];
+  /** Routes whose file must disappear (an incident that went private or was removed). */
+  remove: Route[];
+}
+
+/**
+ * What one incident change affects. `before` and `after` are the public versions of the incident
+ * (null when it was, or is now, not public). `pagesBefore`/`pagesAfter` are the history page
+ * counts: when they differ, every history page's navigation changes.
+ */
+export function planChange(input: {
+  id: string;
+  before: IncidentRecord | null;
+  after: IncidentRecord | null;
+  now: Date;
+  timeZone: string;
+  pagesBefore: number;
+  pagesAfter: number;
+  knownComponents: ReadonlySet<string>;
+}): RoutePlan {
+  const { before, after, now, timeZone } = input;
+  if (!before && !after) {
+    // Nothing public changed, but make sure no stale page of this id survives.
+    return { render: [], remove: isSafeId(input.id) ? [{ kind: 'incident', id: input.id }] : [] };
+  }
+  const render: Route[] = siteWideRoutes();
+  const remove: Route[] = [];
+  if (isSafeId(input.id)) {
+    if (after) render.push({ kind: 'incident', id: input.id });
+    else remove.push({ kind: 'incident', id: input.id });
+  }
+  const pages = new Set<number>();
+  if (input.pagesBefore !== input.pagesAfter) {
+    for (let p = 1; p <= Math.max(input.pagesBefore, input.pagesAfter); p++) pages.add(p);
+  }
+  for (const incident of [before, after]) {
+    if (incident) pages.add(historyPageOf(incident.started_at, now, timeZone));
+  }
+  for (const page of [...pages].sort((a, b) => a - b)) {
+    if (page <= input.pagesAfter) render.push({ kind: 'history', page });
+    else remove.push({ kind: 'history', page });
+  }
+  const components = new Set([
+    ...(before ? touchedComponents(before) : []),
+    ...(after ? touchedComponents(after) : []),
+  ]);
+  for (const id of components) {
+    if (!input.knownComponents.has(id)) continue;
+    render.push({ kind: 'component', id }, { kind: 'component-feed', id });
+  }
+  return { render, remove };
+}

@@ -1,0 +1,61 @@
+import type { Catalog, Policy, SiteConfig } from '../config/content.ts';
+import type { ComponentStatus, IncidentRecord } from '../domain/types.ts';
+import type { Db } from '../storage/db.ts';
+import {
+  componentStatuses,
+  findIncident,
+  listIncidents,
+  type Reader,
+} from '../storage/incidents.ts';
+
+/** Everything the public site is rendered from. Only public incidents ever enter it. */
+export interface SiteSnapshot {
+  site: SiteConfig;
+  /** Public base URL, used for absolute links in feeds and JSON. */
+  siteUrl: string;
+  catalog: Catalog;
+  policy: Policy;
+  /** Public incidents, newest started first. */
+  incidents: IncidentRecord[];
+  componentStatus: Map<string, { status: ComponentStatus; updated_at: string }>;
+  now: Date;
+}
+
+const PAGE = 500;
+
+function readerOf(db: Db): Reader {
+  return (sql, args) => db.query(sql, args);
+}
+
+/** Every public incident, read in pages so that no query grows with the size of the history. */
+export async function loadPublicIncidents(db: Db): Promise<IncidentRecord[]> {
+  const read = readerOf(db);
+  const all: IncidentRecord[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await listIncidents(read, { visibility: 'public', limit: PAGE, before });
+    all.push(...page);
+    if (page.length < PAGE) return all;
+    before = page[page.length - 1]!.id;
+  }
+}
+
+/** One incident if, and only if, it is public now; null when private or gone. */
+export async function loadPublicIncident(db: Db, id: string): Promise<IncidentRecord | null> {
+  const read = readerOf(db);
+  const rows = await read("SELECT id FROM incidents WHERE id = ? AND visibility = 'public'", [id]);
+  if (rows.length === 0) return null;
+  const incident = await findIncident(read, id);
+  // The visibility may have changed between the two reads; the record itself has the last word.
+  return incident && incident.visibility === 'public' ? incident : null;
+}
+
+export async function loadComponentStatuses(db: Db): Promise<SiteSnapshot['componentStatus']> {
+  return componentStatuses(readerOf(db));
+}
+
+/** Orders incidents as the snapshot keeps them: newest started first, then by id. */
+export function compareIncidents(a: IncidentRecord, b: IncidentRecord): number {
+  if (a.started_at !== b.started_at) return a.started_at < b.started_at ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}

@@ -1,0 +1,165 @@
+import { worstComponentStatus, type IncidentRecord, type Update } from '../domain/types.ts';
+import { messageToPlainText } from './message.ts';
+import type { ApiFile } from './routes.ts';
+import type { SiteSnapshot } from './snapshot.ts';
+import { cleanText } from './text.ts';
+import { activeIncidents, currentStatus, overallStatus } from './views/status.ts';
+
+/** Statuspage lists this many recent incidents in `incidents.json`. */
+const RECENT_INCIDENTS = 50;
+
+function pageId(snapshot: SiteSnapshot): string {
+  return (
+    cleanText(snapshot.site.name)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'herald'
+  );
+}
+
+/** The oldest fact the site knows: stands in for creation dates Herald does not record. */
+function epoch(snapshot: SiteSnapshot): string {
+  return (
+    snapshot.incidents[snapshot.incidents.length - 1]?.started_at ?? snapshot.now.toISOString()
+  );
+}
+
+function pageObject(snapshot: SiteSnapshot) {
+  let updatedAt = epoch(snapshot);
+  for (const incident of snapshot.incidents.slice(0, RECENT_INCIDENTS)) {
+    if (incident.updated_at > updatedAt) updatedAt = incident.updated_at;
+  }
+  for (const { updated_at } of snapshot.componentStatus.values()) {
+    if (updated_at > updatedAt) updatedAt = updated_at;
+  }
+  return {
+    id: pageId(snapshot),
+    name: cleanText(snapshot.site.name),
+    url: snapshot.siteUrl,
+    time_zone: snapshot.site.timezone,
+    updated_at: updatedAt,
+  };
+}
+
+function componentObjects(snapshot: SiteSnapshot) {
+  const page_id = pageId(snapshot);
+  const created_at = epoch(snapshot);
+  const components = snapshot.catalog.components.map((c) => ({
+    id: c.id,
+    name: cleanText(c.name),
+    status: currentStatus(snapshot, c.id),
+    created_at,
+    updated_at: snapshot.componentStatus.get(c.id)?.updated_at ?? created_at,
+    position: c.position,
+    description: c.description ? cleanText(c.description) : null,
+    showcase: true,
+    start_date: null,
+    group_id: c.groupId,
+    page_id,
+    group: false,
+    only_show_if_degraded: c.onlyShowIfDegraded,
+  }));
+  const groups = snapshot.catalog.groups.map((g) => ({
+    id: g.id,
+    name: cleanText(g.name),
+    status: worstComponentStatus(
+      components.filter((c) => c.group_id === g.id).map((c) => c.status),
+    ),
+    created_at,
+    updated_at: created_at,
+    position: g.position,
+    description: g.description ? cleanText(g.description) : null,
+    showcase: false,
+    start_date: null,
+    group_id: null,
+    page_id,
+    group: true,
+    only_show_if_degraded: false,
+    components: g.componentIds,
+  }));
+  return [...groups, ...components].sort(
+    (a, b) => a.position - b.position || Number(b.group) - Number(a.group),
+  );
+}
+
+function updateObject(snapshot: SiteSnapshot, update: Update) {
+  return {
+    id: update.id,
+    status: update.status,
+    body: messageToPlainText(update.message),
+    incident_id: update.incident_id,
+    created_at: update.created_at,
+    updated_at: update.created_at,
+    display_at: update.display_at,
+    affected_components: update.components.map((c) => ({
+      code: c.id,
+      name: cleanText(snapshot.catalog.byId.get(c.id)?.name ?? c.id),
+      old_status: c.old_status,
+      new_status: c.new_status,
+    })),
+    deliver_notifications: update.notify,
+  };
+}
+
+function incidentObject(
+  snapshot: SiteSnapshot,
+  incident: IncidentRecord,
+  components: ReturnType<typeof componentObjects>,
+) {
+  const affected = new Set(incident.components.map((c) => c.id));
+  return {
+    id: incident.id,
+    name: cleanText(incident.title),
+    status: incident.status,
+    created_at: incident.created_at,
+    updated_at: incident.updated_at,
+    monitoring_at: incident.monitoring_at,
+    resolved_at: incident.resolved_at,
+    impact: incident.impact,
+    shortlink: `${snapshot.siteUrl}/incidents/${incident.id}/`,
+    started_at: incident.started_at,
+    page_id: pageId(snapshot),
+    incident_updates: incident.updates.map((u) => updateObject(snapshot, u)),
+    components: components.filter((c) => !c.group && affected.has(c.id)),
+  };
+}
+
+/** One `/api/v2/*.json` document in Atlassian Statuspage's v2 field layout (SPEC §7). */
+export function statuspageDocument(snapshot: SiteSnapshot, file: ApiFile): unknown {
+  const page = pageObject(snapshot);
+  const overall = overallStatus(snapshot);
+  const status = { indicator: overall.indicator, description: overall.description };
+  switch (file) {
+    case 'status.json':
+      return { page, status };
+    case 'components.json':
+      return { page, components: componentObjects(snapshot) };
+    case 'incidents.json': {
+      const components = componentObjects(snapshot);
+      const recent = snapshot.incidents.slice(0, RECENT_INCIDENTS);
+      return { page, incidents: recent.map((i) => incidentObject(snapshot, i, components)) };
+    }
+    case 'incidents/unresolved.json': {
+      const components = componentObjects(snapshot);
+      return {
+        page,
+        incidents: activeIncidents(snapshot).map((i) => incidentObject(snapshot, i, components)),
+      };
+    }
+    case 'summary.json': {
+      const components = componentObjects(snapshot);
+      return {
+        page,
+        components,
+        incidents: activeIncidents(snapshot).map((i) => incidentObject(snapshot, i, components)),
+        scheduled_maintenances: [],
+        status,
+      };
+    }
+    case 'scheduled-maintenances.json':
+    case 'scheduled-maintenances/upcoming.json':
+    case 'scheduled-maintenances/active.json':
+      // Herald has no maintenance model yet: valid, empty lists keep existing clients working.
+      return { page, scheduled_maintenances: [] };
+  }
+}

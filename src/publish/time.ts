@@ -1,0 +1,131 @@
+/**
+ * Calendar arithmetic in the site's time zone. Days and months are named by their local date
+ * (`2026-11-23`, `2026-11`), and turned back into UTC instants here, so DST changes are handled in
+ * one place.
+ */
+
+const DAY_MS = 86_400_000;
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dateFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    dateFormats.set(timeZone, format);
+  }
+  return format;
+}
+
+function localParts(ms: number, timeZone: string): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const part of dateFormat(timeZone).formatToParts(new Date(ms))) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  return parts;
+}
+
+/** The local calendar day (`YYYY-MM-DD`) of an instant. */
+export function dayKey(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  return `${p.year}-${pad(p.month!)}-${pad(p.day!)}`;
+}
+
+/** The local calendar month (`YYYY-MM`) of an instant. */
+export function monthKey(ms: number, timeZone: string): string {
+  return dayKey(ms, timeZone).slice(0, 7);
+}
+
+/** How far local wall-clock time is ahead of UTC at this instant, in ms. */
+function offsetAt(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/** The UTC instant at which a local day starts (local midnight). */
+export function startOfDay(day: string, timeZone: string): number {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const wall = Date.UTC(y, m - 1, d);
+  // Two passes settle the offset even when midnight is close to a DST change.
+  let guess = wall - offsetAt(wall, timeZone);
+  guess = wall - offsetAt(guess, timeZone);
+  return guess;
+}
+
+/** The day `n` days after `day` (negative goes back). */
+export function addDays(day: string, n: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d) + n * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The month `n` months after `month` (negative goes back). */
+export function addMonths(month: string, n: number): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const index = y * 12 + (m - 1) + n;
+  return `${Math.floor(index / 12)}-${pad((index % 12) + 1)}`;
+}
+
+/** Whole months from `earlier` to `later` (both `YYYY-MM`). */
+export function monthsBetween(earlier: string, later: string): number {
+  const [y1, m1] = earlier.split('-').map(Number) as [number, number];
+  const [y2, m2] = later.split('-').map(Number) as [number, number];
+  return (y2 - y1) * 12 + (m2 - m1);
+}
+
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+export function monthName(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return `${MONTH_NAMES[m - 1]} ${y}`;
+}
+
+/** `23 Nov 2026, 14:05 UTC`: how times read in the HTML (the `datetime` attribute is ISO). */
+export function formatUtc(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getUTCDate()} ${MONTH_NAMES[d.getUTCMonth()]!.slice(0, 3)} ${d.getUTCFullYear()}, ${formatClockUtc(iso)}`;
+}
+
+/** `14:05 UTC`. */
+export function formatClockUtc(iso: string): string {
+  const d = new Date(iso);
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+}
+
+/** `2 h 5 min`, `45 min`, `3 d 4 h`: durations a reader takes in at a glance. */
+export function formatDuration(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 1) return 'under a minute';
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const mins = minutes % 60;
+  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  if (hours > 0) return mins > 0 ? `${hours} h ${mins} min` : `${hours} h`;
+  return `${mins} min`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}

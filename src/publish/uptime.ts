@@ -1,0 +1,154 @@
+import { applyUpdate, compareTimeline, type IncidentState } from '../domain/incident-state.ts';
+import { worstComponentStatus, type ComponentStatus, type Update } from '../domain/types.ts';
+import { addDays, dayKey, startOfDay } from './time.ts';
+
+/** What uptime needs from an incident: its timeline. */
+export interface UptimeIncident {
+  updates: ReadonlyArray<Pick<Update, 'seq' | 'status' | 'display_at' | 'components'>>;
+}
+
+/** A stretch of time during which one incident gave a component one status. */
+export interface StatusInterval {
+  start: number;
+  end: number;
+  status: ComponentStatus;
+}
+
+export interface UptimeDay {
+  day: string;
+  /** 0..1; null when the whole counted part of the day was maintenance. */
+  uptime: number | null;
+  /** The worst status the component had that day. */
+  worst: ComponentStatus;
+  /** Minutes spent in each non-operational status (rounded). */
+  minutes: Partial<Record<ComponentStatus, number>>;
+}
+
+export interface Uptime {
+  days: UptimeDay[];
+  /** Over the whole window, 0..1; null when nothing could be counted. */
+  overall: number | null;
+}
+
+/** SPEC §7 (Statuspage's rule): share of the time that counts as downtime; maintenance is excluded. */
+const DOWNTIME_WEIGHT: Record<ComponentStatus, number> = {
+  operational: 0,
+  under_maintenance: 0,
+  degraded_performance: 0,
+  partial_outage: 0.3,
+  major_outage: 1,
+};
+
+/**
+ * The intervals during which one incident held a component in a status, replaying its updates in
+ * timeline order with the same rule that derives the incident's state. The last state runs until
+ * `now`.
+ */
+export function incidentIntervals(
+  incident: UptimeIncident,
+  componentId: string,
+  now: number,
+): StatusInterval[] {
+  const updates = [...incident.updates].sort(compareTimeline);
+  const intervals: StatusInterval[] = [];
+  let state: IncidentState = {
+    status: 'investigating',
+    components: [],
+    resolved_at: null,
+    monitoring_at: null,
+  };
+  updates.forEach((update, index) => {
+    state = applyUpdate(state, update);
+    const status = state.components.find((c) => c.id === componentId)?.status;
+    const start = Date.parse(update.display_at);
+    const next = updates[index + 1];
+    const end = Math.min(next ? Date.parse(next.display_at) : now, now);
+    if (status && status !== 'operational' && end > start) intervals.push({ start, end, status });
+  });
+  return intervals;
+}
+
+/**
+ * Uptime of one component per local day over the `days` days ending today, from every incident's
+ * intervals. Where incidents overlap, the worst status at each instant counts once.
+ */
+export function componentUptime(
+  incidents: readonly UptimeIncident[],
+  componentId: string,
+  options: { now: number; timeZone: string; days: number },
+): Uptime {
+  const { now, timeZone } = options;
+  const intervals = incidents.flatMap((incident) => incidentIntervals(incident, componentId, now));
+  const days: UptimeDay[] = [];
+  let countedTotal = 0;
+  let downTotal = 0;
+  for (const { day, start, end } of dayWindow(dayKey(now, timeZone), timeZone, options.days)) {
+    const result = measureDay(intervals, start, Math.min(end, now));
+    countedTotal += result.counted;
+    downTotal += result.down;
+    days.push({
+      day,
+      uptime: result.counted > 0 ? 1 - result.down / result.counted : null,
+      worst: result.worst,
+      minutes: result.minutes,
+    });
+  }
+  return { days, overall: countedTotal > 0 ? 1 - downTotal / countedTotal : null };
+}
+
+interface DayBounds {
+  day: string;
+  start: number;
+  end: number;
+}
+
+/** Day boundaries cost time-zone lookups; every component on a page shares the same window. */
+const windows = new Map<string, DayBounds[]>();
+
+function dayWindow(today: string, timeZone: string, count: number): DayBounds[] {
+  const key = `${today}|${timeZone}|${count}`;
+  let window = windows.get(key);
+  if (!window) {
+    window = [];
+    for (let i = count - 1; i >= 0; i--) {
+      const day = addDays(today, -i);
+      window.push({
+        day,
+        start: startOfDay(day, timeZone),
+        end: startOfDay(addDays(day, 1), timeZone),
+      });
+    }
+    if (windows.size > 16) windows.clear();
+    windows.set(key, window);
+  }
+  return window;
+}
+
+function measureDay(intervals: StatusInterval[], dayStart: number, dayEnd: number) {
+  const inside = intervals.filter((i) => i.end > dayStart && i.start < dayEnd);
+  const cuts = new Set<number>([dayStart, Math.max(dayStart, dayEnd)]);
+  for (const i of inside) {
+    cuts.add(Math.max(i.start, dayStart));
+    cuts.add(Math.min(i.end, dayEnd));
+  }
+  const points = [...cuts].sort((a, b) => a - b);
+  const ms: Partial<Record<ComponentStatus, number>> = {};
+  let counted = 0;
+  let down = 0;
+  for (let k = 0; k + 1 < points.length; k++) {
+    const from = points[k]!;
+    const to = points[k + 1]!;
+    const length = to - from;
+    const covering = inside.filter((i) => i.start <= from && i.end >= to).map((i) => i.status);
+    const status = worstComponentStatus(covering);
+    if (status !== 'operational') ms[status] = (ms[status] ?? 0) + length;
+    if (status === 'under_maintenance') continue;
+    counted += length;
+    down += length * DOWNTIME_WEIGHT[status];
+  }
+  const minutes = Object.fromEntries(
+    Object.entries(ms).map(([status, value]) => [status, Math.round(value / 60_000)]),
+  ) as Partial<Record<ComponentStatus, number>>;
+  const worst = worstComponentStatus(Object.keys(ms) as ComponentStatus[]);
+  return { counted, down, minutes, worst };
+}

@@ -1,0 +1,53 @@
+import type { SiteSnapshot } from '../snapshot.ts';
+import { cleanText } from '../text.ts';
+import { formatDuration } from '../time.ts';
+import type { IncidentRecord } from '../../domain/types.ts';
+
+/** What every HTML page shows around its content. */
+export interface SiteView {
+  name: string;
+  description: string;
+  links: Array<{ label: string; url: string }>;
+  generatedAt: string;
+}
+
+export interface PageMeta {
+  title: string;
+  description: string;
+  /** Path of this page, for the canonical link and the feed link. */
+  path: string;
+  canonical: string;
+}
+
+export function siteView(snapshot: SiteSnapshot): SiteView {
+  return {
+    name: cleanText(snapshot.site.name),
+    description: cleanText(snapshot.site.description),
+    links: snapshot.site.links.map((l) => ({ label: cleanText(l.label), url: l.url })),
+    generatedAt: snapshot.now.toISOString(),
+  };
+}
+
+export function pageMeta(
+  snapshot: SiteSnapshot,
+  path: string,
+  title: string,
+  description: string,
+): PageMeta {
+  return {
+    title: cleanText(title),
+    description: cleanText(description),
+    path,
+    canonical: `${snapshot.siteUrl}${path}`,
+  };
+}
+
+export function componentName(snapshot: SiteSnapshot, id: string): string {
+  return cleanText(snapshot.catalog.byId.get(id)?.name ?? id);
+}
+
+/** How long an incident lasted (or has lasted so far). */
+export function incidentDuration(incident: IncidentRecord, now: Date): string {
+  const end = incident.resolved_at ? Date.parse(incident.resolved_at) : now.getTime();
+  return formatDuration(end - Date.parse(incident.started_at));
+}

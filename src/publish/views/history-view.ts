@@ -1,0 +1,49 @@
+import type { SiteSnapshot } from '../snapshot.ts';
+import { MONTHS_PER_HISTORY_PAGE, historyPageCount, routePath } from '../routes.ts';
+import { addMonths, monthKey, monthName } from '../time.ts';
+import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
+import { incidentSummary, type IncidentSummaryView } from './incident-parts.ts';
+
+export interface HistoryView {
+  site: SiteView;
+  meta: PageMeta;
+  page: number;
+  pageCount: number;
+  months: Array<{ month: string; name: string; incidents: IncidentSummaryView[] }>;
+  newer: string | null;
+  older: string | null;
+}
+
+export function buildHistoryView(snapshot: SiteSnapshot, page: number): HistoryView {
+  const zone = snapshot.site.timezone;
+  const current = monthKey(snapshot.now.getTime(), zone);
+  const months = Array.from({ length: MONTHS_PER_HISTORY_PAGE }, (_, i) =>
+    addMonths(current, -((page - 1) * MONTHS_PER_HISTORY_PAGE + i)),
+  );
+  const byMonth = new Map(months.map((m) => [m, [] as IncidentSummaryView[]]));
+  const oldest = months[months.length - 1]!;
+  for (const incident of snapshot.incidents) {
+    const month = monthKey(Date.parse(incident.started_at), zone);
+    // Incidents are newest first: past this page's oldest month, nothing more can match.
+    if (month < oldest) break;
+    byMonth.get(month)?.push(incidentSummary(snapshot, incident));
+  }
+  const pageCount = historyPageCount(snapshot);
+  const first = monthName(months[months.length - 1]!);
+  const last = monthName(months[0]!);
+  const span = first === last ? first : `${first} to ${last}`;
+  return {
+    site: siteView(snapshot),
+    meta: pageMeta(
+      snapshot,
+      routePath({ kind: 'history', page }),
+      `Incident history, ${span} · ${snapshot.site.name}`,
+      `Past incidents of ${snapshot.site.name}: ${span}.`,
+    ),
+    page,
+    pageCount,
+    months: months.map((m) => ({ month: m, name: monthName(m), incidents: byMonth.get(m)! })),
+    newer: page > 1 ? routePath({ kind: 'history', page: page - 1 }) : null,
+    older: page < pageCount ? routePath({ kind: 'history', page: page + 1 }) : null,
+  };
+}

@@ -1,0 +1,117 @@
+import { computeCadence } from '../../domain/cadence.ts';
+import type { IncidentRecord, Update } from '../../domain/types.ts';
+import { parseMessage, type Paragraph } from '../message.ts';
+import type { SiteSnapshot } from '../snapshot.ts';
+import { cleanText } from '../text.ts';
+import { formatClockUtc } from '../time.ts';
+import { componentName, incidentDuration } from './common.ts';
+import {
+  COMPONENT_STATUS_LABEL,
+  COMPONENT_STATUS_TONE,
+  IMPACT_LABEL,
+  IMPACT_TONE,
+  INCIDENT_STATUS_LABEL,
+  currentStatus,
+  type Tone,
+} from './status.ts';
+
+export interface UpdateView {
+  id: string;
+  statusLabel: string;
+  at: string;
+  paragraphs: Paragraph[];
+  changes: Array<{ name: string; from: string | null; to: string; tone: Tone }>;
+}
+
+export interface IncidentSummaryView {
+  id: string;
+  href: string;
+  title: string;
+  impactLabel: string;
+  tone: Tone;
+  statusLabel: string;
+  resolved: boolean;
+  startedAt: string;
+  resolvedAt: string | null;
+  duration: string;
+  components: Array<{ id: string; name: string; statusLabel: string; tone: Tone }>;
+}
+
+export interface ActiveIncidentView extends IncidentSummaryView {
+  latest: UpdateView;
+  /** ISO time of the next promised update, or null when no cadence applies. */
+  nextUpdateAt: string | null;
+  nextUpdateClock: string | null;
+}
+
+export function incidentHref(id: string): string {
+  return `/incidents/${id}/`;
+}
+
+export function updateView(snapshot: SiteSnapshot, update: Update): UpdateView {
+  return {
+    id: update.id,
+    statusLabel: INCIDENT_STATUS_LABEL[update.status],
+    at: update.display_at,
+    paragraphs: parseMessage(update.message),
+    changes: update.components.map((c) => ({
+      name: componentName(snapshot, c.id),
+      from: c.old_status ? COMPONENT_STATUS_LABEL[c.old_status] : null,
+      to: COMPONENT_STATUS_LABEL[c.new_status],
+      tone: COMPONENT_STATUS_TONE[c.new_status],
+    })),
+  };
+}
+
+export function incidentSummary(
+  snapshot: SiteSnapshot,
+  incident: IncidentRecord,
+): IncidentSummaryView {
+  return {
+    id: incident.id,
+    href: incidentHref(incident.id),
+    title: cleanText(incident.title),
+    impactLabel: IMPACT_LABEL[incident.impact],
+    tone: IMPACT_TONE[incident.impact],
+    statusLabel: INCIDENT_STATUS_LABEL[incident.status],
+    resolved: incident.status === 'resolved',
+    startedAt: incident.started_at,
+    resolvedAt: incident.resolved_at,
+    duration: incidentDuration(incident, snapshot.now),
+    components: incident.components.map((c) => {
+      // While open, show what this incident does to the component; once resolved, its status now.
+      const status = incident.status === 'resolved' ? currentStatus(snapshot, c.id) : c.status;
+      return {
+        id: c.id,
+        name: componentName(snapshot, c.id),
+        statusLabel: COMPONENT_STATUS_LABEL[status],
+        tone: COMPONENT_STATUS_TONE[status],
+      };
+    }),
+  };
+}
+
+/** The newest update by timeline order (updates are stored newest first). */
+export function latestUpdate(incident: IncidentRecord): Update {
+  return incident.updates[0]!;
+}
+
+/** When the next update is promised (SPEC §2 cadence); null for resolved incidents or no cadence. */
+export function nextUpdate(
+  snapshot: SiteSnapshot,
+  incident: IncidentRecord,
+): { nextUpdateAt: string | null; nextUpdateClock: string | null } {
+  const due = computeCadence(snapshot.policy, incident, snapshot.now).next_update_due_at;
+  return { nextUpdateAt: due, nextUpdateClock: due ? formatClockUtc(due) : null };
+}
+
+export function activeIncidentView(
+  snapshot: SiteSnapshot,
+  incident: IncidentRecord,
+): ActiveIncidentView {
+  return {
+    ...incidentSummary(snapshot, incident),
+    latest: updateView(snapshot, latestUpdate(incident)),
+    ...nextUpdate(snapshot, incident),
+  };
+}

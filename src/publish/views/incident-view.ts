@@ -1,0 +1,33 @@
+import type { IncidentRecord } from '../../domain/types.ts';
+import type { SiteSnapshot } from '../snapshot.ts';
+import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
+import {
+  incidentSummary,
+  nextUpdate,
+  updateView,
+  type IncidentSummaryView,
+  type UpdateView,
+} from './incident-parts.ts';
+
+export interface IncidentView {
+  site: SiteView;
+  meta: PageMeta;
+  incident: IncidentSummaryView & { nextUpdateAt: string | null; nextUpdateClock: string | null };
+  /** Newest first, as status pages show them. */
+  updates: UpdateView[];
+}
+
+export function buildIncidentView(snapshot: SiteSnapshot, incident: IncidentRecord): IncidentView {
+  const summary = { ...incidentSummary(snapshot, incident), ...nextUpdate(snapshot, incident) };
+  return {
+    site: siteView(snapshot),
+    meta: pageMeta(
+      snapshot,
+      `/incidents/${incident.id}/`,
+      `${incident.title} · ${snapshot.site.name} status`,
+      `${summary.statusLabel}: ${incident.title}`,
+    ),
+    incident: summary,
+    updates: incident.updates.map((u) => updateView(snapshot, u)),
+  };
+}

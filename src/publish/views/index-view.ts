@@ -1,0 +1,101 @@
+import type { SiteSnapshot } from '../snapshot.ts';
+import { cleanText } from '../text.ts';
+import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
+import {
+  activeIncidentView,
+  incidentSummary,
+  type ActiveIncidentView,
+  type IncidentSummaryView,
+} from './incident-parts.ts';
+import {
+  COMPONENT_STATUS_LABEL,
+  COMPONENT_STATUS_TONE,
+  activeIncidents,
+  currentStatus,
+  overallStatus,
+  type Overall,
+  type Tone,
+} from './status.ts';
+import { uptimeView, type UptimeView } from './uptime-view.ts';
+
+export interface ComponentRowView {
+  id: string;
+  href: string;
+  name: string;
+  description: string;
+  statusLabel: string;
+  tone: Tone;
+  uptime: UptimeView;
+}
+
+export interface GroupView {
+  id: string | null;
+  name: string | null;
+  components: ComponentRowView[];
+}
+
+export interface IndexView {
+  site: SiteView;
+  meta: PageMeta;
+  overall: Overall;
+  active: ActiveIncidentView[];
+  /** Scheduled maintenance is not modelled yet; the section shows only when this has entries. */
+  maintenance: Array<{ id: string; title: string; startsAt: string }>;
+  groups: GroupView[];
+  recent: IncidentSummaryView[];
+}
+
+/** Resolved incidents from this many days back are listed under "Recently resolved". */
+const RECENT_DAYS = 7;
+const RECENT_LIMIT = 5;
+
+export function componentRow(snapshot: SiteSnapshot, id: string): ComponentRowView | null {
+  const component = snapshot.catalog.byId.get(id);
+  if (!component) return null;
+  const status = currentStatus(snapshot, id);
+  // Statuspage's only_show_if_degraded: hidden while all is well.
+  if (component.onlyShowIfDegraded && status === 'operational') return null;
+  return {
+    id,
+    href: `/components/${id}/`,
+    name: cleanText(component.name),
+    description: cleanText(component.description),
+    statusLabel: COMPONENT_STATUS_LABEL[status],
+    tone: COMPONENT_STATUS_TONE[status],
+    uptime: uptimeView(snapshot, id),
+  };
+}
+
+export function buildIndexView(snapshot: SiteSnapshot): IndexView {
+  const { catalog } = snapshot;
+  const rows = (ids: string[]) =>
+    ids.map((id) => componentRow(snapshot, id)).filter((r) => r !== null);
+  const groups: GroupView[] = catalog.groups.map((g) => ({
+    id: g.id,
+    name: cleanText(g.name),
+    components: rows(g.componentIds),
+  }));
+  const ungrouped = rows(catalog.components.filter((c) => c.groupId === null).map((c) => c.id));
+  if (ungrouped.length > 0) groups.push({ id: null, name: null, components: ungrouped });
+  const since = new Date(snapshot.now.getTime() - RECENT_DAYS * 86_400_000).toISOString();
+  const recent = snapshot.incidents
+    .filter((i) => i.resolved_at !== null && i.status === 'resolved' && i.resolved_at >= since)
+    .sort((a, b) => (a.resolved_at! < b.resolved_at! ? 1 : -1))
+    .slice(0, RECENT_LIMIT)
+    .map((i) => incidentSummary(snapshot, i));
+  const overall = overallStatus(snapshot);
+  return {
+    site: siteView(snapshot),
+    meta: pageMeta(
+      snapshot,
+      '/',
+      `${snapshot.site.name} status`,
+      `${overall.description}. ${snapshot.site.description}`,
+    ),
+    overall,
+    active: activeIncidents(snapshot).map((i) => activeIncidentView(snapshot, i)),
+    maintenance: [],
+    groups: groups.filter((g) => g.components.length > 0),
+    recent,
+  };
+}

@@ -1,0 +1,188 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RenderRoute } from '../../src/publish/publisher.ts';
+import { sev1Body } from '../support/harness.ts';
+import { createSiteHarness, type SiteHarness } from './site-support.ts';
+
+/** Paths whose render should fail, and how many times each path was rendered. */
+const failing = new Set<string>();
+const renders = new Map<string, number>();
+const wrapRender =
+  (render: RenderRoute): RenderRoute =>
+  async (path, view) => {
+    renders.set(path, (renders.get(path) ?? 0) + 1);
+    if (failing.has(path)) throw new Error(`simulated render failure for ${path}`);
+    return render(path, view);
+  };
+
+let h: SiteHarness;
+
+beforeAll(async () => {
+  h = await createSiteHarness({ publisher: { wrapRender, debounceMs: 40 } });
+});
+afterAll(() => h?.close());
+
+async function declare(body: Record<string, unknown>) {
+  const res = await h.request('POST', '/v1/incidents', { body });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; updates: Array<{ id: string }> };
+}
+
+async function post(id: string, body: Record<string, unknown>) {
+  const res = await h.request('POST', `/v1/incidents/${id}/updates`, { body });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string };
+}
+
+describe('the publisher', () => {
+  it('exports the whole site at start-up', async () => {
+    const files = (await h.files()).map((f) => f.file);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'index.html',
+        'history/index.html',
+        'history.rss',
+        'badge.svg',
+        'components/checkout/index.html',
+        'components/checkout/history.rss',
+        'api/v2/summary.json',
+        'api/v2/scheduled-maintenances/active.json',
+      ]),
+    );
+    expect(await h.read('index.html')).toContain('All Systems Operational');
+    expect(h.publisher.health()).toMatchObject({ ready: true, last_error: null });
+  });
+
+  it('publishes a declared incident to its page, the index, the feeds and the JSON', async () => {
+    const incident = await declare({
+      title: 'Card payments failing at checkout',
+      severity: 'SEV3',
+      message: 'We are investigating failed card payments.',
+      components: [{ id: 'checkout', status: 'major_outage' }],
+    });
+    await h.publisher.idle();
+    const page = await h.read(`incidents/${incident.id}/index.html`);
+    expect(page).toContain('Card payments failing at checkout');
+    expect(page).toContain('We are investigating failed card payments.');
+    expect(page).toMatch(/<time datetime="2026-11-23T10:00:00.000Z">/);
+    const index = await h.read('index.html');
+    expect(index).toContain('Major System Outage');
+    expect(index).toContain(`href="/incidents/${incident.id}/"`);
+    // SEV3 promises an update within 60 minutes of the last one.
+    expect(index).toContain(
+      'Next update by <time datetime="2026-11-23T11:00:00.000Z">11:00 UTC</time>',
+    );
+    expect(await h.read('history.rss')).toContain(
+      `<guid isPermaLink="false">${incident.updates[0]!.id}</guid>`,
+    );
+    expect(await h.read('components/checkout/history.rss')).toContain(incident.updates[0]!.id);
+    expect(await h.read('components/api/history.rss')).not.toContain(incident.updates[0]!.id);
+    const unresolved = JSON.parse(await h.read('api/v2/incidents/unresolved.json'));
+    expect(unresolved.incidents.map((i: { id: string }) => i.id)).toEqual([incident.id]);
+    const components = JSON.parse(await h.read('api/v2/components.json'));
+    expect(components.components.find((c: { id: string }) => c.id === 'checkout').status).toBe(
+      'major_outage',
+    );
+    expect(JSON.parse(await h.read('api/v2/status.json')).status).toEqual({
+      indicator: 'critical',
+      description: 'Major System Outage',
+    });
+    expect(await h.read('badge.svg')).toContain('major system outage');
+  });
+
+  it('reports its last publish in /healthz', async () => {
+    const health = (await (await h.site.request('/healthz')).json()) as {
+      publisher: Record<string, unknown>;
+    };
+    expect(health.publisher).toMatchObject({
+      ready: true,
+      last_publish_at: '2026-11-23T10:00:00.000Z',
+      last_error: null,
+    });
+  });
+
+  it('re-renders only the routes a change affects, and coalesces a burst', async () => {
+    const incident = await declare({
+      title: 'Slow dashboard',
+      severity: 'SEV4',
+      message: 'The dashboard loads slowly.',
+      components: [{ id: 'dashboard', status: 'degraded_performance' }],
+    });
+    await h.publisher.idle();
+    renders.clear();
+    for (let i = 1; i <= 5; i++) await post(incident.id, { message: `Still slow, step ${i}.` });
+    await h.publisher.idle();
+    expect(renders.get(`/incidents/${incident.id}/`)).toBeLessThan(5);
+    expect(renders.has('/components/dashboard/')).toBe(true);
+    expect(renders.has('/components/api/')).toBe(false);
+    expect(renders.has('/history/2/')).toBe(false);
+    expect(await h.read(`incidents/${incident.id}/index.html`)).toContain('Still slow, step 5.');
+  });
+
+  it('keeps the previous file live when a render fails, reports it, and retries', async () => {
+    const incident = await declare({
+      title: 'Webhook delays',
+      severity: 'SEV4',
+      message: 'Webhooks are delayed.',
+    });
+    await h.publisher.idle();
+    const path = `/incidents/${incident.id}/`;
+    failing.add(path);
+    await post(incident.id, { message: 'Webhooks are catching up.' });
+    await h.publisher.idle();
+    const page = await h.read(`incidents/${incident.id}/index.html`);
+    expect(page).toContain('Webhooks are delayed.');
+    expect(page).not.toContain('Webhooks are catching up.');
+    expect(await h.read('index.html')).toContain('Webhooks are catching up.');
+    expect(h.publisher.health().last_error).toMatchObject({
+      route: path,
+      message: expect.stringContaining('simulated'),
+    });
+    expect(h.logs.some((l) => l.level === 'error' && l.route === path)).toBe(true);
+    failing.delete(path);
+    await expect
+      .poll(() => h.read(`incidents/${incident.id}/index.html`), { timeout: 5000, interval: 100 })
+      .toContain('Webhooks are catching up.');
+  });
+
+  it('never publishes a private incident, and withdraws one that goes private', async () => {
+    const secret = await declare(
+      sev1Body({
+        title: 'PRIVATE-7f3a9c-title breach',
+        visibility: 'private',
+        message: 'PRIVATE-7f3a9c-message',
+      }),
+    );
+    const flipped = await declare({
+      title: 'WILL-GO-PRIVATE-51d2',
+      severity: 'SEV4',
+      message: 'Public for now.',
+    });
+    await h.publisher.idle();
+    expect(existsSync(join(h.siteDir, `incidents/${flipped.id}/index.html`))).toBe(true);
+    const res = await h.request('PATCH', `/v1/incidents/${flipped.id}`, {
+      body: { visibility: 'private' },
+    });
+    expect(res.status).toBe(200);
+    await h.publisher.idle();
+    await h.publisher.fullExport();
+    for (const { file, text } of await h.files()) {
+      for (const needle of [secret.id, 'PRIVATE-7f3a9c', flipped.id, 'WILL-GO-PRIVATE-51d2']) {
+        expect(text.includes(needle), `${needle} in ${file}`).toBe(false);
+      }
+    }
+    expect(existsSync(join(h.siteDir, `incidents/${flipped.id}`))).toBe(false);
+  });
+
+  it('removes files that are not part of the site on a full export and leaves no temp files', async () => {
+    await mkdir(join(h.siteDir, 'incidents/stale000001'), { recursive: true });
+    await writeFile(join(h.siteDir, 'incidents/stale000001/index.html'), 'old');
+    const stats = await h.publisher.fullExport();
+    expect(stats.removed).toBeGreaterThanOrEqual(1);
+    const files = (await h.files()).map((f) => f.file);
+    expect(files.some((f) => f.includes('stale000001'))).toBe(false);
+    expect(files.some((f) => f.endsWith('.tmp'))).toBe(false);
+  });
+});

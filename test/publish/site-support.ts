@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createApp } from '../../src/app.ts';
+import {
+  createPublisher,
+  type Publisher,
+  type PublisherOptions,
+} from '../../src/publish/publisher.ts';
+import { listPublished } from '../../src/publish/write.ts';
+import { createHarness, REPO_ROOT, type Harness } from '../support/harness.ts';
+
+export interface SiteHarness extends Harness {
+  publisher: Publisher;
+  siteDir: string;
+  logs: Array<Record<string, unknown>>;
+  /** The app as `main.ts` builds it, serving the site directory at `/`. */
+  site: ReturnType<typeof createApp>;
+  read(file: string): Promise<string>;
+  /** Every published file with its text. */
+  files(): Promise<Array<{ file: string; text: string }>>;
+}
+
+/** The real app on a temp database with a real publisher (Astro server build) fed by its changes. */
+export async function createSiteHarness(
+  options: { contentDir?: string; publisher?: Partial<PublisherOptions> } = {},
+): Promise<SiteHarness> {
+  let publisher: Publisher | null = null;
+  const h = await createHarness({
+    ...(options.contentDir ? { contentDir: options.contentDir } : {}),
+    onChange: (change) => publisher?.onChange?.(change),
+  });
+  const siteDir = join(h.dir, 'site');
+  const logs: Array<Record<string, unknown>> = [];
+  publisher = createPublisher({
+    db: h.db,
+    content: h.content,
+    siteUrl: 'https://status.example.test',
+    siteDir,
+    now: h.clock.now,
+    log: (line) => logs.push(line),
+    root: REPO_ROOT,
+    ...options.publisher,
+  });
+  await publisher.start!();
+  await publisher.idle();
+  const site = createApp({
+    db: h.db,
+    content: h.content,
+    templates: new Map(),
+    now: h.clock.now,
+    siteUrl: 'https://status.example.test',
+    log: () => undefined,
+    onChange: () => undefined,
+    health: () => ({ publisher: publisher!.health() }),
+    siteDir,
+  });
+  return {
+    ...h,
+    publisher,
+    siteDir,
+    logs,
+    site,
+    read: (file) => readFile(join(siteDir, file), 'utf8'),
+    async files() {
+      const files = await listPublished(siteDir);
+      return Promise.all(
+        files.map(async (file) => ({ file, text: await readFile(join(siteDir, file), 'utf8') })),
+      );
+    },
+    close() {
+      void publisher!.stop!();
+      h.close();
+    },
+  };
+}

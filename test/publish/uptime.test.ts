@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import type { ComponentChange, IncidentStatus } from '../../src/domain/types.ts';
+import { componentUptime, incidentIntervals } from '../../src/publish/uptime.ts';
+
+let seq = 0;
+function update(display_at: string, status: IncidentStatus, components: ComponentChange[] = []) {
+  return { seq: ++seq, status, display_at, components };
+}
+function change(id: string, new_status: ComponentChange['new_status']): ComponentChange {
+  return { id, old_status: null, new_status };
+}
+
+const MIN = 60_000;
+
+describe('incident intervals', () => {
+  it('hold each status from its update until the next one, and end at resolution', () => {
+    const incident = {
+      updates: [
+        update('2026-03-01T10:00:00Z', 'investigating', [change('api', 'major_outage')]),
+        update('2026-03-01T10:30:00Z', 'identified', [change('api', 'partial_outage')]),
+        update('2026-03-01T11:00:00Z', 'resolved'),
+      ],
+    };
+    expect(incidentIntervals(incident, 'api', Date.parse('2026-03-02T00:00:00Z'))).toEqual([
+      {
+        start: Date.parse('2026-03-01T10:00:00Z'),
+        end: Date.parse('2026-03-01T10:30:00Z'),
+        status: 'major_outage',
+      },
+      {
+        start: Date.parse('2026-03-01T10:30:00Z'),
+        end: Date.parse('2026-03-01T11:00:00Z'),
+        status: 'partial_outage',
+      },
+    ]);
+  });
+
+  it('runs an open incident until now and replays updates in display order', () => {
+    const incident = {
+      updates: [
+        update('2026-03-01T10:20:00Z', 'identified', [change('api', 'degraded_performance')]),
+        update('2026-03-01T10:00:00Z', 'investigating', [change('api', 'major_outage')]),
+      ],
+    };
+    const now = Date.parse('2026-03-01T10:50:00Z');
+    expect(
+      incidentIntervals(incident, 'api', now).map((i) => [i.status, (i.end - i.start) / MIN]),
+    ).toEqual([
+      ['major_outage', 20],
+      ['degraded_performance', 30],
+    ]);
+  });
+});
+
+describe('component uptime per day', () => {
+  it('weights major outage fully, partial outage at 30 % and degraded performance not at all', () => {
+    const incident = {
+      updates: [
+        update('2026-03-01T00:00:00Z', 'investigating', [change('api', 'major_outage')]),
+        update('2026-03-01T01:00:00Z', 'identified', [change('api', 'partial_outage')]),
+        update('2026-03-01T11:00:00Z', 'monitoring', [change('api', 'degraded_performance')]),
+        update('2026-03-01T12:00:00Z', 'resolved'),
+      ],
+    };
+    const result = componentUptime([incident], 'api', {
+      now: Date.parse('2026-03-02T00:00:00Z'),
+      timeZone: 'UTC',
+      days: 2,
+    });
+    const day = result.days.find((d) => d.day === '2026-03-01')!;
+    // 60 min × 100 % + 600 min × 30 % = 240 min of 1440
+    expect(day.uptime).toBeCloseTo(1 - 240 / 1440, 10);
+    expect(day.worst).toBe('major_outage');
+    expect(day.minutes).toEqual({
+      major_outage: 60,
+      partial_outage: 600,
+      degraded_performance: 60,
+    });
+  });
+
+  it('splits an outage across midnight in the site time zone, not in UTC', () => {
+    // 22:00–02:00 in Berlin (UTC+1 in March) is 21:00–01:00 UTC.
+    const incident = {
+      updates: [
+        update('2026-03-10T21:00:00Z', 'investigating', [change('api', 'major_outage')]),
+        update('2026-03-11T01:00:00Z', 'resolved'),
+      ],
+    };
+    const now = Date.parse('2026-03-12T12:00:00Z');
+    const berlin = componentUptime([incident], 'api', { now, timeZone: 'Europe/Berlin', days: 3 });
+    expect(berlin.days.map((d) => [d.day, d.minutes.major_outage ?? 0])).toEqual([
+      ['2026-03-10', 120],
+      ['2026-03-11', 120],
+      ['2026-03-12', 0],
+    ]);
+    const utc = componentUptime([incident], 'api', { now, timeZone: 'UTC', days: 3 });
+    expect(utc.days.map((d) => d.minutes.major_outage ?? 0)).toEqual([180, 60, 0]);
+  });
+
+  it('counts overlapping incidents once, at the worst status at each instant', () => {
+    const a = {
+      updates: [
+        update('2026-03-01T10:00:00Z', 'investigating', [change('api', 'partial_outage')]),
+        update('2026-03-01T12:00:00Z', 'resolved'),
+      ],
+    };
+    const b = {
+      updates: [
+        update('2026-03-01T11:00:00Z', 'investigating', [change('api', 'major_outage')]),
+        update('2026-03-01T11:30:00Z', 'resolved'),
+      ],
+    };
+    const result = componentUptime([a, b], 'api', {
+      now: Date.parse('2026-03-02T00:00:00Z'),
+      timeZone: 'UTC',
+      days: 1 + 1,
+    });
+    const day = result.days[0]!;
+    expect(day.minutes).toEqual({ partial_outage: 90, major_outage: 30 });
+    expect(day.uptime).toBeCloseTo(1 - (90 * 0.3 + 30) / 1440, 10);
+  });
+
+  it('excludes maintenance from the measured time', () => {
+    const incident = {
+      updates: [
+        update('2026-03-01T00:00:00Z', 'investigating', [change('api', 'under_maintenance')]),
+        update('2026-03-01T12:00:00Z', 'identified', [change('api', 'major_outage')]),
+        update('2026-03-01T18:00:00Z', 'resolved'),
+      ],
+    };
+    const result = componentUptime([incident], 'api', {
+      now: Date.parse('2026-03-02T00:00:00Z'),
+      timeZone: 'UTC',
+      days: 2,
+    });
+    // 6 h down out of the 12 h that were not maintenance
+    expect(result.days[0]!.uptime).toBeCloseTo(0.5, 10);
+  });
+
+  it('ignores other components and measures today only up to now', () => {
+    const incident = {
+      updates: [
+        update('2026-03-05T06:00:00Z', 'investigating', [change('checkout', 'major_outage')]),
+      ],
+    };
+    const result = componentUptime([incident], 'api', {
+      now: Date.parse('2026-03-05T12:00:00Z'),
+      timeZone: 'UTC',
+      days: 90,
+    });
+    expect(result.days).toHaveLength(90);
+    expect(result.days.at(-1)!.day).toBe('2026-03-05');
+    expect(result.overall).toBe(1);
+    const checkout = componentUptime([incident], 'checkout', {
+      now: Date.parse('2026-03-05T12:00:00Z'),
+      timeZone: 'UTC',
+      days: 1,
+    });
+    expect(checkout.days[0]!.uptime).toBeCloseTo(0.5, 10);
+  });
+});

@@ -1,0 +1,101 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addUpdate } from '../../src/domain/incidents/add-update.ts';
+import { declareIncident } from '../../src/domain/incidents/declare.ts';
+import { REPO_ROOT } from '../support/harness.ts';
+import { createSiteHarness, type SiteHarness } from '../publish/site-support.ts';
+import { xmlProblems } from './strict-xml.ts';
+
+const HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(2)> ]]> \u0001\u001b end';
+const CLEANED = '<script>alert(1)</script> "><img src=x onerror=alert(2)> ]]>  end';
+
+let h: SiteHarness;
+let contentDir: string;
+
+beforeAll(async () => {
+  // A catalog whose component name is hostile, as a careless edit of components.yaml could make it.
+  contentDir = mkdtempSync(join(tmpdir(), 'herald-hostile-content-'));
+  cpSync(join(REPO_ROOT, 'content'), contentDir, { recursive: true });
+  const catalog = readFileSync(join(contentDir, 'components.yaml'), 'utf8').replace(
+    'name: Checkout',
+    `name: ${JSON.stringify(HOSTILE)
+      .replace(/\\u0001/g, '\\x01')
+      .replace(/\\u001b/g, '\\e')}`,
+  );
+  writeFileSync(join(contentDir, 'components.yaml'), catalog);
+  h = await createSiteHarness({ contentDir });
+  expect(h.content.catalog.byId.get('checkout')!.name).toBe(HOSTILE);
+  // The API refuses control characters with 422; the domain functions are the way in for this test.
+  const ctx = {
+    db: h.db,
+    content: h.content,
+    now: h.clock.now,
+    onChange: (c: Parameters<NonNullable<typeof h.publisher.onChange>>[0]) =>
+      h.publisher.onChange!(c),
+  };
+  const actor = { id: 'test', name: 'Test' };
+  const incident = await declareIncident(ctx, actor, {
+    title: `Title ${HOSTILE}`,
+    severity: 'SEV3',
+    message: `Message ${HOSTILE}\n\n[label ${HOSTILE}](https://acme.example/"><script>x</script>)`,
+    components: [{ id: 'checkout', status: 'major_outage' }],
+  });
+  h.clock.advance(60_000);
+  await addUpdate(ctx, actor, incident.id, { status: 'identified', message: `Second ${HOSTILE}` });
+  await h.publisher.idle();
+  await h.publisher.fullExport();
+});
+
+afterAll(() => {
+  h?.close();
+  rmSync(contentDir, { recursive: true, force: true });
+});
+
+describe('hostile text in titles, messages and component names', () => {
+  it('is escaped in every HTML page', async () => {
+    const pages = (await h.files()).filter((f) => f.file.endsWith('.html'));
+    expect(pages.length).toBeGreaterThan(10);
+    let sawEscaped = false;
+    for (const { file, text } of pages) {
+      // Inside a quoted attribute value only `"` and `&` matter (Astro escapes both); outside of
+      // attribute values, no injected tag may appear.
+      const markup = text.replace(/="[^"]*"/g, '=""');
+      expect(markup, file).not.toMatch(/<img/i);
+      // The only script is the page's own local-time enhancement.
+      expect(markup.match(/<script/g)?.length ?? 0, file).toBe(1);
+      expect(markup, file).not.toContain('<script>alert');
+      expect(text.includes('\u0001') || text.includes('\u001b'), file).toBe(false);
+      if (text.includes('&lt;script&gt;alert(1)&lt;/script&gt;')) sawEscaped = true;
+    }
+    expect(sawEscaped).toBe(true);
+    const index = await h.read('index.html');
+    expect(index).toContain('&quot;&gt;&lt;img src=x onerror=alert(2)&gt; ]]&gt;');
+  });
+
+  it('leaves every feed well-formed XML', async () => {
+    const feeds = (await h.files()).filter((f) => f.file.endsWith('.rss'));
+    expect(feeds.map((f) => f.file)).toContain('components/checkout/history.rss');
+    for (const { file, text } of feeds) expect(xmlProblems(text), file).toEqual([]);
+    const feed = await h.read('history.rss');
+    // Titles and descriptions are HTML-escaped inside CDATA, so readers that render them as HTML
+    // show the text instead of running it.
+    expect(feed).toContain('Identified: Title &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(feed).not.toMatch(/<img|<script>/);
+  });
+
+  it('keeps every JSON document valid, with the text as data', async () => {
+    const documents = (await h.files()).filter((f) => f.file.endsWith('.json'));
+    expect(documents).toHaveLength(8);
+    for (const { text } of documents) expect(() => JSON.parse(text)).not.toThrow();
+    const summary = JSON.parse(await h.read('api/v2/summary.json'));
+    expect(summary.incidents[0].name).toBe(`Title ${CLEANED}`);
+    expect(summary.components.find((c: { id: string }) => c.id === 'checkout').name).toBe(CLEANED);
+    expect(summary.incidents[0].incident_updates[0].body).toBe(`Second ${CLEANED}`);
+  });
+
+  it('is escaped in the badge', async () => {
+    expect(xmlProblems(await h.read('badge.svg'))).toEqual([]);
+  });
+});
