@@ -103,14 +103,25 @@ export function incidentRoutes(deps: AppDeps) {
     .post('/:id/updates', write, idempotent, async (c) => {
       const body = await readBody(c, addUpdateBody);
       const { message, status } = messageOf(body);
-      const { update, incident } = await addUpdate(ctx, c.get('actor'), c.req.param('id'), {
-        ...body,
-        message,
-        status: body.status ?? status,
-      });
+      const { update, incident, latestBefore } = await addUpdate(
+        ctx,
+        c.get('actor'),
+        c.req.param('id'),
+        {
+          ...body,
+          message,
+          status: body.status ?? status,
+        },
+      );
       c.header('Location', `/v1/incidents/${incident.id}`);
       c.header('ETag', `"${incident.version}"`);
-      const cadence = computeCadence(deps.content.policy, incident, deps.now());
+      // The new update and the one that was newest before it decide the cadence; the rest of the
+      // timeline is older than both.
+      const cadence = computeCadence(
+        deps.content.policy,
+        { ...incident, updates: [update, latestBefore] },
+        deps.now(),
+      );
       return c.json(
         {
           ...presentUpdate(update),

@@ -1,6 +1,7 @@
 import { recordAudit } from '../../storage/audit.ts';
 import {
   findIncident,
+  findIncidentHead,
   insertUpdate,
   saveIncident,
   saveIncidentComponents,
@@ -11,7 +12,6 @@ import { applyUpdate, compareTimeline, deriveIncidentState } from '../incident-s
 import type {
   ComponentChange,
   ComponentStatus,
-  IncidentRecord,
   IncidentStatus,
   Update,
 } from '../types.ts';
@@ -22,6 +22,7 @@ import {
   refreshComponentStatuses,
   type Actor,
   type IncidentContext,
+  type IncidentSummary,
 } from './context.ts';
 
 export interface AddUpdateInput {
@@ -62,14 +63,16 @@ export function componentChanges(
 
 /**
  * Adds an update to an incident's timeline and re-derives the incident's status and components.
- * The update, the new incident state and the audit row are written in one transaction.
+ * The update, the new incident state and the audit row are written in one transaction. An update
+ * that is newest in the timeline is applied to the incident's current state, read without its
+ * timeline; only a back-dated one replays the whole timeline.
  */
 export async function addUpdate(
   ctx: IncidentContext,
   actor: Actor,
   incidentId: string,
   input: AddUpdateInput,
-): Promise<{ update: Update; incident: IncidentRecord }> {
+): Promise<{ update: Update; incident: IncidentSummary; latestBefore: Update }> {
   const now = ctx.now();
   const at = now.toISOString();
   const requested = input.components ?? [];
@@ -78,12 +81,12 @@ export async function addUpdate(
   const displayAt = input.display_at ?? at;
 
   const result = await ctx.db.write(async (tx) => {
-    const previous = await findIncident(readerOf(tx), incidentId);
-    if (!previous) throw new NotFoundError('incident', incidentId);
+    const head = await findIncidentHead(readerOf(tx), incidentId);
+    if (!head) throw new NotFoundError('incident', incidentId);
+    const { latest_update: latest, max_seq: maxSeq, ...previous } = head;
     if (displayAt < previous.started_at) {
       throw ValidationError.field('display_at', 'must not be before the incident started');
     }
-    const latest = previous.updates[0]!;
     const status = input.status ?? previous.status;
     const changes = componentChanges(previous.components, requested, status);
     if (
@@ -99,7 +102,7 @@ export async function addUpdate(
     const update: Update = {
       id: randomId(),
       incident_id: incidentId,
-      seq: Math.max(...previous.updates.map((u) => u.seq)) + 1,
+      seq: maxSeq + 1,
       status,
       message: input.message,
       components: changes,
@@ -108,21 +111,11 @@ export async function addUpdate(
       created_at: at,
       author: actor.name,
     };
-    const updates = [update, ...previous.updates].sort((a, b) => compareTimeline(b, a));
-    // An update that is newest in the timeline only needs applying; a back-dated one needs a replay.
-    const isNewest = updates[0] === update;
-    const state = isNewest
-      ? applyUpdate(
-          {
-            status: previous.status,
-            components: previous.components,
-            resolved_at: previous.resolved_at,
-            monitoring_at: previous.monitoring_at,
-          },
-          update,
-        )
-      : deriveIncidentState(updates);
-    const incident: IncidentRecord = {
+    const state =
+      compareTimeline(update, latest) > 0
+        ? applyUpdate(previous, update)
+        : deriveIncidentState([update, ...(await findIncident(readerOf(tx), incidentId))!.updates]);
+    const incident: IncidentSummary = {
       ...previous,
       status: state.status,
       components: state.components,
@@ -130,7 +123,6 @@ export async function addUpdate(
       monitoring_at: state.monitoring_at,
       updated_at: at,
       version: previous.version + 1,
-      updates,
     };
     await insertUpdate(tx, update);
     if (!(await saveIncident(tx, incident, previous.version))) {
@@ -138,14 +130,13 @@ export async function addUpdate(
     }
     // Component rows change only when a status did; most updates are words alone.
     const before = new Map(previous.components.map((c) => [c.id, c.status]));
-    const touched = [
-      ...new Set([...previous.components, ...state.components].map((c) => c.id)),
-    ].filter((id) => before.get(id) !== state.components.find((c) => c.id === id)?.status);
+    const after = new Map(state.components.map((c) => [c.id, c.status]));
+    const affected = [...new Set([...before.keys(), ...after.keys()])];
+    const touched = affected.filter((id) => before.get(id) !== after.get(id));
     if (touched.length > 0) {
       await saveIncidentComponents(tx, incidentId, state.components);
       await refreshComponentStatuses(tx, touched, at);
     }
-    const affected = [...new Set([...previous.components, ...state.components].map((c) => c.id))];
     await recordAudit(tx, {
       at,
       actor: actor.id,
@@ -160,14 +151,14 @@ export async function addUpdate(
         display_at: displayAt,
       },
     });
-    return { update, incident, previous, touched: affected };
+    return { update, incident, previous, affected, latest };
   });
   ctx.onChange({
     kind: 'updated',
     incident: result.incident,
     previous: result.previous,
     update: result.update,
-    componentIds: result.touched,
+    componentIds: result.affected,
   });
-  return { update: result.update, incident: result.incident };
+  return { update: result.update, incident: result.incident, latestBefore: result.latest };
 }

@@ -9,11 +9,14 @@ import { ValidationError } from '../errors.ts';
 import { worstComponentStatus, type IncidentRecord, type Update } from '../types.ts';
 
 /** What happened, handed to the publisher and the scheduler after the transaction commits. */
+/** An incident without its timeline: what listeners of a change need, cheap to produce. */
+export type IncidentSummary = Omit<IncidentRecord, 'updates'>;
+
 export interface IncidentChange {
   kind: 'declared' | 'updated' | 'edited';
-  incident: IncidentRecord;
+  incident: IncidentSummary;
   /** The incident before the change (null when declared). */
-  previous: IncidentRecord | null;
+  previous: IncidentSummary | null;
   /** The update this change added, if any. */
   update: Update | null;
   /** Every component whose public status may have changed. */
