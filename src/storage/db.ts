@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createClient, type Client, type InArgs, type Row, type Transaction } from '@libsql/client';
+import type { InArgs, Row } from '@libsql/client';
+import { openClient } from './drivers/client.ts';
+import { openEmbedded } from './drivers/embedded.ts';
 
 /** What a write transaction may do: run statements and read their results. */
 export interface Tx {
@@ -36,59 +38,21 @@ class Queue {
 export interface OpenOptions {
   url: string;
   authToken?: string | undefined;
+  /**
+   * `embedded` (the default for `file:` URLs) caches prepared statements; `client` is
+   * `@libsql/client`, the only choice for remote URLs, and selectable for a file to test it.
+   */
+  driver?: 'embedded' | 'client' | undefined;
 }
 
-export async function openDatabase({ url, authToken }: OpenOptions): Promise<Db> {
-  const isFile = url.startsWith('file:');
-  if (isFile) {
-    const path = url.slice('file:'.length);
-    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-  }
-  const client: Client = createClient({
-    url,
-    authToken,
-    // One connection keeps the per-connection pragmas below in force.
-    concurrency: isFile ? 1 : 20,
-    timeout: isFile ? 10_000 : undefined,
-  });
-  if (isFile) {
-    await client.execute('PRAGMA journal_mode = WAL');
-    await client.execute('PRAGMA synchronous = NORMAL');
-    await client.execute('PRAGMA foreign_keys = ON');
-  }
+export async function openDatabase({ url, authToken, driver }: OpenOptions): Promise<Db> {
   const queue = new Queue();
-  return {
-    url,
-    query: (sql, args) =>
-      queue.run(async () => (await client.execute({ sql, args: args ?? [] })).rows),
-    batch: (statements) =>
-      queue.run(async () => {
-        await client.batch(
-          statements.map((s) => ({ sql: s.sql, args: s.args ?? [] })),
-          'write',
-        );
-      }),
-    write: (work) =>
-      queue.run(async () => {
-        const transaction: Transaction = await client.transaction('write');
-        const tx: Tx = {
-          execute: async (sql, args) => (await transaction.execute({ sql, args: args ?? [] })).rows,
-          run: async (sql, args) =>
-            (await transaction.execute({ sql, args: args ?? [] })).rowsAffected,
-        };
-        try {
-          const result = await work(tx);
-          await transaction.commit();
-          return result;
-        } catch (error) {
-          await transaction.rollback().catch(() => undefined);
-          throw error;
-        } finally {
-          transaction.close();
-        }
-      }),
-    close: () => client.close(),
-  };
+  const run = <T>(job: () => Promise<T>) => queue.run(job);
+  if (!url.startsWith('file:')) return openClient(url, authToken, run);
+  const path = url.slice('file:'.length);
+  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  if (driver === 'client') return openClient(url, authToken, run);
+  return openEmbedded(path, run);
 }
 
 export function str(row: Row, column: string): string {

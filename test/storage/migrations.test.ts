@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,17 +22,24 @@ describe('migrations', () => {
     again.close();
   });
 
-  it('are safe when two clients on one file migrate at once', async () => {
+  it('are applied exactly once when two processes migrate one file at once', async () => {
     const url = `file:${join(mkdtempSync(join(tmpdir(), 'herald-mig-')), 'herald.db')}`;
-    const now = () => new Date('2026-11-23T10:00:00Z');
-    const [a, b] = await Promise.all([openDatabase({ url }), openDatabase({ url })]);
-    const [ra, rb] = await Promise.all([migrate(a, now), migrate(b, now)]);
-    expect([...ra, ...rb].sort()).toEqual([...new Set([...ra, ...rb])].sort());
-    const tables = await a.query(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'incidents'",
-    );
-    expect(tables).toHaveLength(1);
-    a.close();
-    b.close();
+    const script = join(import.meta.dirname, 'fixtures/migrate.ts');
+    const migrateIn = () =>
+      new Promise<string[]>((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', script, url], (error, stdout, stderr) =>
+          error
+            ? reject(new Error(stderr || String(error)))
+            : resolve(JSON.parse(stdout) as string[]),
+        );
+      });
+    const [a, b] = await Promise.all([migrateIn(), migrateIn()]);
+    const all = [...a, ...b].sort();
+    // every migration applied by exactly one of the two
+    expect(all).toEqual([...new Set(all)].sort());
+    const db = await openDatabase({ url });
+    const recorded = await db.query('SELECT version FROM schema_migrations ORDER BY version');
+    expect(recorded.map((r) => r.version)).toEqual(all);
+    db.close();
   });
 });

@@ -37,11 +37,17 @@ export interface Harness {
  * clock and the repository's content and templates (or `contentDir`).
  */
 export async function createHarness(
-  options: { contentDir?: string; clock?: TestClock; onChange?: (c: IncidentChange) => void } = {},
+  options: {
+    contentDir?: string;
+    clock?: TestClock;
+    onChange?: (c: IncidentChange) => void;
+    /** `client` runs on `@libsql/client`, the driver remote databases use. */
+    driver?: 'embedded' | 'client';
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const clock = options.clock ?? new TestClock();
-  const db = await openDatabase({ url: `file:${join(dir, 'herald.db')}` });
+  const db = await openDatabase({ url: `file:${join(dir, 'herald.db')}`, driver: options.driver });
   await migrate(db, clock.now);
   const content = await loadContent(options.contentDir ?? join(REPO_ROOT, 'content'));
   const templates = await loadUpdateTemplates(join(REPO_ROOT, 'templates'));
