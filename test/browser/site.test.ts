@@ -3,18 +3,18 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/harness.ts';
-import { startServer, type RunningServer } from './server.ts';
+import { startServer, type ServerProcess } from '../support/server-process.ts';
 
 const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-let server: RunningServer;
+let server: ServerProcess;
 let browser: Browser;
 let incidentId: string;
 
 beforeAll(async () => {
   server = await startServer();
-  const declared = await server.request('POST', '/v1/incidents', {
+  const declared = await server.api('POST', '/v1/incidents', {
     title: 'Card payments failing at checkout',
     severity: 'SEV2',
     message: 'Some card payments fail.\n\nDetails on [our blog](https://acme.example/blog).',
@@ -27,12 +27,12 @@ beforeAll(async () => {
   });
   expect(declared.status).toBe(201);
   incidentId = ((await declared.json()) as { id: string }).id;
-  const update = await server.request('POST', `/v1/incidents/${incidentId}/updates`, {
+  const update = await server.api('POST', `/v1/incidents/${incidentId}/updates`, {
     status: 'identified',
     message: 'A faulty deploy of the payment gateway is the cause. We are rolling it back.',
   });
   expect(update.status).toBe(201);
-  const second = await server.request('POST', '/v1/incidents', {
+  const second = await server.api('POST', '/v1/incidents', {
     title: 'Slow dashboard loading',
     severity: 'SEV4',
     message: 'The dashboard loads slowly for some customers.',

@@ -28,6 +28,8 @@ export interface ServerProcess {
   /** Resolves with the exit code (or signal) once the process has ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   api(method: string, path: string, body?: unknown): Promise<Response>;
+  /** Resolves when the publisher has published at least once and has nothing pending. */
+  published(): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -64,7 +66,8 @@ export async function startServer(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  // The first start on a fresh checkout also builds the Astro site (about 10 s, more when busy).
+  const deadline = Date.now() + 120_000;
   let ended = false;
   void exited.then(() => (ended = true));
   for (;;) {
@@ -77,7 +80,7 @@ export async function startServer(
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server did not become healthy within 60 s:\n${err}\n${out}`);
+      throw new Error(`server did not become healthy within 120 s:\n${err}\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -96,6 +99,15 @@ export async function startServer(
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
+    },
+    async published() {
+      for (;;) {
+        const health = (await (await fetch(`${url}/healthz`)).json()) as {
+          publisher?: { ready: boolean; pending: number };
+        };
+        if (health.publisher?.ready && health.publisher.pending === 0) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async stop(signal = 'SIGTERM') {
       if (!ended) child.kill(signal);
