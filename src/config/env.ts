@@ -2,6 +2,14 @@ import { resolve } from 'node:path';
 import { z } from 'zod/v4';
 import { ConfigError } from './content.ts';
 
+const MAILBOX = /^[^\s@<>",;:]+@[^\s@<>",;:]+$/;
+
+/** `status@acme.example` or `Acme Status <status@acme.example>`, the forms Resend accepts. */
+function isSender(text: string): boolean {
+  const named = /^([^<>]*)<([^<>]+)>$/.exec(text.trim());
+  return MAILBOX.test(named ? named[2]!.trim() : text.trim());
+}
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -17,9 +25,14 @@ const envSchema = z.object({
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: z.url().optional(),
-  EMAIL_FROM: z.string().optional(),
+  EMAIL_FROM: z
+    .string()
+    .refine(isSender, 'must be an address like status@acme.example or "Acme <status@acme.example>"')
+    .optional(),
   RESEND_WEBHOOK_SECRET: z.string().optional(),
   HERALD_TICK_MS: z.coerce.number().int().min(10).default(15_000),
+  // A test and operations switch: `off` lets every process run the scheduler's periodic pass.
+  HERALD_SCHEDULER_LEASE: z.enum(['on', 'off']).default('on'),
   // Resend's default limit is 2 requests per second per team.
   HERALD_EMAIL_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(2),
 });
@@ -39,6 +52,7 @@ export interface Settings {
   emailFrom: string;
   resendWebhookSecret: string | undefined;
   tickMs: number;
+  schedulerLease: boolean;
   emailRatePerSecond: number;
 }
 
@@ -70,6 +84,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     emailFrom: e.EMAIL_FROM ?? 'Herald <status@localhost>',
     resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     tickMs: e.HERALD_TICK_MS,
+    schedulerLease: e.HERALD_SCHEDULER_LEASE === 'on',
     emailRatePerSecond: e.HERALD_EMAIL_RATE_PER_SECOND,
   };
 }

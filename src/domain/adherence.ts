@@ -1,11 +1,13 @@
 import type { Policy } from '../config/content.ts';
-import { isBackdated, intervalFor } from './cadence.ts';
+import { intervalFor } from './cadence.ts';
 import type { Severity, Update, Visibility } from './types.ts';
 
 export interface AdherenceInput {
   severity: Severity;
   visibility: Visibility;
-  updates: ReadonlyArray<Pick<Update, 'display_at' | 'created_at' | 'status'>>;
+  /** When the incident became public (null: public from its first record). */
+  public_since: string | null;
+  updates: ReadonlyArray<Pick<Update, 'created_at' | 'status'>>;
 }
 
 export interface Adherence {
@@ -18,17 +20,26 @@ export interface Adherence {
 }
 
 /**
- * The share of due windows met on time. Every public update of an open status opens a window of
- * the interval for its status; the next public update (including the one that resolves) closes
- * it. The open window counts only once its due time has passed, as a miss. Uses the incident's
- * current severity: the timeline does not keep a history of severity changes.
+ * The share of due windows met on time. Every update opens a window of the interval for its
+ * status, counted from when it was posted (as the cadence is); the next update (including the one
+ * that resolves) closes it. Updates posted while the incident was private open no window of their
+ * own: the first window opens when it became public, with the status it had then. The open window
+ * counts only once its due time has passed, as a miss. Uses the incident's current severity: the
+ * timeline does not keep a history of severity changes.
  */
 export function cadenceAdherence(policy: Policy, incident: AdherenceInput, now: Date): Adherence {
   if (incident.visibility === 'private') return { windows_due: 0, windows_met: 0, ratio: null };
-  const timeline = incident.updates
-    .filter((u) => !isBackdated(u))
-    .map((u) => ({ at: Date.parse(u.display_at), status: u.status }))
+  const publicFrom = incident.public_since === null ? null : Date.parse(incident.public_since);
+  const posted = incident.updates
+    .map((u) => ({ at: Date.parse(u.created_at), status: u.status }))
     .sort((a, b) => a.at - b.at);
+  const timeline: typeof posted = [];
+  posted.forEach((update, index) => {
+    if (publicFrom === null || update.at >= publicFrom) timeline.push(update);
+    else if ((posted[index + 1]?.at ?? Number.POSITIVE_INFINITY) > publicFrom) {
+      timeline.push({ at: publicFrom, status: update.status });
+    }
+  });
   let due = 0;
   let met = 0;
   timeline.forEach((update, index) => {

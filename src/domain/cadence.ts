@@ -1,14 +1,13 @@
 import type { Policy } from '../config/content.ts';
 import type { IncidentStatus, Severity, Update, Visibility } from './types.ts';
 
-/** An update counts as fresh communication unless it was back-dated by more than this. */
-const BACKDATE_TOLERANCE_MS = 60_000;
-
 export interface CadenceInput {
   severity: Severity;
   status: IncidentStatus;
   visibility: Visibility;
   started_at: string;
+  /** When the incident last became public; null while private, or public from its first record. */
+  public_since: string | null;
   updates: ReadonlyArray<Pick<Update, 'display_at' | 'created_at'>>;
 }
 
@@ -22,22 +21,43 @@ export interface Cadence {
   escalation_level: number;
 }
 
+const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
+
 /**
- * When the last update customers could see as new was posted. A back-dated update (its
- * `display_at` well before it was accepted) does not count: readers never saw it as news.
+ * When the last update was posted (`created_at`), whatever its `display_at`: communication counts
+ * when it happened. A back-dated update posted now is news now; an update shown in the future
+ * does not stretch the silence allowed.
  */
-export function lastPublicUpdateAt(updates: CadenceInput['updates']): string | null {
+export function lastPostedAt(updates: CadenceInput['updates']): string | null {
   let last: string | null = null;
   for (const update of updates) {
-    if (isBackdated(update)) continue;
-    if (last === null || update.display_at > last) last = update.display_at;
+    if (last === null || Date.parse(update.created_at) > Date.parse(last)) last = update.created_at;
   }
   return last;
 }
 
-/** Shown as older than it is: `display_at` well before the update was accepted. */
-export function isBackdated(update: Pick<Update, 'display_at' | 'created_at'>): boolean {
-  return Date.parse(update.display_at) < Date.parse(update.created_at) - BACKDATE_TOLERANCE_MS;
+/**
+ * The last update customers could see: the last one posted, unless it was posted while the
+ * incident was private (before `public_since`).
+ */
+export function lastPublicUpdateAt(
+  incident: Pick<CadenceInput, 'public_since' | 'updates'>,
+): string | null {
+  const last = lastPostedAt(incident.updates);
+  if (last === null || incident.public_since === null) return last;
+  return Date.parse(last) >= Date.parse(incident.public_since) ? last : null;
+}
+
+/**
+ * Where the current cadence window starts: the later of the last posted update and the moment the
+ * incident became public. Making a private incident public therefore opens a fresh window instead
+ * of finding it long overdue; it also names the window (see `windowKeyOf`).
+ */
+export function cadenceWindowStart(
+  incident: Pick<CadenceInput, 'public_since' | 'updates' | 'started_at'>,
+): string {
+  const last = lastPostedAt(incident.updates) ?? incident.started_at;
+  return incident.public_since === null ? last : later(last, incident.public_since);
 }
 
 export function intervalFor(
@@ -54,7 +74,7 @@ export function intervalFor(
  * Resolved and private incidents have no cadence: nobody outside is waiting on them.
  */
 export function computeCadence(policy: Policy, incident: CadenceInput, now: Date): Cadence {
-  const last = lastPublicUpdateAt(incident.updates);
+  const last = lastPublicUpdateAt(incident);
   const interval =
     incident.status === 'resolved' || incident.visibility === 'private'
       ? null
@@ -69,8 +89,7 @@ export function computeCadence(policy: Policy, incident: CadenceInput, now: Date
       escalation_level: 0,
     };
   }
-  const base = Date.parse(last ?? incident.started_at);
-  const due = base + interval * 1000;
+  const due = Date.parse(cadenceWindowStart(incident)) + interval * 1000;
   const overdueBy = Math.max(0, Math.floor((now.getTime() - due) / 1000));
   const overdue = now.getTime() > due;
   return {

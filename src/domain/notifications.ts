@@ -1,5 +1,5 @@
 import type { Policy } from '../config/content.ts';
-import { computeCadence, type CadenceInput } from './cadence.ts';
+import { cadenceWindowStart, computeCadence, type CadenceInput } from './cadence.ts';
 import { SEVERITIES, type Roles, type Severity } from './types.ts';
 
 /**
@@ -25,6 +25,12 @@ export const AUDIENCE_OF: Record<NoticeKind, Audience> = {
   executive_notice: 'executives',
 };
 
+/**
+ * What became of a recorded notice: its emails were queued, or there was nobody to send it to
+ * (recorded all the same, so it is reported once instead of retried at every tick).
+ */
+export type NoticeOutcome = 'queued' | 'skipped_no_recipients';
+
 /** A notice already recorded for an incident. */
 export interface SentNotice {
   window_key: string;
@@ -42,11 +48,12 @@ export interface PlannedNotice {
 export type NoticeInput = CadenceInput & { id: string };
 
 /**
- * Identifies the current overdue window: the last public update (or the start when there is
- * none). A new public update starts a new window, so every notice of the ladder can go again.
+ * Identifies the current cadence window: when it started, the later of the last posted update and
+ * the moment the incident became public. A new update starts a new window, so every notice of the
+ * ladder can go again; so does making the incident public again.
  */
-export function windowKeyOf(incident: CadenceInput, lastPublicUpdateAt: string | null): string {
-  return lastPublicUpdateAt ?? incident.started_at;
+export function windowKeyOf(incident: CadenceInput): string {
+  return cadenceWindowStart(incident);
 }
 
 /**
@@ -67,15 +74,18 @@ export function planNotices(
 
   const cadence = computeCadence(policy, incident, now);
   if (cadence.next_update_due_at === null) return planned;
-  const window = windowKeyOf(incident, cadence.last_public_update_at);
+  const window = windowKeyOf(incident);
   const rule = policy.severities[incident.severity];
   const ladder: NoticeKind[] = [];
   if (!cadence.overdue) {
+    // From the reminder time until the due time the reminder is due, so one that fell due while
+    // no scheduler ran (a restart, a slow tick) still goes out, late, as long as it can help.
     const remindAt = Date.parse(cadence.next_update_due_at) - rule.remindBeforeSeconds * 1000;
     if (rule.remindBeforeSeconds > 0 && now.getTime() >= remindAt) ladder.push('reminder');
   } else {
-    // A process that was down past several steps sends every step it missed, in order; a
-    // reminder for a window that is already overdue would be stale, so it is not sent late.
+    // Once the window is overdue the overdue notice supersedes an unsent reminder: "an update is
+    // due soon" would be false. A process that was down past several steps sends every step it
+    // missed, in order.
     ladder.push('overdue');
     if (cadence.escalation_level >= 2) ladder.push('escalate_commander');
     if (cadence.escalation_level >= 3) ladder.push('escalate_executives');
@@ -83,6 +93,39 @@ export function planNotices(
   const done = new Set(sent.filter((n) => n.window_key === window).map((n) => n.kind));
   for (const kind of ladder) if (!done.has(kind)) planned.push({ kind, window_key: window });
   return planned;
+}
+
+const LEVEL_OF: Partial<Record<NoticeKind, number>> = {
+  overdue: 1,
+  escalate_commander: 2,
+  escalate_executives: 3,
+};
+
+/**
+ * How far the window `window` has actually escalated: the highest ladder step whose emails were
+ * queued (0: none yet). The clock may say more is due; this says what people were told.
+ */
+export function recordedEscalationLevel(
+  notices: ReadonlyArray<SentNotice & { outcome: NoticeOutcome }>,
+  window: string,
+): number {
+  let level = 0;
+  for (const notice of notices) {
+    if (notice.window_key !== window || notice.outcome !== 'queued') continue;
+    level = Math.max(level, LEVEL_OF[notice.kind] ?? 0);
+  }
+  return level;
+}
+
+/**
+ * The severities whose rules can send something to executives (an executive notice or an
+ * escalation): with no executive addresses in the policy, those notices would reach nobody.
+ */
+export function severitiesNotifyingExecutives(policy: Policy): Severity[] {
+  return SEVERITIES.filter((severity) => {
+    const rule = policy.severities[severity];
+    return rule.executiveNotice.kind !== 'never' || rule.escalateExecutivesAfterSeconds !== null;
+  });
 }
 
 function severityRank(severity: string): number {

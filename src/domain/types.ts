@@ -62,6 +62,11 @@ export interface IncidentRecord {
   impact: Impact;
   impact_override: boolean;
   visibility: Visibility;
+  /**
+   * When the incident last became public (its cadence starts no earlier). Null while private, and
+   * for rows written without it (seeded history): those count as public from their first update.
+   */
+  public_since: string | null;
   roles: Roles;
   business_impact: BusinessImpact | null;
   eta: string | null;

@@ -16,7 +16,12 @@ export function emlTransport(outboxDir: string, from: string, now: () => Date): 
         return { kind: 'sent', providerIds: messages.map(() => null) };
       } catch (error) {
         // A full disk or a permission problem may well pass: retry with back-off.
-        return { kind: 'retry', error: (error as Error).message, retryAfterMs: null };
+        return {
+          kind: 'retry',
+          cause: 'transient',
+          error: (error as Error).message,
+          retryAfterMs: null,
+        };
       }
     },
   };

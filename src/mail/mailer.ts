@@ -4,11 +4,13 @@ import type { Settings } from '../config/env.ts';
 import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
 import {
-  assignBatch,
+  assignBatches,
   claimDue,
   markFailed,
   markRetry,
   markSent,
+  releaseClaims,
+  renewBatch,
   splitBatch,
   type OutboxMessage,
 } from '../storage/outbox.ts';
@@ -31,9 +33,15 @@ export interface MailerOptions {
   leaseMs: number;
   /** Provider requests per second at most. */
   ratePerSecond: number;
-  /** Transient failures before a message is given up on and recorded as failed. */
-  maxAttempts: number;
+  /**
+   * How long after it was queued a message still failing transiently is given up on and recorded
+   * as failed. Keep it inside the provider's idempotency window (Resend: 24 hours), so that a
+   * retry of a batch the provider did get can never be delivered twice.
+   */
+  giveUpAfterMs: number;
   backoff: BackoffPolicy;
+  /** How long a refused API key or sender (401/403) pauses all sending. */
+  authPauseMs: number;
   /** Names this process in claims; random by default. */
   holder?: string;
   sleep?: (ms: number) => Promise<void>;
@@ -46,6 +54,9 @@ export interface Mailer extends Service {
   /** Sends everything due, one claim at a time, until nothing is due; returns how many went out. */
   drain(): Promise<number>;
 }
+
+/** What one attempt at a batch came to; `left`: another sender holds it now. */
+type Delivery = 'sent' | 'retried' | 'split' | 'failed' | 'left';
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -83,71 +94,103 @@ export function createMailer(options: MailerOptions): Mailer {
     last_run_at: null as string | null,
   };
 
-  async function deliver(group: OutboxMessage[], key: string): Promise<number> {
+  function logLine(level: string, msg: string, fields: Record<string, unknown>): void {
+    log({ time: now().toISOString(), level, msg, ...fields });
+  }
+
+  /** Records a group as failed for good, with the reason. */
+  async function giveUp(group: OutboxMessage[], error: string, attempted: boolean): Promise<void> {
+    const ids = group.map((m) => m.id);
+    await markFailed(db, holder, ids, { at: now().toISOString(), error, attempted });
+    stats.failed += group.length;
+    logLine('error', 'mail failed permanently', { ids, kind: group[0]!.kind, error });
+  }
+
+  /** Hands one batch to the transport and records what became of it. */
+  async function deliver(group: OutboxMessage[], key: string): Promise<Delivery> {
+    const ids = group.map((m) => m.id);
+    const deadline = Math.min(...group.map((m) => Date.parse(m.createdAt))) + options.giveUpAfterMs;
+    if (now().getTime() > deadline) {
+      // Not sent within the idempotency window (the process was down that long): a retry might
+      // be delivered twice, so it is recorded instead.
+      await giveUp(group, 'not sent in time: the provider may no longer recognise a retry', false);
+      return 'failed';
+    }
     await limiter.take();
+    // Renewed right before sending, after any wait: a sender that stalled past its claim, or
+    // holds only part of the batch, leaves it to whoever holds it now.
+    const leaseUntil = new Date(now().getTime() + options.leaseMs).toISOString();
+    if (!(await renewBatch(db, holder, key, ids, leaseUntil))) {
+      await releaseClaims(db, holder, ids);
+      logLine('warn', 'mail batch no longer held by this sender; left to its holder', {
+        batch: key,
+      });
+      return 'left';
+    }
     const outcome = await transport.send(group, key);
     const at = now();
-    const ids = group.map((m) => m.id);
     if (outcome.kind === 'sent') {
       await markSent(
         db,
+        holder,
         group.map((m, i) => ({ id: m.id, providerId: outcome.providerIds[i] ?? null })),
         at.toISOString(),
       );
       stats.sent += group.length;
-      return group.length;
+      return 'sent';
     }
     stats.last_error = outcome.error;
     if (outcome.kind === 'permanent') {
       if (group.length > 1) {
         // One bad message fails a strict batch: retry each alone so only the bad one fails.
-        await splitBatch(db, ids, at.toISOString());
-        log({
-          level: 'warn',
-          msg: 'mail batch refused; retrying messages one by one',
+        await splitBatch(db, holder, ids, at.toISOString());
+        logLine('warn', 'mail batch refused; retrying messages one by one', {
           error: outcome.error,
           count: group.length,
         });
-        return 0;
+        return 'split';
       }
-      await markFailed(db, ids, at.toISOString(), outcome.error);
-      stats.failed += 1;
-      log({
-        level: 'error',
-        msg: 'mail failed permanently',
-        id: ids[0],
-        kind: group[0]!.kind,
+      await giveUp(group, outcome.error, true);
+      return 'failed';
+    }
+    // The rate limit is the provider's state, not the message's: it does not count as an attempt.
+    const countAttempt = outcome.cause !== 'rate_limit';
+    const attempts = Math.max(...group.map((m) => m.attempts)) + (countAttempt ? 1 : 0);
+    const pauseMs = outcome.cause === 'auth' ? options.authPauseMs : outcome.retryAfterMs;
+    const delay = retryDelayMs(Math.max(0, attempts - 1), pauseMs, options.backoff);
+    if (at.getTime() + delay > deadline) {
+      const hours = Math.round((options.giveUpAfterMs / 3_600_000) * 100) / 100;
+      await giveUp(group, `gave up ${hours} h after it was queued: ${outcome.error}`, true);
+      return 'failed';
+    }
+    if (pauseMs !== null) pausedUntil = Math.max(pausedUntil, at.getTime() + pauseMs);
+    await markRetry(db, holder, ids, {
+      nextAttemptAt: new Date(at.getTime() + delay).toISOString(),
+      error: outcome.error,
+      countAttempt,
+    });
+    stats.retried += group.length;
+    if (outcome.cause === 'auth') {
+      logLine('error', 'mail provider refused the API key or sender; sending paused', {
+        error: outcome.error,
+        paused_ms: pauseMs,
+        count: ids.length,
+      });
+    } else {
+      logLine('warn', 'mail will be retried', {
+        count: ids.length,
+        in_ms: delay,
         error: outcome.error,
       });
-      return 0;
     }
-    const attempts = Math.max(...group.map((m) => m.attempts)) + 1;
-    if (attempts >= options.maxAttempts) {
-      const error = `gave up after ${attempts} attempts: ${outcome.error}`;
-      await markFailed(db, ids, at.toISOString(), error);
-      stats.failed += group.length;
-      log({ level: 'error', msg: 'mail failed permanently', ids, error });
-      return 0;
-    }
-    const delay = retryDelayMs(attempts - 1, outcome.retryAfterMs, options.backoff);
-    if (outcome.retryAfterMs !== null) pausedUntil = at.getTime() + outcome.retryAfterMs;
-    await markRetry(db, ids, new Date(at.getTime() + delay).toISOString(), outcome.error);
-    stats.retried += group.length;
-    log({
-      level: 'warn',
-      msg: 'mail will be retried',
-      count: ids.length,
-      in_ms: delay,
-      error: outcome.error,
-    });
-    return 0;
+    return 'retried';
   }
 
   async function drain(): Promise<number> {
     let sent = 0;
     for (;;) {
       const at = now();
-      // The provider said to wait (429 with Retry-After): nothing else goes out meanwhile.
+      // The provider said to wait (429 with Retry-After, a refused key): nothing goes out meanwhile.
       if (at.getTime() < pausedUntil) break;
       const claimed = await claimDue(
         db,
@@ -157,23 +200,33 @@ export function createMailer(options: MailerOptions): Mailer {
         transport.maxBatch,
       );
       if (claimed.length === 0) break;
-      const groups = new Map<string, OutboxMessage[]>();
-      const fresh = claimed.filter((m) => m.batchKey === null);
+      const fresh = claimed.filter((m) => m.batchKey === null).map((m) => m.id);
+      const batches: Array<{ ids: string[]; key: string }> = [];
       for (let i = 0; i < fresh.length; i += transport.maxBatch) {
-        const chunk = fresh.slice(i, i + transport.maxBatch);
-        const key = batchKeyFor(chunk.map((m) => m.id));
-        await assignBatch(
-          db,
-          chunk.map((m) => m.id),
-          key,
-        );
-        groups.set(key, chunk);
+        const ids = fresh.slice(i, i + transport.maxBatch);
+        batches.push({ ids, key: batchKeyFor(ids) });
       }
-      for (const message of claimed) {
-        if (message.batchKey === null) continue;
-        groups.set(message.batchKey, [...(groups.get(message.batchKey) ?? []), message]);
+      const held = await assignBatches(
+        db,
+        holder,
+        claimed.map((m) => m.id),
+        batches,
+      );
+      // Grouped by the batch keys as stored (in a stable order, so a retry sends the same body).
+      const groups = new Map<string, OutboxMessage[]>();
+      for (const message of held) {
+        const group = groups.get(message.batchKey!);
+        if (group) group.push(message);
+        else groups.set(message.batchKey!, [message]);
       }
-      for (const [key, group] of groups) sent += await deliver(group, key);
+      let progressed = false;
+      for (const [key, group] of groups) {
+        const delivery = await deliver(group, key);
+        if (delivery === 'sent') sent += group.length;
+        progressed ||= delivery !== 'left';
+      }
+      // Everything claimed turned out to be held by others: leave it to them until the next run.
+      if (!progressed) break;
     }
     stats.last_run_at = now().toISOString();
     return sent;
@@ -249,6 +302,9 @@ export function transportFor(settings: Settings, now: () => Date): Transport {
   return emlTransport(join(settings.dataDir, 'outbox'), settings.emailFrom, now);
 }
 
+/** An hour inside Resend's 24-hour idempotency window. */
+export const GIVE_UP_AFTER_MS = 23 * 3_600_000;
+
 /** The mailer `main.ts` runs, with timings derived from the scheduler period. */
 export function mailerFromSettings(settings: Settings, db: Db, now: () => Date, log: Log): Mailer {
   return createMailer({
@@ -259,7 +315,8 @@ export function mailerFromSettings(settings: Settings, db: Db, now: () => Date, 
     pollMs: Math.min(settings.tickMs, 2000),
     leaseMs: Math.min(Math.max(settings.tickMs * 4, 2000), 60_000),
     ratePerSecond: settings.emailRatePerSecond,
-    maxAttempts: 10,
-    backoff: { baseMs: Math.min(settings.tickMs, 1000), maxMs: 15 * 60_000 },
+    giveUpAfterMs: GIVE_UP_AFTER_MS,
+    backoff: { baseMs: Math.min(settings.tickMs, 1000), maxMs: 5 * 60_000 },
+    authPauseMs: 60_000,
   });
 }

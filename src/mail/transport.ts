@@ -1,11 +1,18 @@
 import type { OutboxMessage } from '../storage/outbox.ts';
 
+/**
+ * Why an attempt is worth repeating: the provider's rate limit (does not count as a failed attempt),
+ * a refused API key or sender (needs an operator: sending pauses, nothing is given up), or anything
+ * else that may pass by itself (5xx, network, timeout).
+ */
+export type RetryCause = 'rate_limit' | 'auth' | 'transient';
+
 /** What became of one attempt to hand a batch of messages over. */
 export type SendOutcome =
   | { kind: 'sent'; providerIds: Array<string | null> }
-  /** Worth trying again (429, 5xx, network): after `retryAfterMs` when the provider said so. */
-  | { kind: 'retry'; error: string; retryAfterMs: number | null }
-  /** Will never succeed as it is (4xx other than 429): record it, do not retry. */
+  /** Worth trying again: after `retryAfterMs` when the provider said so. */
+  | { kind: 'retry'; cause: RetryCause; error: string; retryAfterMs: number | null }
+  /** Will never succeed as it is (a 4xx about the message): record it, do not retry. */
   | { kind: 'permanent'; error: string };
 
 /** Where queued email goes: the provider, or `.eml` files when there is no provider key. */

@@ -5,13 +5,14 @@ import {
   AUDIENCE_OF,
   planNotices,
   recipientsFor,
+  type NoticeOutcome,
   type PlannedNotice,
 } from '../domain/notifications.ts';
 import type { MailTemplates } from '../mail/templates.ts';
 import type { Db } from '../storage/db.ts';
 import { findIncident } from '../storage/incidents.ts';
 import { randomId } from '../storage/keys.ts';
-import { noticesFor, recordNotice } from '../storage/notices.ts';
+import { noticesForIncident, recordNotice } from '../storage/notices.ts';
 import { enqueueEmail } from '../storage/outbox.ts';
 import { noticeVariables, TEMPLATE_FOR } from './messages.ts';
 
@@ -25,6 +26,7 @@ export interface ActDeps {
 export interface Acted {
   notice: PlannedNotice;
   recipients: string[];
+  outcome: NoticeOutcome;
 }
 
 /**
@@ -32,7 +34,8 @@ export interface Acted {
  * already recorded, plans, records each notice under its unique key and queues its emails: two
  * processes acting at once, or a process killed half-way, can neither send a notice twice nor
  * record one whose emails were not queued. Reading inside the transaction also means a public
- * update that just arrived is seen, so no stale "overdue" goes out after it.
+ * update that just arrived is seen, so no stale "overdue" goes out after it. A notice nobody can
+ * receive is recorded as `skipped_no_recipients` (and reported by the caller), never as sent.
  */
 export async function actOnIncident(
   deps: ActDeps,
@@ -44,7 +47,7 @@ export async function actOnIncident(
     const read = readerOf(tx);
     const incident = await findIncident(read, incidentId);
     if (!incident || incident.status === 'resolved') return [];
-    const sent = (await noticesFor(read, [incidentId])).get(incidentId) ?? [];
+    const sent = await noticesForIncident(read, incidentId);
     const plan = planNotices(deps.content.policy, incident, sent, now);
     if (plan.length === 0) return [];
     const cadence = computeCadence(deps.content.policy, incident, now);
@@ -55,14 +58,18 @@ export async function actOnIncident(
         deps.content.policy,
         incident.roles,
       );
+      const outcome: NoticeOutcome = recipients.length === 0 ? 'skipped_no_recipients' : 'queued';
       const recorded = await recordNotice(tx, {
         incident_id: incidentId,
         window_key: notice.window_key,
         kind: notice.kind,
         sent_at: at,
         recipients,
+        outcome,
       });
       if (!recorded) continue;
+      acted.push({ notice, recipients, outcome });
+      if (outcome !== 'queued') continue;
       const email = deps.mail.render(
         TEMPLATE_FOR[notice.kind],
         noticeVariables({
@@ -88,7 +95,6 @@ export async function actOnIncident(
           at,
         );
       }
-      acted.push({ notice, recipients });
     }
     return acted;
   });

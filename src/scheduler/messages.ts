@@ -117,6 +117,7 @@ export function sampleVariables(
     impact: 'critical',
     impact_override: false,
     visibility: 'public',
+    public_since: at,
     roles: { commander: 'commander@example.com', communications: 'comms@example.com' },
     business_impact: {
       summary: 'Sample',

@@ -8,7 +8,7 @@ import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
 import { listIncidents } from '../storage/incidents.ts';
 import { acquireLease, releaseLease } from '../storage/leases.ts';
-import { noticesFor } from '../storage/notices.ts';
+import { noticesForOpenIncidents } from '../storage/notices.ts';
 import { actOnIncident, type Acted } from './act.ts';
 
 export interface SchedulerOptions {
@@ -23,7 +23,11 @@ export interface SchedulerOptions {
   onQueued?: () => void;
   /** Names this process in the lease; random by default. */
   holder?: string;
-  /** Tests turn the lease off to prove the unique keys alone keep notices single. */
+  /**
+   * Off (`HERALD_SCHEDULER_LEASE=off`), every process runs the periodic pass: tests use it to prove
+   * the notices' unique keys alone keep them single; operators may use it when a lease holder
+   * cannot be trusted to tick (the cost is one read pass per process and tick).
+   */
   useLease?: boolean;
 }
 
@@ -38,15 +42,22 @@ export interface Scheduler extends Service {
 
 const LEASE = 'scheduler';
 
-/** Whether a change can make a notice due at once (see `onChange`). */
+/**
+ * Whether a change can make a notice due at once (see `onChange`): a declaration; an edit of what
+ * decides the rules or the recipients (severity, visibility, roles) or of `started_at` (the
+ * executive notice counts from it); an update that reopens a resolved incident.
+ */
 export function needsImmediatePlan(change: IncidentChange): boolean {
   if (change.kind === 'declared') return true;
-  if (change.kind === 'updated') return false;
   const before = change.previous;
+  if (before === null) return true;
+  if (change.kind === 'updated') {
+    return before.status === 'resolved' && change.incident.status !== 'resolved';
+  }
   return (
-    before === null ||
     before.severity !== change.incident.severity ||
     before.visibility !== change.incident.visibility ||
+    before.started_at !== change.incident.started_at ||
     JSON.stringify(before.roles) !== JSON.stringify(change.incident.roles)
   );
 }
@@ -72,29 +83,48 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     last_tick_at: null as string | null,
     leader: false,
     notices_sent: 0,
+    notices_skipped_no_recipients: 0,
     last_error: null as string | null,
   };
 
-  function report(acted: Acted[], trigger: string): void {
+  function report(incidentId: string, acted: Acted[], trigger: string): void {
     if (acted.length === 0) return;
-    stats.notices_sent += acted.length;
-    for (const { notice, recipients } of acted) {
+    let queued = false;
+    for (const { notice, recipients, outcome } of acted) {
+      const skipped = outcome === 'skipped_no_recipients';
+      if (skipped) stats.notices_skipped_no_recipients += 1;
+      else stats.notices_sent += 1;
+      queued ||= !skipped;
       log({
         time: now().toISOString(),
-        level: recipients.length === 0 ? 'warn' : 'info',
-        msg: recipients.length === 0 ? 'cadence notice has no recipient' : 'cadence notice queued',
+        level: skipped ? 'error' : 'info',
+        msg: skipped
+          ? 'cadence notice has no recipient: recorded as skipped_no_recipients, nobody was told'
+          : 'cadence notice queued',
+        incident: incidentId,
         kind: notice.kind,
         window: notice.window_key,
         recipients: recipients.length,
         trigger,
       });
     }
-    options.onQueued?.();
+    if (queued) options.onQueued?.();
+  }
+
+  function fail(msg: string, error: unknown, incidentId?: string): void {
+    stats.last_error = String(error);
+    log({
+      time: now().toISOString(),
+      level: 'error',
+      msg,
+      incident: incidentId,
+      error: String(error),
+    });
   }
 
   async function actOn(incidentId: string): Promise<Acted[]> {
     const acted = await actOnIncident(deps, incidentId, now());
-    report(acted, 'change');
+    report(incidentId, acted, 'change');
     return acted;
   }
 
@@ -111,34 +141,30 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (!stats.leader) return { ran: false, acted: [] };
     }
     const open = await listIncidents(query, { status: 'open' });
-    const sent = await noticesFor(
-      query,
-      open.map((i) => i.id),
-    );
+    const sent = await noticesForOpenIncidents(query);
     const acted: Acted[] = [];
     for (const incident of open) {
-      // Cheap check outside the write lock; the transaction re-plans from fresh data.
-      if (planNotices(content.policy, incident, sent.get(incident.id) ?? [], at).length === 0)
-        continue;
-      acted.push(...(await actOnIncident(deps, incident.id, now())));
+      // Cheap check outside the write lock; the transaction re-plans from fresh data. One
+      // incident that fails (a template that cannot render its data, say) is logged and the
+      // others still get their notices.
+      try {
+        if (planNotices(content.policy, incident, sent.get(incident.id) ?? [], at).length === 0)
+          continue;
+        const done = await actOnIncident(deps, incident.id, now());
+        report(incident.id, done, 'tick');
+        acted.push(...done);
+      } catch (error) {
+        fail('scheduler failed to act on an incident', error, incident.id);
+      }
     }
     stats.last_tick_at = at.toISOString();
-    report(acted, 'tick');
     return { ran: true, acted };
   }
 
   function loop(): void {
     timer = null;
     ticking = tick()
-      .catch((error: unknown) => {
-        stats.last_error = String(error);
-        log({
-          time: now().toISOString(),
-          level: 'error',
-          msg: 'scheduler tick failed',
-          error: String(error),
-        });
-      })
+      .catch((error: unknown) => fail('scheduler tick failed', error))
       .finally(() => {
         ticking = null;
         if (!stopped) timer = setTimeout(loop, options.tickMs);
@@ -166,12 +192,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (options.useLease !== false) await releaseLease(db, LEASE, holder).catch(() => undefined);
     },
     onChange(change: IncidentChange) {
-      // A declaration or an edit (a severity raised to SEV1, a private incident made public) can
-      // make a notice due now, not at the next tick. A posted update only opens a new window, in
-      // which nothing is due yet, so it waits for the tick: at a thousand updates a second, a
-      // transaction per update here would cost more than the update itself. Changes are handled
-      // one after another, each incident once however many changes queued up for it; the
-      // periodic tick remains the safety net if this fails.
+      // A declaration, an edit (a severity raised to SEV1, a private incident made public) or a
+      // reopening can make a notice due now, not at the next tick. Any other posted update only
+      // opens a new window, in which nothing is due yet, so it waits for the tick: at a thousand
+      // updates a second, a transaction per update here would cost more than the update itself.
+      // Changes are handled one after another, each incident once however many changes queued up
+      // for it; the periodic tick remains the safety net if this fails.
       if (!needsImmediatePlan(change)) return;
       const id = change.incident.id;
       if (pending.has(id)) return;
@@ -181,16 +207,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           pending.delete(id);
           return closed ? [] : actOn(id);
         })
-        .catch((error: unknown) => {
-          stats.last_error = String(error);
-          log({
-            time: now().toISOString(),
-            level: 'error',
-            msg: 'scheduler failed to act on a change',
-            incident: id,
-            error: String(error),
-          });
-        });
+        .catch((error: unknown) => fail('scheduler failed to act on a change', error, id));
     },
     health: () => ({ ...stats }),
   };

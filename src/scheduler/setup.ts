@@ -1,5 +1,6 @@
 import type { Content } from '../config/content.ts';
 import type { Settings } from '../config/env.ts';
+import { severitiesNotifyingExecutives } from '../domain/notifications.ts';
 import { mailerFromSettings, type Log, type Mailer } from '../mail/mailer.ts';
 import { loadMailTemplates } from '../mail/templates.ts';
 import type { Db } from '../storage/db.ts';
@@ -8,7 +9,8 @@ import { createScheduler, type Scheduler } from './scheduler.ts';
 
 /**
  * The mailer and the cadence scheduler as `main.ts` runs them. Templates are loaded and tried
- * once here, so a broken template stops start-up naming the file.
+ * once here, so a broken template stops start-up naming the file; a policy that would notify
+ * executives without any executive address is reported here, not at the first SEV1.
  */
 export async function createCadenceServices(
   settings: Settings,
@@ -16,6 +18,16 @@ export async function createCadenceServices(
   now: () => Date,
   log: Log,
 ): Promise<{ mailer: Mailer; scheduler: Scheduler }> {
+  const { policy } = foundation.content;
+  const unreachable = severitiesNotifyingExecutives(policy);
+  if (policy.recipients.executives.length === 0 && unreachable.length > 0) {
+    log({
+      time: now().toISOString(),
+      level: 'warn',
+      msg: 'policy.yaml lists no executives, but the rules of these severities notify them: their executive notices will be recorded as skipped_no_recipients',
+      severities: unreachable,
+    });
+  }
   const mail = await loadMailTemplates(
     settings.templatesDir,
     sampleVariables(foundation.content, settings.siteUrl),
@@ -29,7 +41,15 @@ export async function createCadenceServices(
     now,
     log,
     tickMs: settings.tickMs,
+    useLease: settings.schedulerLease,
     onQueued: () => mailer.kick(),
   });
+  if (!settings.schedulerLease) {
+    log({
+      time: now().toISOString(),
+      level: 'warn',
+      msg: 'HERALD_SCHEDULER_LEASE=off: this process runs every scheduler tick without the lease',
+    });
+  }
   return { mailer, scheduler };
 }

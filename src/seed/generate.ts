@@ -188,6 +188,7 @@ export function generateHistory(options: SeedOptions): IncidentRecord[] {
       impact: IMPACT[severity],
       impact_override: false,
       visibility: random() < 0.05 ? 'private' : 'public',
+      public_since: null,
       roles: { commander: 'On-call commander', communications: 'Communications on-call' },
       business_impact: severity === 'SEV1' || severity === 'SEV2' ? { summary: `${title}.` } : null,
       eta: null,

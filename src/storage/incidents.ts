@@ -29,8 +29,8 @@ function placeholders(count: number): string {
 const INCIDENT_FIELDS = `
   'id', i.id, 'title', i.title, 'severity', i.severity, 'status', i.status, 'impact', i.impact,
   'impact_override', json(CASE i.impact_override WHEN 1 THEN 'true' ELSE 'false' END),
-  'visibility', i.visibility, 'roles', json(i.roles), 'business_impact', json(i.business_impact),
-  'eta', i.eta, 'started_at', i.started_at, 'detected_at', i.detected_at,
+  'visibility', i.visibility, 'public_since', i.public_since, 'roles', json(i.roles),
+  'business_impact', json(i.business_impact), 'eta', i.eta, 'started_at', i.started_at, 'detected_at', i.detected_at,
   'acknowledged_at', i.acknowledged_at, 'resolved_at', i.resolved_at,
   'monitoring_at', i.monitoring_at, 'created_at', i.created_at, 'updated_at', i.updated_at,
   'version', i.version,
@@ -109,10 +109,10 @@ export async function listIncidents(
 
 export async function insertIncident(tx: Tx, incident: IncidentRow): Promise<void> {
   await tx.run(
-    `INSERT INTO incidents (id, title, severity, status, impact, impact_override, visibility, roles,
-      business_impact, eta, started_at, detected_at, acknowledged_at, resolved_at, monitoring_at,
-      created_at, updated_at, version)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO incidents (id, title, severity, status, impact, impact_override, visibility,
+      public_since, roles, business_impact, eta, started_at, detected_at, acknowledged_at,
+      resolved_at, monitoring_at, created_at, updated_at, version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       incident.id,
       incident.title,
@@ -121,6 +121,7 @@ export async function insertIncident(tx: Tx, incident: IncidentRow): Promise<voi
       incident.impact,
       incident.impact_override ? 1 : 0,
       incident.visibility,
+      incident.public_since,
       JSON.stringify(incident.roles),
       incident.business_impact ? JSON.stringify(incident.business_impact) : null,
       incident.eta,
@@ -144,8 +145,9 @@ export async function saveIncident(
 ): Promise<boolean> {
   const changed = await tx.run(
     `UPDATE incidents SET title = ?, severity = ?, status = ?, impact = ?, impact_override = ?,
-       visibility = ?, roles = ?, business_impact = ?, eta = ?, started_at = ?, detected_at = ?,
-       acknowledged_at = ?, resolved_at = ?, monitoring_at = ?, updated_at = ?, version = ?
+       visibility = ?, public_since = ?, roles = ?, business_impact = ?, eta = ?, started_at = ?,
+       detected_at = ?, acknowledged_at = ?, resolved_at = ?, monitoring_at = ?, updated_at = ?,
+       version = ?
      WHERE id = ? AND version = ?`,
     [
       incident.title,
@@ -154,6 +156,7 @@ export async function saveIncident(
       incident.impact,
       incident.impact_override ? 1 : 0,
       incident.visibility,
+      incident.public_since,
       JSON.stringify(incident.roles),
       incident.business_impact ? JSON.stringify(incident.business_impact) : null,
       incident.eta,

@@ -110,62 +110,143 @@ export async function claimDue(
   });
 }
 
-/** Fixes which messages go to the provider together, before the first attempt. */
-export async function assignBatch(db: Db, ids: string[], batchKey: string): Promise<void> {
-  await db.write(async (tx) => {
-    for (const id of ids) {
-      await tx.run('UPDATE mail_outbox SET batch_key = ? WHERE id = ? AND batch_key IS NULL', [
-        batchKey,
-        id,
-      ]);
+/**
+ * Fixes which messages go to the provider together, before their first attempt, for the messages
+ * `holder` still holds: a batch key once stored is never replaced, so whichever sender stored it
+ * first decided the batch. Returns the claimed messages `holder` still holds, with the batch keys
+ * as stored, which is what the caller must group by: another sender whose claim ran out while it
+ * stalled may have stored different ones.
+ */
+export async function assignBatches(
+  db: Db,
+  holder: string,
+  claimedIds: string[],
+  batches: Array<{ ids: string[]; key: string }>,
+): Promise<OutboxMessage[]> {
+  return db.write(async (tx) => {
+    for (const batch of batches) {
+      await tx.run(
+        `UPDATE mail_outbox SET batch_key = ?1
+         WHERE id IN (SELECT value FROM json_each(?2)) AND batch_key IS NULL
+           AND claimed_by = ?3 AND status = 'pending'`,
+        [batch.key, JSON.stringify(batch.ids), holder],
+      );
     }
+    const rows = await tx.execute(
+      `SELECT * FROM mail_outbox WHERE id IN (SELECT value FROM json_each(?1))
+         AND claimed_by = ?2 AND status = 'pending' AND batch_key IS NOT NULL
+       ORDER BY batch_key, created_at, rowid`,
+      [JSON.stringify(claimedIds), holder],
+    );
+    return rows.map(toMessage);
   });
 }
 
+/**
+ * Renews `holder`'s claim on a whole batch until `until`, right before it is handed to the
+ * provider. True only when `holder` holds every pending message of the batch and these are exactly
+ * `ids`: a sender whose claim ran out, or that holds part of a batch, must not send it (the same
+ * key with other messages would be refused, the same messages twice would be delivered twice).
+ */
+export async function renewBatch(
+  db: Db,
+  holder: string,
+  batchKey: string,
+  ids: string[],
+  until: string,
+): Promise<boolean> {
+  return db.write(async (tx) => {
+    const pending = await tx.execute(
+      "SELECT id, claimed_by FROM mail_outbox WHERE batch_key = ? AND status = 'pending'",
+      [batchKey],
+    );
+    const wanted = new Set(ids);
+    const held =
+      pending.length === ids.length &&
+      pending.every((row) => wanted.has(str(row, 'id')) && row.claimed_by === holder);
+    if (!held) return false;
+    await tx.run(
+      `UPDATE mail_outbox SET claimed_until = ? WHERE batch_key = ? AND status = 'pending'
+         AND claimed_by = ?`,
+      [until, batchKey, holder],
+    );
+    return true;
+  });
+}
+
+/** Gives up `holder`'s claim on messages it will not send now, so any sender may take them. */
+export async function releaseClaims(db: Db, holder: string, ids: string[]): Promise<void> {
+  await db.write(async (tx) => {
+    await tx.run(
+      `UPDATE mail_outbox SET claimed_by = NULL, claimed_until = NULL
+       WHERE id IN (SELECT value FROM json_each(?)) AND claimed_by = ?`,
+      [JSON.stringify(ids), holder],
+    );
+  });
+}
+
+/**
+ * Records a delivery. Only the holder's rows change: a sender whose claim was taken over does not
+ * overwrite what the new holder records (it sent the same batch under the same idempotency key, so
+ * the provider delivered it once). Returns how many rows were recorded.
+ */
 export async function markSent(
   db: Db,
+  holder: string,
   sent: Array<{ id: string; providerId: string | null }>,
   at: string,
-): Promise<void> {
-  await db.write(async (tx) => {
+): Promise<number> {
+  return db.write(async (tx) => {
+    let changed = 0;
     for (const { id, providerId } of sent) {
-      await tx.run(
+      changed += await tx.run(
         `UPDATE mail_outbox SET status = 'sent', sent_at = ?, provider_id = ?, attempts = attempts + 1,
-           claimed_by = NULL, claimed_until = NULL, last_error = NULL WHERE id = ?`,
-        [at, providerId, id],
+           claimed_by = NULL, claimed_until = NULL, last_error = NULL
+         WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
+        [at, providerId, id, holder],
       );
     }
+    return changed;
   });
 }
 
-/** A transient failure: try again at `nextAttemptAt`, keeping the batch and its idempotency key. */
+/**
+ * A transient failure: try again at `nextAttemptAt`, keeping the batch and its idempotency key.
+ * `countAttempt` is false for the provider's rate limit, which says nothing about the message.
+ */
 export async function markRetry(
   db: Db,
+  holder: string,
   ids: string[],
-  nextAttemptAt: string,
-  error: string,
+  retry: { nextAttemptAt: string; error: string; countAttempt: boolean },
 ): Promise<void> {
   await db.write(async (tx) => {
-    for (const id of ids) {
-      await tx.run(
-        `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
-           claimed_by = NULL, claimed_until = NULL WHERE id = ?`,
-        [nextAttemptAt, error, id],
-      );
-    }
+    await tx.run(
+      `UPDATE mail_outbox SET attempts = attempts + ?1, next_attempt_at = ?2, last_error = ?3,
+         claimed_by = NULL, claimed_until = NULL
+       WHERE id IN (SELECT value FROM json_each(?4)) AND claimed_by = ?5 AND status = 'pending'`,
+      [retry.countAttempt ? 1 : 0, retry.nextAttemptAt, retry.error, JSON.stringify(ids), holder],
+    );
   });
 }
 
-/** A permanent failure: recorded with its reason and never attempted again. */
-export async function markFailed(db: Db, ids: string[], at: string, error: string): Promise<void> {
+/**
+ * A permanent failure: recorded with its reason and never attempted again. `attempted` is false
+ * when the message is given up without being handed over this time.
+ */
+export async function markFailed(
+  db: Db,
+  holder: string,
+  ids: string[],
+  failure: { at: string; error: string; attempted: boolean },
+): Promise<void> {
   await db.write(async (tx) => {
-    for (const id of ids) {
-      await tx.run(
-        `UPDATE mail_outbox SET status = 'failed', failed_at = ?, attempts = attempts + 1,
-           last_error = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?`,
-        [at, error, id],
-      );
-    }
+    await tx.run(
+      `UPDATE mail_outbox SET status = 'failed', failed_at = ?1, attempts = attempts + ?2,
+         last_error = ?3, claimed_by = NULL, claimed_until = NULL
+       WHERE id IN (SELECT value FROM json_each(?4)) AND claimed_by = ?5 AND status = 'pending'`,
+      [failure.at, failure.attempted ? 1 : 0, failure.error, JSON.stringify(ids), holder],
+    );
   });
 }
 
@@ -173,15 +254,14 @@ export async function markFailed(db: Db, ids: string[], at: string, error: strin
  * The provider refused a whole batch: give each message its own batch so the next attempt finds
  * which one is at fault and the others still go out.
  */
-export async function splitBatch(db: Db, ids: string[], at: string): Promise<void> {
+export async function splitBatch(db: Db, holder: string, ids: string[], at: string): Promise<void> {
   await db.write(async (tx) => {
-    for (const id of ids) {
-      await tx.run(
-        `UPDATE mail_outbox SET batch_key = ?, next_attempt_at = ?, claimed_by = NULL,
-           claimed_until = NULL WHERE id = ?`,
-        [`herald-single-${id}`, at, id],
-      );
-    }
+    await tx.run(
+      `UPDATE mail_outbox SET batch_key = 'herald-single-' || id, next_attempt_at = ?1,
+         claimed_by = NULL, claimed_until = NULL
+       WHERE id IN (SELECT value FROM json_each(?2)) AND claimed_by = ?3 AND status = 'pending'`,
+      [at, JSON.stringify(ids), holder],
+    );
   });
 }
 

@@ -196,8 +196,8 @@ describe('the incident lifecycle', () => {
       '2026-11-23T10:10:00.000Z',
       '2026-11-23T10:00:00.000Z',
     ]);
-    // The back-dated update is not news to readers: the cadence still counts from 10:20.
-    expect(incident.cadence.last_public_update_at).toBe('2026-11-23T10:20:00.000Z');
+    // The cadence counts communication when it was posted (10:21), whatever its display time.
+    expect(incident.cadence.last_public_update_at).toBe('2026-11-23T10:21:00.000Z');
   });
 
   it('refuses an update that repeats the previous one word for word', async () => {

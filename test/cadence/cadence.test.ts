@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/config/content.ts';
 import { computeCadence, escalationLevel, lastPublicUpdateAt } from '../../src/domain/cadence.ts';
-import { shippedPolicy, update } from './policy.ts';
+import { defaultPolicy, update } from './policy.ts';
 
 let policy: Policy;
 beforeAll(async () => {
-  policy = await shippedPolicy();
+  policy = await defaultPolicy();
 });
 
 const T0 = '2026-11-23T10:00:00.000Z';
@@ -19,6 +19,7 @@ function incident(extra: Partial<Parameters<typeof computeCadence>[1]> = {}) {
     status: 'investigating' as const,
     visibility: 'public' as const,
     started_at: T0,
+    public_since: T0 as string | null,
     updates: [update(T0)],
     ...extra,
   };
@@ -57,11 +58,43 @@ describe('next_update_due_at', () => {
     expect(c.next_update_due_at).toBe(iso(30));
   });
 
-  it('does not count a back-dated update as fresh communication', () => {
+  it('counts an update when it was posted: a back-dated one posted now resets the window', () => {
     const backdated = update(iso(12), 'identified', iso(5));
     const c = computeCadence(policy, incident({ updates: [update(T0), backdated] }), at(12));
-    expect(lastPublicUpdateAt([update(T0), backdated])).toBe(T0);
-    expect(c.next_update_due_at).toBe(iso(15));
+    expect(lastPublicUpdateAt({ public_since: T0, updates: [update(T0), backdated] })).toBe(
+      iso(12),
+    );
+    expect(c.last_public_update_at).toBe(iso(12));
+    expect(c.next_update_due_at).toBe(iso(27));
+  });
+
+  it('does not let a display time in the future stretch the window', () => {
+    const ahead = update(iso(7), 'identified', iso(11));
+    const c = computeCadence(policy, incident({ updates: [update(T0), ahead] }), at(8));
+    expect(c.last_public_update_at).toBe(iso(7));
+    expect(c.next_update_due_at).toBe(iso(22));
+  });
+
+  it('starts the window when a private incident is made public, not at its last private update', () => {
+    const madePublic = incident({ public_since: iso(40), updates: [update(T0), update(iso(10))] });
+    const c = computeCadence(policy, madePublic, at(41));
+    expect(c).toMatchObject({
+      last_public_update_at: null,
+      next_update_due_at: iso(55),
+      overdue: false,
+      escalation_level: 0,
+    });
+    // The next update counts from when it is posted, as always.
+    const updated = { ...madePublic, updates: [...madePublic.updates, update(iso(50))] };
+    expect(computeCadence(policy, updated, at(51))).toMatchObject({
+      last_public_update_at: iso(50),
+      next_update_due_at: iso(65),
+    });
+  });
+
+  it('counts from the last update for rows recorded without public_since (public from the start)', () => {
+    const legacy = incident({ public_since: null, updates: [update(T0), update(iso(5))] });
+    expect(computeCadence(policy, legacy, at(6)).next_update_due_at).toBe(iso(20));
   });
 
   it('has no due time for resolved or private incidents', () => {

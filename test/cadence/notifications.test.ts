@@ -4,13 +4,15 @@ import {
   executiveNoticeDue,
   planNotices,
   recipientsFor,
+  recordedEscalationLevel,
+  severitiesNotifyingExecutives,
   type SentNotice,
 } from '../../src/domain/notifications.ts';
-import { shippedPolicy, update } from './policy.ts';
+import { defaultPolicy, update } from './policy.ts';
 
 let policy: Policy;
 beforeAll(async () => {
-  policy = await shippedPolicy();
+  policy = await defaultPolicy();
 });
 
 const T0 = '2026-11-23T10:00:00.000Z';
@@ -26,6 +28,7 @@ function incident(
     status: 'investigating' as const,
     visibility: 'public' as const,
     started_at: T0,
+    public_since: T0 as string | null,
     updates: [update(T0)],
     ...extra,
   };
@@ -66,7 +69,15 @@ describe('the escalation ladder of one window (SEV2: due 30m, remind 10m before,
       { kind: 'escalate_executives', window_key: T0 },
     ]);
   });
-  it('sends every missed step at once after downtime, but not a stale reminder', () => {
+  it('sends a reminder that fell due while no scheduler ran, late, while the window is not overdue', () => {
+    expect(ladder(planNotices(policy, sev2(), [], at(29)))).toEqual([
+      { kind: 'reminder', window_key: T0 },
+    ]);
+    expect(ladder(planNotices(policy, sev2(), [], at(30)))).toEqual([
+      { kind: 'reminder', window_key: T0 },
+    ]);
+  });
+  it('sends every missed step at once after downtime; the overdue notice supersedes the reminder', () => {
     expect(kinds(ladder(planNotices(policy, sev2(), [], at(50))))).toEqual([
       'overdue',
       'escalate_commander',
@@ -88,6 +99,32 @@ describe('the escalation ladder of one window (SEV2: due 30m, remind 10m before,
     expect(ladder(planNotices(policy, updated, sent, at(47)))).toEqual([]);
     expect(ladder(planNotices(policy, updated, sent, at(66)))).toEqual([
       { kind: 'reminder', window_key: iso(46) },
+    ]);
+  });
+  it('counts an update from when it was posted: a back-dated one opens a new window now', () => {
+    const sent: SentNotice[] = [
+      { kind: 'reminder', window_key: T0, sent_at: iso(20) },
+      { kind: 'overdue', window_key: T0, sent_at: iso(31) },
+      { kind: 'escalate_commander', window_key: T0, sent_at: iso(31) },
+    ];
+    const backdated = incident('SEV2', {
+      updates: [update(T0), update(iso(32), 'identified', iso(5))],
+    });
+    expect(ladder(planNotices(policy, backdated, sent, at(33)))).toEqual([]);
+    expect(ladder(planNotices(policy, backdated, sent, at(52)))).toEqual([
+      { kind: 'reminder', window_key: iso(32) },
+    ]);
+  });
+  it('opens a fresh window when a private incident is made public, instead of the whole ladder at once', () => {
+    // Private since 10:00 with no update since; made public at 11:00.
+    const madePublic = incident('SEV2', { public_since: iso(60) });
+    expect(ladder(planNotices(policy, madePublic, [], at(60)))).toEqual([]);
+    expect(ladder(planNotices(policy, madePublic, [], at(80)))).toEqual([
+      { kind: 'reminder', window_key: iso(60) },
+    ]);
+    expect(kinds(ladder(planNotices(policy, madePublic, [], at(91))))).toEqual([
+      'overdue',
+      'escalate_commander',
     ]);
   });
   it('never escalates a SEV3 to executives', () => {
@@ -160,5 +197,37 @@ describe('recipients', () => {
       'cto@acme.example',
       'vp-support@acme.example',
     ]);
+  });
+});
+
+describe('what the notices say about the escalation', () => {
+  it('is as high as the highest step queued in the current window, skipped notices not counting', () => {
+    const notices = [
+      { kind: 'overdue' as const, window_key: T0, sent_at: iso(31), outcome: 'queued' as const },
+      {
+        kind: 'escalate_commander' as const,
+        window_key: T0,
+        sent_at: iso(31),
+        outcome: 'queued' as const,
+      },
+      {
+        kind: 'escalate_executives' as const,
+        window_key: T0,
+        sent_at: iso(45),
+        outcome: 'skipped_no_recipients' as const,
+      },
+      {
+        kind: 'reminder' as const,
+        window_key: iso(46),
+        sent_at: iso(66),
+        outcome: 'queued' as const,
+      },
+    ];
+    expect(recordedEscalationLevel(notices, T0)).toBe(2);
+    expect(recordedEscalationLevel(notices, iso(46))).toBe(0);
+    expect(recordedEscalationLevel([], T0)).toBe(0);
+  });
+  it('names the severities whose rules reach executives', () => {
+    expect(severitiesNotifyingExecutives(policy)).toEqual(['SEV1', 'SEV2', 'SEV3']);
   });
 });

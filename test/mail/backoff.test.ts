@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfter, retryDelayMs } from '../../src/mail/backoff.ts';
 import { RateLimiter } from '../../src/mail/rate-limiter.ts';
-import { isTransient } from '../../src/mail/resend-transport.ts';
+import { classifyFailure } from '../../src/mail/resend-transport.ts';
 
 const now = new Date('2026-11-23T10:00:00.000Z');
 
@@ -23,14 +23,15 @@ describe('retry timing', () => {
     expect(parseRetryAfter(undefined, now)).toBeNull();
     expect(parseRetryAfter('soon', now)).toBeNull();
   });
-  it('retries 429, 5xx, network errors and concurrent idempotent requests; not other 4xx', () => {
-    expect(isTransient(429, 'rate_limit_exceeded')).toBe(true);
-    expect(isTransient(500, 'internal_server_error')).toBe(true);
-    expect(isTransient(null, 'application_error')).toBe(true);
-    expect(isTransient(409, 'concurrent_idempotent_requests')).toBe(true);
-    expect(isTransient(409, 'invalid_idempotent_request')).toBe(false);
-    expect(isTransient(422, 'validation_error')).toBe(false);
-    expect(isTransient(403, 'invalid_access')).toBe(false);
+  it('retries 429, 5xx, network errors, concurrent idempotent requests and refused keys; not other 4xx', () => {
+    expect(classifyFailure(429, 'rate_limit_exceeded')).toBe('rate_limit');
+    expect(classifyFailure(500, 'internal_server_error')).toBe('transient');
+    expect(classifyFailure(null, 'application_error')).toBe('transient');
+    expect(classifyFailure(409, 'concurrent_idempotent_requests')).toBe('transient');
+    expect(classifyFailure(401, 'missing_api_key')).toBe('auth');
+    expect(classifyFailure(403, 'invalid_access')).toBe('auth');
+    expect(classifyFailure(409, 'invalid_idempotent_request')).toBe('permanent');
+    expect(classifyFailure(422, 'validation_error')).toBe('permanent');
   });
 });
 

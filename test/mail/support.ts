@@ -51,3 +51,36 @@ export async function enqueue(db: Db, emails: OutgoingEmail[], at = new Date()):
   });
   return ids;
 }
+
+/**
+ * The same database, through a handle whose `write` number `n` (counting from 1) waits until
+ * `resume()`: a sender stalled at that point (a long pause of its process) while others go on.
+ */
+export function stallingAtWrite(
+  db: Db,
+  n: number,
+): { db: Db; stalled: Promise<void>; resume(): void } {
+  let count = 0;
+  let reached!: () => void;
+  let resume!: () => void;
+  const stalled = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (resume = resolve));
+  return {
+    db: {
+      url: db.url,
+      query: (sql, args) => db.query(sql, args),
+      batch: (statements) => db.batch(statements),
+      close: () => db.close(),
+      async write(work) {
+        count += 1;
+        if (count === n) {
+          reached();
+          await gate;
+        }
+        return db.write(work);
+      },
+    },
+    stalled,
+    resume,
+  };
+}

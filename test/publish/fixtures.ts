@@ -49,6 +49,7 @@ export function incident(
     impact: 'minor',
     impact_override: false,
     visibility: 'public',
+    public_since: null,
     roles: {},
     business_impact: null,
     eta: null,

@@ -6,7 +6,9 @@ import { needsImmediatePlan } from '../../src/scheduler/scheduler.ts';
 const incident = {
   id: 'abc',
   severity: 'SEV3',
+  status: 'identified',
   visibility: 'public',
+  started_at: '2026-11-23T10:00:00.000Z',
   roles: { commander: 'Ada' },
 } as unknown as IncidentRecord;
 
@@ -30,6 +32,17 @@ describe('which changes the scheduler plans at once', () => {
 
   it('leaves a posted update to the tick: it only opens a new window', () => {
     expect(needsImmediatePlan(change('updated', {}))).toBe(false);
+    expect(needsImmediatePlan(change('updated', { status: 'investigating' }))).toBe(false);
+  });
+
+  it('plans an update that reopens a resolved incident at once', () => {
+    expect(needsImmediatePlan(change('updated', { status: 'resolved' }))).toBe(true);
+  });
+
+  it('plans an edit of started_at at once: the executive notice rule counts from it', () => {
+    expect(needsImmediatePlan(change('edited', { started_at: '2026-11-23T10:05:00.000Z' }))).toBe(
+      true,
+    );
   });
 
   it('plans an edit of severity, visibility or roles at once, and not a retitling', () => {

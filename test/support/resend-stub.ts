@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
  * A stand-in for the part of Resend's HTTP API Herald uses, on 127.0.0.1: `POST /emails/batch`
  * (and `POST /emails`), bearer auth, strict batch validation (one bad email fails the batch with
  * a 422), `Idempotency-Key` (same key and body: the first response again and nothing sent; same
- * key, other body: 409), an optional per-second rate limit answered with 429 + `retry-after`, and
- * scripted failures. It records every request and every email it accepted for delivery.
+ * key, other body: 409), an optional per-second rate limit answered with 429 + `retry-after`,
+ * scripted failures, and holding requests unanswered (a provider that is slow or hangs). It records
+ * every request and every email it accepted for delivery.
  */
 
 export interface StubEmail {
@@ -44,6 +45,15 @@ export interface ResendStub {
   delivered: StubEmail[];
   /** The next requests get these answers, in order, before any normal handling. */
   script(...responses: ScriptedResponse[]): void;
+  /** From now on requests are held, unanswered and unprocessed, until `release`. */
+  hold(): void;
+  /** How many requests are being held. */
+  held(): number;
+  /**
+   * Processes the held requests as if they had just arrived (delivering their emails even when the
+   * client gave up waiting, as a real provider would) and stops holding.
+   */
+  release(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,6 +84,7 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 type Payload = Record<string, unknown>;
+const NOT_JSON = Symbol('not JSON');
 
 function problem(payload: Payload, index: number): string | null {
   const to = payload.to;
@@ -127,7 +138,20 @@ export async function startResendStub(
     );
   }
 
+  let holding = false;
+  const parked: Array<() => Promise<void>> = [];
+
   const server: Server = createServer(async (req, res) => {
+    if (holding) {
+      // Read the body now (the client may go away); answer only when released.
+      const body = await readJson(req).catch(() => NOT_JSON);
+      parked.push(() => handle(req, res, body));
+      return;
+    }
+    await handle(req, res, undefined);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, preread: unknown) {
     const at = Date.now();
     const path = req.url ?? '/';
     const key = (req.headers['idempotency-key'] as string | undefined) ?? null;
@@ -141,10 +165,9 @@ export async function startResendStub(
       record(401, 0);
       return fail(res, 401, 'Missing or invalid API key');
     }
-    let body: unknown;
-    try {
-      body = await readJson(req);
-    } catch {
+    let body = preread;
+    if (body === undefined) body = await readJson(req).catch(() => NOT_JSON);
+    if (body === NOT_JSON) {
       record(400, 0);
       return fail(res, 400, 'body is not JSON', 'validation_error');
     }
@@ -206,7 +229,7 @@ export async function startResendStub(
     if (key !== null) seen.set(key, { body: raw, status: 200, response });
     record(200, emails.length);
     send(res, 200, response);
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -215,6 +238,14 @@ export async function startResendStub(
     requests,
     delivered,
     script: (...responses) => scripted.push(...responses),
+    hold: () => {
+      holding = true;
+    },
+    held: () => parked.length,
+    async release() {
+      holding = false;
+      for (const handle of parked.splice(0)) await handle();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { cadenceAdherence } from '../../domain/adherence.ts';
 import { computeCadence } from '../../domain/cadence.ts';
-import { windowKeyOf } from '../../domain/notifications.ts';
+import { recordedEscalationLevel, windowKeyOf } from '../../domain/notifications.ts';
 import { listIncidents } from '../../storage/incidents.ts';
-import { noticesFor } from '../../storage/notices.ts';
+import { noticesForOpenIncidents } from '../../storage/notices.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../env.ts';
 import { requireScope } from '../middleware/auth.ts';
@@ -11,7 +11,9 @@ import { requireScope } from '../middleware/auth.ts';
 /**
  * Every open incident's cadence as of now, with what the scheduler has actually sent: the notices
  * of the current window (a public update starts a new one, so the list empties), the executive
- * notices of the incident, and the share of windows met on time so far.
+ * notices of the incident, and the share of windows met on time so far. `escalation_level` is how
+ * far the window has escalated in fact (from the recorded notices); `due_escalation_level` is how
+ * far the clock says it should have, which runs ahead between ticks.
  */
 export function cadenceRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get('/', requireScope(deps.db, deps.now, 'read'), async (c) => {
@@ -19,14 +21,11 @@ export function cadenceRoutes(deps: AppDeps) {
     const query = (sql: string, args?: Parameters<typeof deps.db.query>[1]) =>
       deps.db.query(sql, args);
     const open = await listIncidents(query, { status: 'open' });
-    const notices = await noticesFor(
-      query,
-      open.map((i) => i.id),
-    );
+    const notices = await noticesForOpenIncidents(query);
     const incidents = open
       .map((incident) => {
         const cadence = computeCadence(deps.content.policy, incident, now);
-        const window = windowKeyOf(incident, cadence.last_public_update_at);
+        const window = windowKeyOf(incident);
         const sent = notices.get(incident.id) ?? [];
         return {
           incident_id: incident.id,
@@ -35,13 +34,21 @@ export function cadenceRoutes(deps: AppDeps) {
           status: incident.status,
           visibility: incident.visibility,
           ...cadence,
+          escalation_level:
+            cadence.interval_seconds === null ? 0 : recordedEscalationLevel(sent, window),
+          due_escalation_level: cadence.escalation_level,
           window_started_at: cadence.interval_seconds === null ? null : window,
           notices_sent: sent
             .filter((n) => n.kind !== 'executive_notice' && n.window_key === window)
-            .map((n) => ({ kind: n.kind, sent_at: n.sent_at, recipients: n.recipients.length })),
+            .map((n) => ({
+              kind: n.kind,
+              sent_at: n.sent_at,
+              recipients: n.recipients.length,
+              outcome: n.outcome,
+            })),
           executive_notices: sent
             .filter((n) => n.kind === 'executive_notice')
-            .map((n) => ({ severity: n.window_key, sent_at: n.sent_at })),
+            .map((n) => ({ severity: n.window_key, sent_at: n.sent_at, outcome: n.outcome })),
           adherence: cadenceAdherence(deps.content.policy, incident, now),
         };
       })

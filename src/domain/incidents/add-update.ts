@@ -9,12 +9,7 @@ import {
 import { randomId } from '../../storage/keys.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { applyUpdate, compareTimeline, deriveIncidentState } from '../incident-state.ts';
-import type {
-  ComponentChange,
-  ComponentStatus,
-  IncidentStatus,
-  Update,
-} from '../types.ts';
+import type { ComponentChange, ComponentStatus, IncidentStatus, Update } from '../types.ts';
 import {
   assertKnownComponents,
   assertNotFuture,

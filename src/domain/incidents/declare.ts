@@ -75,6 +75,7 @@ export async function declareIncident(
   }
 
   const id = randomId();
+  const visibility = input.visibility ?? 'public';
   const update: Update = {
     id: randomId(),
     incident_id: id,
@@ -100,7 +101,8 @@ export async function declareIncident(
       status: state.status,
       impact: input.impact ?? ctx.content.policy.severities[input.severity].impact,
       impact_override: input.impact !== undefined,
-      visibility: input.visibility ?? 'public',
+      visibility,
+      public_since: visibility === 'public' ? at : null,
       roles,
       business_impact: businessImpact,
       eta: input.eta ?? null,
@@ -129,7 +131,7 @@ export async function declareIncident(
       details: {
         title: input.title,
         severity: input.severity,
-        visibility: input.visibility ?? 'public',
+        visibility,
       },
     });
     return (await findIncident(readerOf(tx), id))!;

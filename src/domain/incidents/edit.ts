@@ -80,6 +80,9 @@ export async function editIncident(
     if (input.business_impact !== undefined) next.business_impact = input.business_impact;
     if (input.eta !== undefined) next.eta = input.eta;
     if (input.visibility !== undefined) next.visibility = input.visibility;
+    // The cadence of an incident made public starts now, not at its last (private) update.
+    if (next.visibility !== previous.visibility)
+      next.public_since = next.visibility === 'public' ? at : null;
     if (input.acknowledged_at !== undefined) next.acknowledged_at = input.acknowledged_at;
     if (input.detected_at !== undefined) next.detected_at = input.detected_at;
     if (input.started_at !== undefined) next.started_at = input.started_at;
