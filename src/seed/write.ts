@@ -1,15 +1,21 @@
-import type { InArgs } from '@libsql/client';
+import type { InArgs, InValue } from '@libsql/client';
 import {
   worstComponentStatus,
   type ComponentStatus,
   type IncidentRecord,
 } from '../domain/types.ts';
 import type { Db } from '../storage/db.ts';
+import {
+  INCIDENT_COLUMNS,
+  UPDATE_COLUMNS,
+  incidentValues,
+  updateValues,
+} from '../storage/incidents.ts';
 
-type Value = string | number | null;
+type Value = InValue;
 
 /** Multi-row INSERTs keep 10,000 incidents to a few hundred statements. */
-function inserts(table: string, columns: string[], rows: Value[][], perStatement = 100) {
+function inserts(table: string, columns: readonly string[], rows: Value[][], perStatement = 100) {
   const statements: Array<{ sql: string; args: InArgs }> = [];
   const tuple = `(${columns.map(() => '?').join(', ')})`;
   for (let i = 0; i < rows.length; i += perStatement) {
@@ -40,38 +46,9 @@ export async function clearIncidents(db: Db): Promise<void> {
 
 /** Writes the generated history in one atomic batch, with the components' resulting public status. */
 export async function writeHistory(db: Db, incidents: IncidentRecord[], at: string): Promise<void> {
-  const incidentRows = incidents.map((i): Value[] => [
-    i.id,
-    i.title,
-    i.severity,
-    i.status,
-    i.impact,
-    i.impact_override ? 1 : 0,
-    i.visibility,
-    JSON.stringify(i.roles),
-    i.business_impact ? JSON.stringify(i.business_impact) : null,
-    i.eta,
-    i.started_at,
-    i.detected_at,
-    i.acknowledged_at,
-    i.resolved_at,
-    i.monitoring_at,
-    i.created_at,
-    i.updated_at,
-    i.version,
-  ]);
+  const incidentRows = incidents.map(incidentValues);
   const updates = incidents.flatMap((i) => i.updates);
-  const updateRows = updates.map((u): Value[] => [
-    u.id,
-    u.incident_id,
-    u.seq,
-    u.status,
-    u.message,
-    u.notify ? 1 : 0,
-    u.display_at,
-    u.created_at,
-    u.author,
-  ]);
+  const updateRows = updates.map(updateValues);
   const changeRows = updates.flatMap((u) =>
     u.components.map((c): Value[] => [u.id, c.id, c.old_status, c.new_status]),
   );
@@ -85,45 +62,8 @@ export async function writeHistory(db: Db, incidents: IncidentRecord[], at: stri
   }
   const statusRows = [...open].map(([id, list]): Value[] => [id, worstComponentStatus(list), at]);
   await db.batch([
-    ...inserts(
-      'incidents',
-      [
-        'id',
-        'title',
-        'severity',
-        'status',
-        'impact',
-        'impact_override',
-        'visibility',
-        'roles',
-        'business_impact',
-        'eta',
-        'started_at',
-        'detected_at',
-        'acknowledged_at',
-        'resolved_at',
-        'monitoring_at',
-        'created_at',
-        'updated_at',
-        'version',
-      ],
-      incidentRows,
-    ),
-    ...inserts(
-      'updates',
-      [
-        'id',
-        'incident_id',
-        'seq',
-        'status',
-        'message',
-        'notify',
-        'display_at',
-        'created_at',
-        'author',
-      ],
-      updateRows,
-    ),
+    ...inserts('incidents', INCIDENT_COLUMNS, incidentRows),
+    ...inserts('updates', UPDATE_COLUMNS, updateRows),
     ...inserts(
       'update_components',
       ['update_id', 'component_id', 'old_status', 'new_status'],

@@ -1,4 +1,4 @@
-import type { InArgs, Row } from '@libsql/client';
+import type { InArgs, InValue, Row } from '@libsql/client';
 import type { ComponentStatus, IncidentRecord, Update } from '../domain/types.ts';
 import { str, type Tx } from './db.ts';
 
@@ -107,34 +107,51 @@ export async function listIncidents(
   return (await read(sql, args)).map(toIncidentRecord);
 }
 
+/** The incidents table's columns, in one order shared by every writer (the API and the seed). */
+export const INCIDENT_COLUMNS = [
+  'id',
+  'title',
+  'severity',
+  'status',
+  'impact',
+  'impact_override',
+  'visibility',
+  'public_since',
+  'roles',
+  'business_impact',
+  'eta',
+  'started_at',
+  'detected_at',
+  'acknowledged_at',
+  'resolved_at',
+  'monitoring_at',
+  'created_at',
+  'updated_at',
+  'version',
+] as const;
+
+/** One incident's values for `INCIDENT_COLUMNS`. */
+export function incidentValues(incident: IncidentRow): InValue[] {
+  return INCIDENT_COLUMNS.map((column): InValue => {
+    if (column === 'impact_override') return incident.impact_override ? 1 : 0;
+    if (column === 'roles') return JSON.stringify(incident.roles);
+    if (column === 'business_impact')
+      return incident.business_impact ? JSON.stringify(incident.business_impact) : null;
+    return incident[column];
+  });
+}
+
+const INSERT_INCIDENT = `INSERT INTO incidents (${INCIDENT_COLUMNS.join(', ')})
+  VALUES (${placeholders(INCIDENT_COLUMNS.length)})`;
+
+/** Every column but the identity and the creation time can change. */
+const MUTABLE_COLUMNS = INCIDENT_COLUMNS.filter((c) => c !== 'id' && c !== 'created_at');
+
+const SAVE_INCIDENT = `UPDATE incidents SET ${MUTABLE_COLUMNS.map((c) => `${c} = ?`).join(', ')}
+  WHERE id = ? AND version = ?`;
+
 export async function insertIncident(tx: Tx, incident: IncidentRow): Promise<void> {
-  await tx.run(
-    `INSERT INTO incidents (id, title, severity, status, impact, impact_override, visibility,
-      public_since, roles, business_impact, eta, started_at, detected_at, acknowledged_at,
-      resolved_at, monitoring_at, created_at, updated_at, version)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      incident.id,
-      incident.title,
-      incident.severity,
-      incident.status,
-      incident.impact,
-      incident.impact_override ? 1 : 0,
-      incident.visibility,
-      incident.public_since,
-      JSON.stringify(incident.roles),
-      incident.business_impact ? JSON.stringify(incident.business_impact) : null,
-      incident.eta,
-      incident.started_at,
-      incident.detected_at,
-      incident.acknowledged_at,
-      incident.resolved_at,
-      incident.monitoring_at,
-      incident.created_at,
-      incident.updated_at,
-      incident.version,
-    ],
-  );
+  await tx.run(INSERT_INCIDENT, incidentValues(incident));
 }
 
 /** Writes every mutable column and bumps the version, only if the version is still `expectedVersion`. */
@@ -143,53 +160,37 @@ export async function saveIncident(
   incident: IncidentRow,
   expectedVersion: number,
 ): Promise<boolean> {
-  const changed = await tx.run(
-    `UPDATE incidents SET title = ?, severity = ?, status = ?, impact = ?, impact_override = ?,
-       visibility = ?, public_since = ?, roles = ?, business_impact = ?, eta = ?, started_at = ?,
-       detected_at = ?, acknowledged_at = ?, resolved_at = ?, monitoring_at = ?, updated_at = ?,
-       version = ?
-     WHERE id = ? AND version = ?`,
-    [
-      incident.title,
-      incident.severity,
-      incident.status,
-      incident.impact,
-      incident.impact_override ? 1 : 0,
-      incident.visibility,
-      incident.public_since,
-      JSON.stringify(incident.roles),
-      incident.business_impact ? JSON.stringify(incident.business_impact) : null,
-      incident.eta,
-      incident.started_at,
-      incident.detected_at,
-      incident.acknowledged_at,
-      incident.resolved_at,
-      incident.monitoring_at,
-      incident.updated_at,
-      incident.version,
-      incident.id,
-      expectedVersion,
-    ],
+  const values = incidentValues(incident).filter(
+    (_, i) => INCIDENT_COLUMNS[i] !== 'id' && INCIDENT_COLUMNS[i] !== 'created_at',
   );
+  const changed = await tx.run(SAVE_INCIDENT, [...values, incident.id, expectedVersion]);
   return changed === 1;
 }
 
-export async function insertUpdate(tx: Tx, update: Update): Promise<void> {
-  await tx.run(
-    `INSERT INTO updates (id, incident_id, seq, status, message, notify, display_at, created_at, author)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      update.id,
-      update.incident_id,
-      update.seq,
-      update.status,
-      update.message,
-      update.notify ? 1 : 0,
-      update.display_at,
-      update.created_at,
-      update.author,
-    ],
+/** The updates table's columns, shared by every writer. */
+export const UPDATE_COLUMNS = [
+  'id',
+  'incident_id',
+  'seq',
+  'status',
+  'message',
+  'notify',
+  'display_at',
+  'created_at',
+  'author',
+] as const;
+
+export function updateValues(update: Update): InValue[] {
+  return UPDATE_COLUMNS.map((column): InValue =>
+    column === 'notify' ? (update.notify ? 1 : 0) : update[column],
   );
+}
+
+const INSERT_UPDATE = `INSERT INTO updates (${UPDATE_COLUMNS.join(', ')})
+  VALUES (${placeholders(UPDATE_COLUMNS.length)})`;
+
+export async function insertUpdate(tx: Tx, update: Update): Promise<void> {
+  await tx.run(INSERT_UPDATE, updateValues(update));
   for (const change of update.components) {
     await tx.run(
       'INSERT INTO update_components (update_id, component_id, old_status, new_status) VALUES (?, ?, ?, ?)',
