@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     siteUrl: settings.siteUrl,
     log,
     onChange: notifyAll(services, log),
-    health: healthOf(services),
+    health: () => ({ ...healthOf(services)(), unhandled_rejections: unhandledRejections }),
     siteDir: siteDirOf(settings),
   });
   const server = serve(
@@ -76,6 +76,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
+
+// Loading Astro's server build installs its own `unhandledRejection` listener, which logs any
+// rejection in the process as a render error. Herald logs them itself, with their stack, and
+// counts them in /healthz: a status page stays up during an incident, and nothing is swallowed.
+let unhandledRejections = 0;
+process.on('unhandledRejection', (reason: unknown) => {
+  unhandledRejections++;
+  log({
+    time: new Date().toISOString(),
+    level: 'error',
+    msg: 'unhandled promise rejection',
+    error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
+  });
+});
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {

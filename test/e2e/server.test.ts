@@ -59,6 +59,10 @@ describe('the real server process', () => {
       'partial_outage',
     );
 
+    // nothing in the whole lifecycle (API, publisher, scheduler) left a promise rejection unhandled
+    const health = await json(await fetch(`${server.url}/healthz`));
+    expect(health).toMatchObject({ status: 'ok', database: 'ok', unhandled_rejections: 0 });
+
     // one structured log line per request
     const lines = server
       .stdout()
