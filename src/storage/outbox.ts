@@ -16,15 +16,9 @@ export interface OutgoingEmail {
   headers?: Record<string, string>;
 }
 
-export interface OutboxMessage {
+/** A queued email with its delivery state. */
+export interface OutboxMessage extends Required<OutgoingEmail> {
   id: string;
-  dedupeKey: string;
-  kind: string;
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
   status: 'pending' | 'sent' | 'failed';
   attempts: number;
   batchKey: string | null;
