@@ -1,10 +1,10 @@
-import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError, createErrorHandler, errorBody } from './api/errors.ts';
 import type { AppDeps } from './api/deps.ts';
 import type { AppEnv } from './api/env.ts';
 import { renderDocsPage } from './api/docs-page.ts';
+import { serveSite } from './api/static-site.ts';
 import { requestLog } from './api/middleware/request-log.ts';
 import { buildOpenApi } from './api/openapi.ts';
 import { auditRoutes } from './api/routes/audit.ts';
@@ -65,22 +65,6 @@ export function createApp(deps: AppDeps) {
   app.get('/openapi.json', (c) => c.json(openApi));
   app.get('/docs', (c) => c.html(docs));
 
-  if (deps.siteDir) {
-    app.use(
-      '/*',
-      serveStatic({
-        root: deps.siteDir,
-        onFound: (path, c) => {
-          // HTML, feeds and JSON change with every update: let caches keep them only briefly.
-          c.header(
-            'Cache-Control',
-            'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400',
-          );
-          // Hono's MIME table has no entry for feeds.
-          if (path.endsWith('.rss')) c.header('Content-Type', 'application/rss+xml; charset=utf-8');
-        },
-      }),
-    );
-  }
+  if (deps.siteDir) app.use('/*', serveSite(deps.siteDir));
   return app;
 }

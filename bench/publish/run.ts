@@ -12,6 +12,7 @@ import { loadContent } from '../../src/config/content.ts';
 import { openDatabase } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import { createPublisher } from '../../src/publish/publisher.ts';
+import { API_FILES } from '../../src/publish/routes.ts';
 import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
 import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
@@ -32,6 +33,11 @@ writeBenchContent(PROJECT_ROOT, contentDir);
 const content = await loadContent(contentDir);
 const now = new Date();
 const log = () => undefined;
+
+/** The file's inode: the publisher renames a new file over the old one, so it changes per write. */
+function inode(file: string): number | null {
+  return statSync(join(siteDir, file), { throwIfNoEntry: false })?.ino ?? null;
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -69,6 +75,7 @@ let peak = process.memoryUsage().rss;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
 await publisher.fullExport(); // warm: the server build exists and its modules are loaded
 const exportStats = await publisher.fullExport();
+await publisher.stop!(); // releases the site directory for the server started below
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
 const indexBytes = statSync(join(siteDir, 'index.html')).size;
@@ -133,6 +140,22 @@ try {
   for (let n = 0; n < UPDATES; n++) {
     const incident = open[n % open.length]!;
     const marker = `bench-update-${n}-${Date.now()}`;
+    const withMessage = [
+      'index.html',
+      `incidents/${incident.id}/index.html`,
+      'history.rss',
+      'api/v2/incidents/unresolved.json',
+      'api/v2/incidents.json',
+      'api/v2/summary.json',
+      ...incident.components.map((c) => `components/${c.id}/history.rss`),
+    ];
+    const replacedOnly = [
+      'badge.svg',
+      'history/index.html',
+      ...API_FILES.map((file) => `api/v2/${file}`).filter((f) => !withMessage.includes(f)),
+      ...incident.components.map((c) => `components/${c.id}/index.html`),
+    ];
+    const inodesBefore = new Map([...withMessage, ...replacedOnly].map((f) => [f, inode(f)]));
     const res = await fetch(`${url}/v1/incidents/${incident.id}/updates`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -140,25 +163,20 @@ try {
     });
     const accepted = performance.now();
     if (res.status !== 201) throw new Error(`update failed: ${res.status} ${await res.text()}`);
-    // Every file this update must reach: its page, the index, the feeds, the JSON.
-    const files = [
-      'index.html',
-      `incidents/${incident.id}/index.html`,
-      'history.rss',
-      'api/v2/incidents/unresolved.json',
-      'api/v2/summary.json',
-      ...incident.components.map((c) => `components/${c.id}/history.rss`),
-    ];
-    const pending = new Set(files);
+    // Every file this update re-renders. Those that show the message must contain it; the others
+    // (badge, status and component JSON, component pages) must have been replaced (new inode).
+    const pending = new Set([...withMessage, ...replacedOnly]);
     while (pending.size > 0) {
       for (const file of [...pending]) {
-        let text = '';
-        try {
-          text = readFileSync(join(siteDir, file), 'utf8');
-        } catch {
-          // not there yet
-        }
-        if (text.includes(marker)) pending.delete(file);
+        if (withMessage.includes(file)) {
+          let text = '';
+          try {
+            text = readFileSync(join(siteDir, file), 'utf8');
+          } catch {
+            // not there yet
+          }
+          if (text.includes(marker)) pending.delete(file);
+        } else if (inode(file) !== inodesBefore.get(file)) pending.delete(file);
       }
       if (pending.size > 0) await new Promise((r) => setTimeout(r, 1));
       if (performance.now() - accepted > 10_000)

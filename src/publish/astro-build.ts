@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,6 +10,8 @@ import type { AstroMiddleware } from './astro-handler.ts';
 /** Everything the server build is made from; a change to any of it needs a new build. */
 const SOURCES = [
   'astro.config.mjs',
+  // The installed versions of Astro, its adapter and everything they compile with.
+  'package-lock.json',
   'src/pages',
   'src/components',
   'src/layouts',
@@ -18,6 +20,12 @@ const SOURCES = [
   'src/config',
 ];
 const LOCK_STALE_MS = 180_000;
+/**
+ * Written into a build directory once `astro build` has finished: a build cut short (killed, out
+ * of disk) leaves files but no marker, and is built again instead of being loaded. (Astro bakes
+ * the output directory's absolute path into the build, so it is built in place, not renamed.)
+ */
+const COMPLETE_MARKER = '.herald-build-complete';
 
 async function listFiles(path: string): Promise<string[]> {
   const info = await stat(path).catch(() => null);
@@ -95,10 +103,10 @@ export async function ensureServerBuild(
   const hash = await sourceHash(root);
   const base = join(root, 'dist');
   const outDir = join(base, `site-${hash}`);
-  const entry = join(outDir, 'server', 'entry.mjs');
-  if (existsSync(entry)) return outDir;
+  const complete = join(outDir, COMPLETE_MARKER);
+  if (existsSync(complete)) return outDir;
   await withLock(join(root, '.astro', 'herald-build.lock'), async () => {
-    if (existsSync(entry)) return;
+    if (existsSync(complete)) return;
     const started = Date.now();
     log?.({
       level: 'info',
@@ -107,6 +115,7 @@ export async function ensureServerBuild(
     });
     await rm(outDir, { recursive: true, force: true });
     await runAstroBuild(root, outDir);
+    await writeFile(complete, `${new Date().toISOString()}\n`);
     log?.({ level: 'info', msg: 'status site renderer built', ms: Date.now() - started });
     // Keep the two newest builds; older ones belong to sources that no longer exist.
     const builds = (await readdir(base)).filter(

@@ -7,6 +7,7 @@ import { readSettings } from '../config/env.ts';
 import { openDatabase } from '../storage/db.ts';
 import { migrate } from '../storage/migrations.ts';
 import { createSitePublisher, siteDirOf } from './setup.ts';
+import { SiteLockedError } from './site-lock.ts';
 
 const now = () => new Date();
 const log = (line: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(line)}\n`);
@@ -14,9 +15,9 @@ const log = (line: Record<string, unknown>) => process.stderr.write(`${JSON.stri
 const settings = readSettings(process.env);
 const content = await loadContent(settings.contentDir);
 const db = await openDatabase({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
+const publisher = createSitePublisher(settings, { db, content }, now, log);
 try {
   await migrate(db, now);
-  const publisher = createSitePublisher(settings, { db, content }, now, log);
   const stats = await publisher.fullExport();
   const perPage = stats.durationMs / Math.max(1, stats.routes);
   process.stdout.write(
@@ -27,6 +28,11 @@ try {
     process.stderr.write(`some routes failed: ${failed.message}\n`);
     process.exitCode = 1;
   }
+} catch (error) {
+  if (!(error instanceof SiteLockedError)) throw error;
+  process.stderr.write(`build:site refused: ${error.message}\n`);
+  process.exitCode = 1;
 } finally {
+  await publisher.stop!();
   db.close();
 }

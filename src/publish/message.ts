@@ -10,9 +10,24 @@ export type Segment =
 
 export type Paragraph = Segment[];
 
-/** `[label](url)` or a bare URL; only web and mail links are ever made clickable. */
+/**
+ * `[label](url)` or a bare URL; only web and mail links are ever made clickable. Quotes, angle
+ * brackets and whitespace never belong to a URL: Astro leaves some URL attribute values
+ * unescaped, so a quote in an href could otherwise end the attribute.
+ */
 const LINK =
-  /\[([^\]\n]{1,500})\]\(((?:https?:\/\/|mailto:)[^\s()<>]{1,2000})\)|(https?:\/\/[^\s<>"'()[\]]{1,2000}[^\s<>"'()[\].,;:!?])/g;
+  /\[([^\]\n]{1,500})\]\(((?:https?:\/\/|mailto:)[^\s()<>"'`]{1,2000})\)|(https?:\/\/[^\s<>"'`()[\]]{1,2000}[^\s<>"'`()[\].,;:!?])/g;
+
+/** The URL as the WHATWG parser normalises it (anything unusual percent-encoded), or null. */
+export function safeHref(href: string): string | null {
+  try {
+    const url = new URL(href);
+    if (!['http:', 'https:', 'mailto:'].includes(url.protocol)) return null;
+    return /["'<>`\s]/.test(url.href) ? null : url.href;
+  } catch {
+    return null;
+  }
+}
 
 export function parseMessage(message: string): Paragraph[] {
   return cleanText(message)
@@ -30,8 +45,9 @@ function parseParagraph(block: string): Paragraph {
     let last = 0;
     for (const match of line.matchAll(LINK)) {
       if (match.index > last) segments.push({ kind: 'text', text: line.slice(last, match.index) });
-      if (match[1] !== undefined) segments.push({ kind: 'link', text: match[1], href: match[2]! });
-      else segments.push({ kind: 'link', text: match[3]!, href: match[3]! });
+      const text = match[1] ?? match[3]!;
+      const href = safeHref(match[2] ?? match[3]!);
+      segments.push(href ? { kind: 'link', text, href } : { kind: 'text', text: match[0] });
       last = match.index + match[0].length;
     }
     if (last < line.length) segments.push({ kind: 'text', text: line.slice(last) });
@@ -52,9 +68,23 @@ function segmentToHtml(segment: Segment): string {
   return `<a href="${escapeHtml(segment.href)}">${escapeHtml(segment.text)}</a>`;
 }
 
-/** The message as plain text in one line, for summaries (`description` fields, titles). */
+/**
+ * The message as plain text in one line, for summaries (`description` fields, JSON bodies). A
+ * link keeps its address, `label (url)`, so nothing the message pointed to is lost.
+ */
 export function messageToPlainText(message: string): string {
   return parseMessage(message)
-    .map((paragraph) => paragraph.map((s) => (s.kind === 'break' ? ' ' : s.text)).join(''))
+    .map((paragraph) => paragraph.map(segmentToPlainText).join(''))
     .join(' ');
+}
+
+function segmentToPlainText(segment: Segment): string {
+  if (segment.kind === 'break') return ' ';
+  if (
+    segment.kind === 'link' &&
+    segment.text !== segment.href &&
+    !segment.href.startsWith(segment.text)
+  )
+    return `${segment.text} (${segment.href})`;
+  return segment.text;
 }

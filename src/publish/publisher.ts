@@ -22,6 +22,7 @@ import {
   loadPublicIncidents,
   type SiteSnapshot,
 } from './snapshot.ts';
+import { acquireSiteLock, SiteLockedError, type SiteLock } from './site-lock.ts';
 import { monthKey } from './time.ts';
 import { viewForRoute } from './views/route-view.ts';
 import { pruneSite, removePublished, writeAtomic } from './write.ts';
@@ -63,10 +64,20 @@ export interface PublisherHealth {
   last_full_export_at: string | null;
   last_error: { at: string; message: string; route: string | null } | null;
   pending: number;
+  /**
+   * Another live process (a second server on the same data directory) publishes this site; this
+   * one serves it and takes over, with a full export, once that process has gone.
+   */
+  standby: boolean;
+  /** Routes whose render failed and that wait for their retry; their previous files are live. */
+  retries_pending: number;
 }
 
 export interface Publisher extends Service {
-  /** Renders every route and removes files that are no longer part of the site. */
+  /**
+   * Renders every route and removes files that are no longer part of the site. Takes the site
+   * lock (held until `stop()`), like `start()`.
+   */
   fullExport(): Promise<PublishStats>;
   /** Resolves when nothing is pending or rendering (retries waiting on back-off excepted). */
   idle(): Promise<void>;
@@ -74,6 +85,8 @@ export interface Publisher extends Service {
 }
 
 const RETRY_BASE_MS = 1000;
+/** How often a publisher on standby checks whether the process holding the site lock has gone. */
+const STANDBY_RETRY_MS = 5000;
 const RETRY_MAX_MS = 60_000;
 /** Renders and writes overlap this much; rendering is CPU-bound, writing waits on the disk. */
 const CONCURRENCY = 4;
@@ -94,6 +107,21 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let exportedMonth: string | null = null;
   let ready = false;
   let stopped = false;
+  /** Held from the first publish until `stop()`: one process publishes into `siteDir` at a time. */
+  let lock: SiteLock | null = null;
+  let standbyTimer: NodeJS.Timeout | null = null;
+
+  /** Takes the site lock unless a live process holds it; true when this publisher holds it. */
+  function tryLock(): boolean {
+    if (lock) return true;
+    try {
+      lock = acquireSiteLock(siteDir);
+      return true;
+    } catch (error) {
+      if (error instanceof SiteLockedError) return false;
+      throw error;
+    }
+  }
 
   const pendingIds = new Set<string>();
   let pendingFull = false;
@@ -112,6 +140,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     last_full_export_at: null,
     last_error: null,
     pending: 0,
+    standby: false,
+    retries_pending: 0,
   };
 
   function snapshotAt(now: Date): SiteSnapshot {
@@ -163,28 +193,37 @@ export function createPublisher(options: PublisherOptions): Publisher {
       await removePublished(siteDir, routeFile(route));
       removed++;
     }
-    let next = 0;
-    const worker = async () => {
-      while (next < render.length) {
-        const route = render[next++]!;
-        try {
-          const view = viewForRoute(snapshot, route);
-          if (view === null) {
-            await removePublished(siteDir, routeFile(route));
-            removed++;
-            continue;
-          }
-          const result = await renderRoute(routePath(route), view);
-          if (result.status !== 200) throw new Error(`render returned HTTP ${result.status}`);
-          await writeAtomic(siteDir, routeFile(route), result.body);
-          bytes += result.body.length;
-        } catch (error) {
-          failed.push({ route, error: error as Error });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, render.length) }, worker));
+    // Incident pages go first, so the index never links to a page that is not written yet.
+    const phases = [
+      render.filter((r) => r.kind === 'incident'),
+      render.filter((r) => r.kind !== 'incident'),
+    ];
+    for (const routes of phases) await renderAll(routes);
     return { failed, bytes, removed };
+
+    async function renderAll(routes: Route[]): Promise<void> {
+      let next = 0;
+      const worker = async () => {
+        while (next < routes.length) {
+          const route = routes[next++]!;
+          try {
+            const view = viewForRoute(snapshot, route);
+            if (view === null) {
+              await removePublished(siteDir, routeFile(route));
+              removed++;
+              continue;
+            }
+            const result = await renderRoute(routePath(route), view);
+            if (result.status !== 200) throw new Error(`render returned HTTP ${result.status}`);
+            await writeAtomic(siteDir, routeFile(route), result.body);
+            bytes += result.body.length;
+          } catch (error) {
+            failed.push({ route, error: error as Error });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, routes.length) }, worker));
+    }
   }
 
   function recordFailures(failed: Array<{ route: Route; error: Error }>, now: Date): void {
@@ -235,8 +274,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
     recordFailures(failed, now);
     for (const route of routes)
       if (!failedFiles.has(routeFile(route))) retries.delete(routeKey(route));
-    recordSuccess(started, routes.length - failed.length);
-    health.last_full_export_at = health.last_publish_at;
+    if (failed.length === 0) {
+      recordSuccess(started, routes.length);
+      health.last_full_export_at = health.last_publish_at;
+    }
     ready = true;
     const stats = {
       routes: routes.length,
@@ -279,19 +320,25 @@ export function createPublisher(options: PublisherOptions): Publisher {
     started: number,
     now: Date,
   ): Promise<void> {
+    // Read everything first: a database error then leaves the in-memory incidents as they were,
+    // so the retry still sees each incident's `before` (a public incident going private must
+    // have its pages re-rendered without it, not only its own page removed).
+    const loaded: Array<{ id: string; after: IncidentRecord | null }> = [];
+    for (const id of ids) loaded.push({ id, after: await loadPublicIncident(db, id) });
+    const statuses = await loadComponentStatuses(db);
     const pagesBefore = historyPageCount(snapshotAt(now));
+    const previous = { incidents, componentStatus };
     const changes: Array<{
       id: string;
       before: IncidentRecord | null;
       after: IncidentRecord | null;
     }> = [];
-    for (const id of ids) {
+    for (const { id, after } of loaded) {
       const before = incidents.find((i) => i.id === id) ?? null;
-      const after = await loadPublicIncident(db, id);
       replaceIncident(id, after);
       changes.push({ id, before, after });
     }
-    componentStatus = await loadComponentStatuses(db);
+    componentStatus = statuses;
     const snapshot = snapshotAt(now);
     const pagesAfter = historyPageCount(snapshot);
     const render = new Map<string, Route>();
@@ -310,22 +357,38 @@ export function createPublisher(options: PublisherOptions): Publisher {
       for (const r of plan.remove) remove.set(routeKey(r), r);
     }
     if (refresh) {
+      // Uptime bars, "next update by" and the "ongoing for" of open incidents move with the clock.
+      const open = new Set(incidents.filter((i) => i.status !== 'resolved').map((i) => i.id));
       for (const r of allRoutes(snapshot))
-        if (r.kind !== 'incident' && r.kind !== 'history') render.set(routeKey(r), r);
+        if (r.kind === 'incident' ? open.has(r.id) : r.kind !== 'history')
+          render.set(routeKey(r), r);
     }
     for (const [key, retry] of retries)
       if (retry.at <= Date.now() && !remove.has(key)) render.set(key, retry.route);
     for (const key of remove.keys()) render.delete(key);
     if (render.size === 0 && remove.size === 0) return;
-    const { failed } = await publish(snapshot, [...render.values()], [...remove.values()]);
+    let failed: Awaited<ReturnType<typeof publish>>['failed'];
+    try {
+      ({ failed } = await publish(snapshot, [...render.values()], [...remove.values()]));
+    } catch (error) {
+      // The retry must plan from the same `before` records, so forget what was applied.
+      ({ incidents, componentStatus } = previous);
+      throw error;
+    }
     const failedKeys = new Set(failed.map((f) => routeKey(f.route)));
     for (const key of [...render.keys(), ...remove.keys()])
       if (!failedKeys.has(key)) retries.delete(key);
     recordFailures(failed, now);
-    recordSuccess(started, render.size + remove.size - failed.length);
+    if (failed.length === 0) recordSuccess(started, render.size + remove.size);
   }
 
   async function runOnce(): Promise<void> {
+    if (!lock) {
+      // On standby the other process publishes; taking over starts with a full export anyway.
+      pendingIds.clear();
+      pendingRefresh = false;
+      return;
+    }
     const now = options.now();
     const monthChanged =
       exportedMonth !== null && exportedMonth !== monthKey(now.getTime(), content.site.timezone);
@@ -343,6 +406,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   }
 
   function hasWork(): boolean {
+    // On standby nothing is this publisher's work: the lock holder publishes every change.
+    if (!lock) return false;
     return pendingFull || pendingRefresh || pendingIds.size > 0;
   }
 
@@ -351,6 +416,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
     for (const retry of retries.values())
       soonest = soonest === null ? retry.at : Math.min(soonest, retry.at);
     return soonest === null ? null : Math.max(0, soonest - Date.now());
+  }
+
+  function wakeIdleWaiters(): void {
+    for (const resolve of idleWaiters.splice(0)) resolve();
   }
 
   /** Consecutive runs that failed as a whole (database or build trouble): drives the back-off. */
@@ -396,7 +465,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
             const retry = nextRetryDelay();
             if (retry !== null) schedule(Math.max(retry, debounceMs));
           }
-          if (!hasWork()) for (const resolve of idleWaiters.splice(0)) resolve();
+          if (!hasWork()) wakeIdleWaiters();
         }
       })();
     }, delay);
@@ -406,9 +475,32 @@ export function createPublisher(options: PublisherOptions): Publisher {
   return {
     name: 'publisher',
     async start() {
+      if (!tryLock()) {
+        health.standby = true;
+        log({
+          time: options.now().toISOString(),
+          level: 'warn',
+          msg: 'another process publishes this site; standing by until it stops',
+          site_dir: siteDir,
+        });
+        standbyTimer = setInterval(() => {
+          if (!tryLock()) return;
+          clearInterval(standbyTimer!);
+          standbyTimer = null;
+          health.standby = false;
+          log({
+            time: options.now().toISOString(),
+            level: 'info',
+            msg: 'took over publishing the site',
+          });
+          pendingFull = true;
+          schedule(0);
+        }, STANDBY_RETRY_MS);
+        standbyTimer.unref();
+      }
       await getRender();
       pendingFull = true;
-      schedule(0);
+      if (lock) schedule(0);
       refreshTimer = setInterval(() => {
         pendingRefresh = true;
         schedule();
@@ -419,8 +511,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
       stopped = true;
       if (timer) clearTimeout(timer);
       if (refreshTimer) clearInterval(refreshTimer);
+      if (standbyTimer) clearInterval(standbyTimer);
       timer = null;
       await running;
+      lock?.release();
+      lock = null;
     },
     onChange(change: IncidentChange) {
       pendingIds.add(change.incident.id);
@@ -428,6 +523,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       schedule();
     },
     async fullExport() {
+      lock ??= acquireSiteLock(siteDir);
       while (running) await running;
       if (timer) clearTimeout(timer);
       timer = null;
@@ -441,6 +537,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       } finally {
         running = null;
         if (hasWork()) schedule();
+        else wakeIdleWaiters();
       }
     },
     idle() {
@@ -448,7 +545,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
     health() {
-      return { ...health, ready };
+      return { ...health, ready, retries_pending: retries.size };
     },
   };
 }

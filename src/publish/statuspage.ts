@@ -77,9 +77,13 @@ function componentObjects(snapshot: SiteSnapshot) {
     only_show_if_degraded: false,
     components: g.componentIds,
   }));
-  return [...groups, ...components].sort(
-    (a, b) => a.position - b.position || Number(b.group) - Number(a.group),
-  );
+  // Statuspage's order: each group followed by its members, then the ungrouped components,
+  // numbered in that order.
+  const ordered = [
+    ...groups.flatMap((g) => [g, ...components.filter((c) => c.group_id === g.id)]),
+    ...components.filter((c) => c.group_id === null),
+  ];
+  return ordered.map((item, index) => ({ ...item, position: index + 1 }));
 }
 
 function updateObject(snapshot: SiteSnapshot, update: Update) {

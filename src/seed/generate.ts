@@ -127,7 +127,8 @@ export function generateHistory(options: SeedOptions): IncidentRecord[] {
     const fill = (text: string) =>
       text.replace('{symptom}', symptom.toLowerCase()).replace('{component}', firstName);
     const [low, high] = DURATION[severity];
-    const duration = (low + random() ** 2 * (high - low)) * 60_000;
+    // Never resolved in the future: an incident that began shortly before `now` ends by `now`.
+    const duration = Math.min((low + random() ** 2 * (high - low)) * 60_000, end - started);
     const statuses: IncidentStatus[] = active
       ? ['investigating', ...(random() < 0.5 ? (['identified'] as const) : [])]
       : [

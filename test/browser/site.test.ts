@@ -1,3 +1,4 @@
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -6,7 +7,9 @@ import { REPO_ROOT } from '../support/harness.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 
 const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** Screenshots land in the git-ignored test-results/; `npm run screenshots` copies them to docs/. */
+const SCREENSHOTS = join(REPO_ROOT, 'test-results/screenshots');
 
 let server: ServerProcess;
 let browser: Browser;
@@ -60,11 +63,25 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Opens a page, recording console errors and every request that leaves the server's host. */
+/**
+ * Opens a page, recording console errors, every request that leaves the server's host, every
+ * dialog (an injected `alert` would open one) and every Content-Security-Policy violation.
+ */
 async function open(path: string, colorScheme: 'light' | 'dark' = 'light') {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, colorScheme });
   const errors: string[] = [];
   const foreign: string[] = [];
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.addInitScript(`
+    globalThis.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      globalThis.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample));
+  `);
+  const cspViolations = () => page.evaluate<string[]>('globalThis.cspViolations');
   const host = new URL(server.url).host;
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
@@ -74,11 +91,12 @@ async function open(path: string, colorScheme: 'light' | 'dark' = 'light') {
   });
   const response = await page.goto(`${server.url}${path}`);
   expect(response?.status()).toBe(200);
-  return { page, errors, foreign };
+  return { page, errors, foreign, dialogs, cspViolations };
 }
 
 async function seriousViolations(page: Page) {
-  await page.addScriptTag({ path: AXE });
+  // Evaluated through the DevTools protocol: the page's CSP rightly refuses a script tag.
+  await page.evaluate(AXE);
   const results = await page.evaluate(async () => {
     const axe = (
       globalThis as unknown as {
@@ -104,24 +122,29 @@ async function seriousViolations(page: Page) {
 describe('the published status site in Chromium', () => {
   it('shows the status page with no console errors, no foreign requests and no serious axe violations', async () => {
     for (const scheme of ['light', 'dark'] as const) {
-      const { page, errors, foreign } = await open('/', scheme);
+      const { page, errors, foreign, cspViolations } = await open('/', scheme);
       expect(await page.locator('h1').innerText()).toContain('Major System Outage');
       expect(await page.getByRole('heading', { name: 'Active incidents' }).count()).toBe(1);
       expect(await page.getByText('Next update by').count()).toBe(2);
       expect(await page.locator('.bars').count()).toBe(10);
       expect(errors).toEqual([]);
       expect(foreign).toEqual([]);
+      expect(await cspViolations()).toEqual([]);
       expect(await seriousViolations(page)).toEqual([]);
-      await page.screenshot({
-        path: join(REPO_ROOT, `docs/screenshots/status-${scheme}.png`),
-        fullPage: true,
-      });
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, `status-${scheme}.png`), fullPage: true });
+      // Keyboard users can jump past the header straight to the content.
+      await page.keyboard.press('Tab');
+      expect(
+        await page.evaluate<string | null>('document.activeElement.getAttribute("href")'),
+      ).toBe('#main');
+      expect(await page.locator('main#main').count()).toBe(1);
       await page.close();
     }
   });
 
   it('follows the incident link to a full timeline that passes the same checks', async () => {
-    const { page, errors, foreign } = await open('/');
+    const { page, errors, foreign, cspViolations } = await open('/');
     await page.getByRole('link', { name: 'Card payments failing at checkout' }).click();
     await page.waitForURL(`${server.url}/incidents/${incidentId}/`);
     expect(await page.locator('h1').innerText()).toBe('Card payments failing at checkout');
@@ -132,6 +155,9 @@ describe('the published status site in Chromium', () => {
     expect(await page.getByRole('link', { name: 'our blog' }).getAttribute('href')).toBe(
       'https://acme.example/blog',
     );
+    // The local-time script is allowed by its hash and ran.
+    expect(await page.locator('ol.timeline time[title$="(your time)"]').count()).toBe(2);
+    expect(await cspViolations()).toEqual([]);
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);
     expect(await seriousViolations(page)).toEqual([]);
@@ -159,5 +185,34 @@ describe('the published status site in Chromium', () => {
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
     const badge = await fetch(`${server.url}/badge.svg`);
     expect(badge.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+  });
+
+  it('runs no script injected through a link in a message, on the status page or the incident page', async () => {
+    const declared = await server.api('POST', '/v1/incidents', {
+      title: 'Link injection check',
+      severity: 'SEV4',
+      message: 'Read more [here](https://a.example/?a=1&b="autofocus="true"onfocus="alert`1`"x=")',
+    });
+    expect(declared.status).toBe(201);
+    const { id } = (await declared.json()) as { id: string };
+    await server.published();
+    for (const path of ['/', `/incidents/${id}/`]) {
+      const { page, errors, dialogs, cspViolations } = await open(path);
+      const injected = await page.evaluate<number>(
+        "document.querySelectorAll('[onfocus], [autofocus]').length",
+      );
+      expect(injected, path).toBe(0);
+      for (const link of await page.locator('a[href*="a.example"]').all())
+        expect(await link.evaluate((a) => a.getAttributeNames().sort()), path).toEqual([
+          'href',
+          'rel',
+        ]);
+      // Focus every link: an injected handler would run now if it could.
+      for (const link of await page.locator('a').all()) await link.focus();
+      expect(dialogs, path).toEqual([]);
+      expect(await cspViolations(), path).toEqual([]);
+      expect(errors, path).toEqual([]);
+      await page.close();
+    }
   });
 });

@@ -40,9 +40,31 @@ describe('update messages', () => {
     expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
   });
 
+  it('never let a quote into a link address, so no attribute can be injected', () => {
+    const payload = '[here](https://a.example/?a=1&b="autofocus="true"onfocus="alert`1`"x=")';
+    const links = parseMessage(payload)
+      .flat()
+      .filter((s) => s.kind === 'link');
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links) expect(link.href).not.toMatch(/["'<>`\s]/);
+  });
+
+  it('normalise link addresses as a browser would', () => {
+    expect(parseMessage('[x](https://A.example/p?q=a|b)').flat()).toEqual([
+      { kind: 'link', text: 'x', href: 'https://a.example/p?q=a|b' },
+    ]);
+    expect(parseMessage('see https://acme.example').flat()).toEqual([
+      { kind: 'text', text: 'see ' },
+      { kind: 'link', text: 'https://acme.example', href: 'https://acme.example/' },
+    ]);
+  });
+
   it('drop characters XML cannot carry', () => {
     expect(cleanText('a\u0000b\u0007c\u001bd\tok\n')).toBe('abcd\tok\n');
     expect(escapeHtml('x\u0001<y>')).toBe('x&lt;y&gt;');
-    expect(messageToPlainText('One\n\nTwo [three](https://x.example)')).toBe('One Two three');
+    expect(messageToPlainText('One\n\nTwo [three](https://x.example)')).toBe(
+      'One Two three (https://x.example/)',
+    );
+    expect(messageToPlainText('See https://x.example/a.')).toBe('See https://x.example/a.');
   });
 });

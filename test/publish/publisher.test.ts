@@ -1,28 +1,54 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderRoute } from '../../src/publish/publisher.ts';
+import type { Db } from '../../src/storage/db.ts';
 import { sev1Body } from '../support/harness.ts';
 import { createSiteHarness, type SiteHarness } from './site-support.ts';
 
 /** Paths whose render should fail, and how many times each path was rendered. */
 const failing = new Set<string>();
+let failEveryRender = false;
+let beforeRender: ((path: string) => void) | null = null;
 const renders = new Map<string, number>();
 const wrapRender =
   (render: RenderRoute): RenderRoute =>
   async (path, view) => {
     renders.set(path, (renders.get(path) ?? 0) + 1);
-    if (failing.has(path)) throw new Error(`simulated render failure for ${path}`);
+    beforeRender?.(path);
+    if (failEveryRender || failing.has(path))
+      throw new Error(`simulated render failure for ${path}`);
     return render(path, view);
   };
+
+/** How many of the publisher's next reads of the component statuses fail, as a flaky disk would. */
+let failComponentReads = 0;
+const wrapDb = (db: Db): Db => ({
+  ...db,
+  url: db.url,
+  query(sql, args) {
+    if (failComponentReads > 0 && sql.includes('FROM component_status')) {
+      failComponentReads--;
+      return Promise.reject(new Error('simulated database read failure'));
+    }
+    return db.query(sql, args);
+  },
+});
 
 let h: SiteHarness;
 
 beforeAll(async () => {
-  h = await createSiteHarness({ publisher: { wrapRender, debounceMs: 40 } });
+  h = await createSiteHarness({ publisher: { wrapRender, debounceMs: 40 }, wrapDb });
 });
 afterAll(() => h?.close());
+
+/** Every published file that mentions one of `needles`, read right now. */
+async function filesMentioning(needles: string[]): Promise<string[]> {
+  return (await h.files()).flatMap(({ file, text }) =>
+    needles.filter((n) => text.includes(n)).map((n) => `${n} in ${file}`),
+  );
+}
 
 async function declare(body: Record<string, unknown>) {
   const res = await h.request('POST', '/v1/incidents', { body });
@@ -92,6 +118,27 @@ describe('the publisher', () => {
     expect(await h.read('badge.svg')).toContain('major system outage');
   });
 
+  it('writes a new incident page before the index that links to it', async () => {
+    // Which incident pages were on disk each time the index was rendered.
+    const pagesAtIndexRender: string[][] = [];
+    beforeRender = (path) => {
+      if (path !== '/') return;
+      const dir = join(h.siteDir, 'incidents');
+      pagesAtIndexRender.push(
+        readdirSync(dir).filter((id) => existsSync(join(dir, id, 'index.html'))),
+      );
+    };
+    const { id } = await declare({
+      title: 'Queue backlog',
+      severity: 'SEV4',
+      message: 'Jobs are delayed.',
+    });
+    await h.publisher.idle();
+    beforeRender = null;
+    expect(pagesAtIndexRender.length).toBeGreaterThan(0);
+    expect(pagesAtIndexRender.at(-1)).toContain(id);
+  });
+
   it('reports its last publish in /healthz', async () => {
     const health = (await (await h.site.request('/healthz')).json()) as {
       publisher: Record<string, unknown>;
@@ -104,6 +151,17 @@ describe('the publisher', () => {
   });
 
   it('re-renders only the routes a change affects, and coalesces a burst', async () => {
+    // An October incident puts a second history page on the site (one month per page).
+    const today = h.clock.now().toISOString();
+    h.clock.set('2026-10-15T10:00:00.000Z');
+    const october = await declare({
+      title: 'October login errors',
+      severity: 'SEV4',
+      message: 'Some logins failed.',
+    });
+    await post(october.id, { status: 'resolved', message: 'Logins work again.' });
+    await h.publisher.idle();
+    h.clock.set(today);
     const incident = await declare({
       title: 'Slow dashboard',
       severity: 'SEV4',
@@ -117,6 +175,8 @@ describe('the publisher', () => {
     expect(renders.get(`/incidents/${incident.id}/`)).toBeLessThan(5);
     expect(renders.has('/components/dashboard/')).toBe(true);
     expect(renders.has('/components/api/')).toBe(false);
+    expect(renders.has('/history/')).toBe(true);
+    expect(await h.read('history/2/index.html')).toContain('October login errors');
     expect(renders.has('/history/2/')).toBe(false);
     expect(await h.read(`incidents/${incident.id}/index.html`)).toContain('Still slow, step 5.');
   });
@@ -153,27 +213,74 @@ describe('the publisher', () => {
         title: 'PRIVATE-7f3a9c-title breach',
         visibility: 'private',
         message: 'PRIVATE-7f3a9c-message',
+        components: [{ id: 'payouts', status: 'major_outage' }],
       }),
     );
     const flipped = await declare({
       title: 'WILL-GO-PRIVATE-51d2',
       severity: 'SEV4',
       message: 'Public for now.',
+      components: [{ id: 'billing', status: 'partial_outage' }],
     });
+    const needles = [secret.id, 'PRIVATE-7f3a9c', flipped.id, 'WILL-GO-PRIVATE-51d2'];
+    const visibility = async (value: 'public' | 'private') => {
+      const res = await h.request('PATCH', `/v1/incidents/${flipped.id}`, {
+        body: { visibility: value },
+      });
+      expect(res.status).toBe(200);
+      await h.publisher.idle();
+    };
     await h.publisher.idle();
-    expect(existsSync(join(h.siteDir, `incidents/${flipped.id}/index.html`))).toBe(true);
-    const res = await h.request('PATCH', `/v1/incidents/${flipped.id}`, {
-      body: { visibility: 'private' },
-    });
-    expect(res.status).toBe(200);
-    await h.publisher.idle();
-    await h.publisher.fullExport();
-    for (const { file, text } of await h.files()) {
-      for (const needle of [secret.id, 'PRIVATE-7f3a9c', flipped.id, 'WILL-GO-PRIVATE-51d2']) {
-        expect(text.includes(needle), `${needle} in ${file}`).toBe(false);
-      }
-    }
+    const published = await filesMentioning(needles);
+    for (const file of ['index.html', 'history/index.html', 'components/billing/index.html'])
+      expect(published).toContain(`WILL-GO-PRIVATE-51d2 in ${file}`);
+    expect(published.filter((p) => !p.startsWith(flipped.id) && !p.startsWith('WILL-GO'))).toEqual(
+      [],
+    );
+
+    await visibility('private');
+    expect(await filesMentioning(needles)).toEqual([]);
+
+    await visibility('public');
+    expect(await filesMentioning(needles)).toContain(
+      'WILL-GO-PRIVATE-51d2 in components/billing/index.html',
+    );
+
+    // Private again, and the publisher's first attempt fails on a database read: the retry must
+    // still withdraw it from every page, not only remove its own page.
+    failComponentReads = 1;
+    await visibility('private');
+    expect(failComponentReads).toBe(0);
+    expect(h.logs.some((l) => l.error === 'simulated database read failure')).toBe(true);
+    expect(await filesMentioning(needles)).toEqual([]);
     expect(existsSync(join(h.siteDir, `incidents/${flipped.id}`))).toBe(false);
+  });
+
+  it('does not report a publish in which every route failed as a success', async () => {
+    const before = h.publisher.health().last_publish_at;
+    h.clock.advance(60_000);
+    const incident = await declare({ title: 'Search is slow', severity: 'SEV4', message: 'Slow.' });
+    failEveryRender = true;
+    await post(incident.id, { message: 'Still slow.' });
+    await h.publisher.idle();
+    expect(h.publisher.health()).toMatchObject({
+      last_publish_at: before,
+      last_error: { message: expect.stringContaining('simulated render failure') },
+    });
+    expect(h.publisher.health().retries_pending).toBeGreaterThan(0);
+    failEveryRender = false;
+    await expect
+      .poll(() => h.publisher.health().retries_pending, { timeout: 10_000, interval: 100 })
+      .toBe(0);
+    expect(h.publisher.health().last_publish_at).toBe(h.clock.now().toISOString());
+  });
+
+  it('lets idle() resolve when it is called during a full export', async () => {
+    const exported = h.publisher.fullExport();
+    const idle = h.publisher.idle().then(() => 'idle');
+    await exported;
+    const stuck = new Promise((resolve) => setTimeout(() => resolve('stuck'), 5000).unref());
+    expect(await Promise.race([idle, stuck])).toBe('idle');
   });
 
   it('removes files that are not part of the site on a full export and leaves no temp files', async () => {

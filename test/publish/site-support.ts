@@ -7,9 +7,10 @@ import {
   type PublisherOptions,
 } from '../../src/publish/publisher.ts';
 import { listPublished } from '../../src/publish/write.ts';
+import type { Db } from '../../src/storage/db.ts';
 import { createHarness, REPO_ROOT, type Harness } from '../support/harness.ts';
 
-export interface SiteHarness extends Harness {
+export interface SiteHarness extends Omit<Harness, 'close'> {
   publisher: Publisher;
   siteDir: string;
   logs: Array<Record<string, unknown>>;
@@ -18,11 +19,18 @@ export interface SiteHarness extends Harness {
   read(file: string): Promise<string>;
   /** Every published file with its text. */
   files(): Promise<Array<{ file: string; text: string }>>;
+  /** Stops the publisher (its last run finishes) and only then closes the database. */
+  close(): Promise<void>;
 }
 
 /** The real app on a temp database with a real publisher (Astro server build) fed by its changes. */
 export async function createSiteHarness(
-  options: { contentDir?: string; publisher?: Partial<PublisherOptions> } = {},
+  options: {
+    contentDir?: string;
+    publisher?: Partial<PublisherOptions>;
+    /** Wraps the database the publisher reads (not the API's), e.g. to inject a failed read. */
+    wrapDb?: (db: Db) => Db;
+  } = {},
 ): Promise<SiteHarness> {
   let publisher: Publisher | null = null;
   const h = await createHarness({
@@ -32,7 +40,7 @@ export async function createSiteHarness(
   const siteDir = join(h.dir, 'site');
   const logs: Array<Record<string, unknown>> = [];
   publisher = createPublisher({
-    db: h.db,
+    db: options.wrapDb ? options.wrapDb(h.db) : h.db,
     content: h.content,
     siteUrl: 'https://status.example.test',
     siteDir,
@@ -67,8 +75,8 @@ export async function createSiteHarness(
         files.map(async (file) => ({ file, text: await readFile(join(siteDir, file), 'utf8') })),
       );
     },
-    close() {
-      void publisher!.stop!();
+    async close() {
+      await publisher!.stop!();
       h.close();
     },
   };

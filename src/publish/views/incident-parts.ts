@@ -3,7 +3,7 @@ import type { IncidentRecord, Update } from '../../domain/types.ts';
 import { parseMessage, type Paragraph } from '../message.ts';
 import type { SiteSnapshot } from '../snapshot.ts';
 import { cleanText } from '../text.ts';
-import { formatClockUtc } from '../time.ts';
+import { formatClockUtc, formatUtc } from '../time.ts';
 import { componentName, incidentDuration } from './common.ts';
 import {
   COMPONENT_STATUS_LABEL,
@@ -11,7 +11,6 @@ import {
   IMPACT_LABEL,
   IMPACT_TONE,
   INCIDENT_STATUS_LABEL,
-  currentStatus,
   type Tone,
 } from './status.ts';
 
@@ -37,11 +36,17 @@ export interface IncidentSummaryView {
   components: Array<{ id: string; name: string; statusLabel: string; tone: Tone }>;
 }
 
-export interface ActiveIncidentView extends IncidentSummaryView {
-  latest: UpdateView;
+/** The promised next update: "Next update by 11:00 UTC", or "Update overdue since …" once missed. */
+export interface NextUpdateView {
   /** ISO time of the next promised update, or null when no cadence applies. */
   nextUpdateAt: string | null;
+  nextUpdateLabel: string | null;
+  /** `11:00 UTC`, with the date in front when it is not today (UTC). */
   nextUpdateClock: string | null;
+}
+
+export interface ActiveIncidentView extends IncidentSummaryView, NextUpdateView {
+  latest: UpdateView;
 }
 
 export function incidentHref(id: string): string {
@@ -78,16 +83,14 @@ export function incidentSummary(
     startedAt: incident.started_at,
     resolvedAt: incident.resolved_at,
     duration: incidentDuration(incident, snapshot.now),
-    components: incident.components.map((c) => {
-      // While open, show what this incident does to the component; once resolved, its status now.
-      const status = incident.status === 'resolved' ? currentStatus(snapshot, c.id) : c.status;
-      return {
-        id: c.id,
-        name: componentName(snapshot, c.id),
-        statusLabel: COMPONENT_STATUS_LABEL[status],
-        tone: COMPONENT_STATUS_TONE[status],
-      };
-    }),
+    // What this incident did to each component, as of its latest update: a resolved incident's
+    // page shows how it ended, never what a later incident is doing to the same component.
+    components: incident.components.map((c) => ({
+      id: c.id,
+      name: componentName(snapshot, c.id),
+      statusLabel: COMPONENT_STATUS_LABEL[c.status],
+      tone: COMPONENT_STATUS_TONE[c.status],
+    })),
   };
 }
 
@@ -97,12 +100,16 @@ export function latestUpdate(incident: IncidentRecord): Update {
 }
 
 /** When the next update is promised (SPEC §2 cadence); null for resolved incidents or no cadence. */
-export function nextUpdate(
-  snapshot: SiteSnapshot,
-  incident: IncidentRecord,
-): { nextUpdateAt: string | null; nextUpdateClock: string | null } {
+export function nextUpdate(snapshot: SiteSnapshot, incident: IncidentRecord): NextUpdateView {
   const due = computeCadence(snapshot.policy, incident, snapshot.now).next_update_due_at;
-  return { nextUpdateAt: due, nextUpdateClock: due ? formatClockUtc(due) : null };
+  if (!due) return { nextUpdateAt: null, nextUpdateLabel: null, nextUpdateClock: null };
+  const sameDay = due.slice(0, 10) === snapshot.now.toISOString().slice(0, 10);
+  return {
+    nextUpdateAt: due,
+    nextUpdateLabel:
+      Date.parse(due) < snapshot.now.getTime() ? 'Update overdue since' : 'Next update by',
+    nextUpdateClock: sameDay ? formatClockUtc(due) : formatUtc(due),
+  };
 }
 
 export function activeIncidentView(

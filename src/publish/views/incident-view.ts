@@ -6,13 +6,14 @@ import {
   nextUpdate,
   updateView,
   type IncidentSummaryView,
+  type NextUpdateView,
   type UpdateView,
 } from './incident-parts.ts';
 
 export interface IncidentView {
   site: SiteView;
   meta: PageMeta;
-  incident: IncidentSummaryView & { nextUpdateAt: string | null; nextUpdateClock: string | null };
+  incident: IncidentSummaryView & NextUpdateView;
   /** Newest first, as status pages show them. */
   updates: UpdateView[];
 }

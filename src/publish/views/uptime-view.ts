@@ -103,13 +103,30 @@ function buildUptimeView(
     .reverse()
     .map((d) => ({ day: d.day, label: describeDay(d), uptime: formatPercent(d.uptime) }));
   const percent = formatPercent(uptime.overall);
-  const affected = notable.length;
   return {
     percent,
-    summary: `${percent} uptime over the last ${UPTIME_DAYS} days; ${
-      affected === 0 ? 'no incidents' : `incidents on ${affected} of ${UPTIME_DAYS} days`
-    }.`,
+    summary: `${percent} uptime over the last ${UPTIME_DAYS} days; ${severityCounts(uptime.days)}.`,
     bars,
     notable,
   };
+}
+
+const WORST_FIRST: ComponentStatus[] = [
+  'major_outage',
+  'partial_outage',
+  'degraded_performance',
+  'under_maintenance',
+];
+
+/** `major outage on 2 days, degraded performance on 1 day`: what the bars' colours say, in words. */
+function severityCounts(days: UptimeDay[]): string {
+  const counts = new Map<ComponentStatus, number>();
+  for (const day of days)
+    if (Object.keys(day.minutes).length > 0)
+      counts.set(day.worst, (counts.get(day.worst) ?? 0) + 1);
+  const parts = WORST_FIRST.filter((s) => counts.has(s)).map((s) => {
+    const n = counts.get(s)!;
+    return `${COMPONENT_STATUS_LABEL[s].toLowerCase()} on ${n} ${n === 1 ? 'day' : 'days'}`;
+  });
+  return parts.length > 0 ? parts.join(', ') : 'no incidents';
 }

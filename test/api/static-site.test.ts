@@ -1,0 +1,170 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveSite } from '../../src/api/static-site.ts';
+import { writeAtomic } from '../../src/publish/write.ts';
+
+let dir: string;
+let siteDir: string;
+let server: ServerType;
+let base: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'herald-static-'));
+  siteDir = join(dir, 'site');
+  const files: Record<string, string> = {
+    'index.html': '<!doctype html><title>Status</title>',
+    'history/index.html': '<!doctype html><title>History</title>',
+    'history.rss': '<rss version="2.0"></rss>',
+    'badge.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    'api/v2/summary.json': '{"page":{}}',
+    'robots.txt': 'User-agent: *',
+    'sitemap.xml': '<urlset/>',
+    'app.css': 'body{}',
+    'app.js': 'void 0',
+    'incidents/.a1b2c3.tmp': 'half-written',
+  };
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(siteDir, file, '..'), { recursive: true });
+    writeFileSync(join(siteDir, file), text);
+  }
+  writeFileSync(join(dir, 'secret.txt'), 'outside the site');
+  mkdirSync(join(dir, 'site-other'));
+  writeFileSync(join(dir, 'site-other', 'secret.txt'), 'a sibling with the same prefix');
+  const app = new Hono().use('/*', serveSite(siteDir));
+  server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A request whose path goes out exactly as written (fetch would resolve `..` first). */
+function rawGet(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}/`, { path }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the static site handler', () => {
+  it('serves each kind of file with its content type and short cache headers', async () => {
+    const types: Record<string, RegExp> = {
+      '/': /^text\/html; charset=utf-8$/,
+      '/history/': /^text\/html/,
+      '/history.rss': /^application\/rss\+xml; charset=utf-8$/,
+      '/badge.svg': /^image\/svg\+xml$/,
+      '/api/v2/summary.json': /^application\/json; charset=utf-8$/,
+      '/robots.txt': /^text\/plain/,
+      '/sitemap.xml': /^application\/xml/,
+      '/app.css': /^text\/css/,
+      '/app.js': /^text\/javascript/,
+    };
+    for (const [path, type] of Object.entries(types)) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toMatch(type);
+      expect(res.headers.get('cache-control'), path).toContain('max-age=10');
+      await res.arrayBuffer();
+    }
+    expect(await (await fetch(`${base}/history/`)).text()).toContain('History');
+  });
+
+  it('allows any origin to read /api/v2, and only /api/v2', async () => {
+    const api = await fetch(`${base}/api/v2/summary.json`);
+    expect(api.headers.get('access-control-allow-origin')).toBe('*');
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers HEAD with the headers and no body, and revalidates with the ETag', async () => {
+    const head = await fetch(`${base}/history.rss`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String('<rss version="2.0"></rss>'.length));
+    expect(await head.text()).toBe('');
+    const etag = head.headers.get('etag')!;
+    expect(etag).toBeTruthy();
+    const again = await fetch(`${base}/history.rss`, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+  });
+
+  it('redirects a directory named without its slash', async () => {
+    const res = await fetch(`${base}/history?x=1`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe('/history/?x=1');
+  });
+
+  it('never serves a file outside the site, a hidden file, or a malformed path', async () => {
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/history/..%2f..%2fsecret.txt',
+      '/../site-other/secret.txt',
+      '/incidents/.a1b2c3.tmp',
+      '/%E0%A4%A',
+      '/index.html%00.txt',
+    ]) {
+      const res = await rawGet(path);
+      expect(res.status, path).toBe(404);
+      expect(res.body, path).not.toMatch(/outside the site|same prefix|half-written/);
+    }
+  });
+
+  it('answers an unknown path with a small HTML page', async () => {
+    const res = await fetch(`${base}/nowhere/`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('<a href="/">');
+  });
+
+  it('never returns a file cut short while the publisher renames new versions over it', async () => {
+    // Two versions of very different sizes, swapped by rename as the publisher writes them.
+    const big = `${'<p>big version</p>'.repeat(20_000)}END-BIG`;
+    const small = 'small version END-SMALL';
+    await writeAtomic(siteDir, 'swap.html', big);
+    let writing = true;
+    let swaps = 0;
+    const writer = (async () => {
+      while (writing) {
+        await writeAtomic(siteDir, 'swap.html', swaps % 2 === 0 ? small : big);
+        swaps++;
+      }
+    })();
+    const seen = { big: 0, small: 0, torn: [] as string[] };
+    const reader = async () => {
+      for (let i = 0; i < 150; i++) {
+        const res = await fetch(`${base}/swap.html`);
+        const body = await res.text().catch((e: Error) => `(body failed: ${e.message})`);
+        if (body === big) seen.big++;
+        else if (body === small) seen.small++;
+        else
+          seen.torn.push(
+            `${body.length} bytes, Content-Length ${res.headers.get('content-length')}`,
+          );
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, reader));
+    writing = false;
+    await writer;
+    expect(seen.torn).toEqual([]);
+    // The files really were swapped while they were read.
+    expect(swaps).toBeGreaterThan(10);
+    expect(seen.big).toBeGreaterThan(0);
+    expect(seen.small).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { buildCatalog } from '../../src/config/content.ts';
+import { catalogSource } from '../../src/publish/static-site.ts';
+import { statuspageDocument } from '../../src/publish/statuspage.ts';
+import { uptimeView } from '../../src/publish/views/uptime-view.ts';
+import { incidentSummary, nextUpdate } from '../../src/publish/views/incident-parts.ts';
+import { incident, repoContent, snapshotOf } from './fixtures.ts';
+
+describe('a resolved incident', () => {
+  it('shows how it left each component, not what a later incident does to it now', async () => {
+    const content = await repoContent();
+    const resolved = incident('old', [
+      {
+        at: '2026-11-20T10:00:00.000Z',
+        status: 'investigating',
+        components: [{ id: 'checkout', old_status: 'operational', new_status: 'major_outage' }],
+      },
+      { at: '2026-11-20T11:00:00.000Z', status: 'resolved' },
+    ]);
+    const snapshot = snapshotOf(content, [resolved], '2026-11-23T10:00:00.000Z');
+    // A newer incident has checkout down again right now.
+    snapshot.componentStatus.set('checkout', {
+      status: 'major_outage',
+      updated_at: '2026-11-23T09:00:00.000Z',
+    });
+    expect(incidentSummary(snapshot, resolved).components).toEqual([
+      { id: 'checkout', name: 'Checkout', statusLabel: 'Operational', tone: 'ok' },
+    ]);
+  });
+});
+
+describe('components.json', () => {
+  it('lists each group followed by its members, then the ungrouped components, numbered in that order', async () => {
+    const content = await repoContent();
+    const source = catalogSource(content.catalog);
+    source.components.push({
+      id: 'status-site',
+      name: 'Status site',
+      description: 'This page.',
+      only_show_if_degraded: false,
+      initial_status: 'operational',
+    });
+    const snapshot = snapshotOf(
+      { ...content, catalog: buildCatalog(source) },
+      [],
+      '2026-11-23T10:00:00.000Z',
+    );
+    const { components } = statuspageDocument(snapshot, 'components.json') as {
+      components: Array<{ id: string; position: number; group_id: string | null }>;
+    };
+    const expected = [
+      ...content.catalog.groups.flatMap((g) => [g.id, ...g.componentIds]),
+      'status-site',
+    ];
+    expect(components.map((c) => c.id)).toEqual(expected);
+    expect(components.map((c) => c.position)).toEqual(expected.map((_, i) => i + 1));
+    expect(components.at(-1)).toMatchObject({ id: 'status-site', group_id: null });
+  });
+});
+
+describe('the promised next update', () => {
+  it('reads "Next update by" before it is due, with the date when not today, and "overdue" after', async () => {
+    const content = await repoContent();
+    // SEV3 promises an update within 60 minutes of the last one.
+    const open = incident('open1', [{ at: '2026-11-23T23:30:00.000Z', status: 'investigating' }]);
+    const before = snapshotOf(content, [open], '2026-11-23T23:40:00.000Z');
+    expect(nextUpdate(before, open)).toEqual({
+      nextUpdateAt: '2026-11-24T00:30:00.000Z',
+      nextUpdateLabel: 'Next update by',
+      nextUpdateClock: '24 Nov 2026, 00:30 UTC',
+    });
+    const late = snapshotOf(content, [open], '2026-11-24T01:10:00.000Z');
+    expect(nextUpdate(late, open)).toEqual({
+      nextUpdateAt: '2026-11-24T00:30:00.000Z',
+      nextUpdateLabel: 'Update overdue since',
+      nextUpdateClock: '00:30 UTC',
+    });
+  });
+});
+
+describe('the uptime bars', () => {
+  it('say in words which severity each affected day had, not only in colour', async () => {
+    const content = await repoContent();
+    const major = incident('maj', [
+      {
+        at: '2026-11-20T10:00:00.000Z',
+        status: 'investigating',
+        components: [{ id: 'checkout', old_status: 'operational', new_status: 'major_outage' }],
+      },
+      { at: '2026-11-20T11:00:00.000Z', status: 'resolved' },
+    ]);
+    const degraded = (id: string, day: string) =>
+      incident(id, [
+        {
+          at: `${day}T10:00:00.000Z`,
+          status: 'investigating',
+          components: [
+            { id: 'checkout', old_status: 'operational', new_status: 'degraded_performance' },
+          ],
+        },
+        { at: `${day}T10:30:00.000Z`, status: 'resolved' },
+      ]);
+    const snapshot = snapshotOf(
+      content,
+      [major, degraded('d1', '2026-11-18'), degraded('d2', '2026-11-16')],
+      '2026-11-23T10:00:00.000Z',
+    );
+    expect(uptimeView(snapshot, 'checkout').summary).toMatch(
+      /; major outage on 1 day, degraded performance on 2 days\.$/,
+    );
+    expect(uptimeView(snapshot, 'api').summary).toMatch(/; no incidents\.$/);
+  });
+});
