@@ -1,5 +1,6 @@
 import type { Logger } from '../api/middleware/request-log.ts';
 import type { Content } from '../config/content.ts';
+import { createChangeWatch } from './change-watch.ts';
 import type { IncidentChange } from '../domain/incidents/context.ts';
 import type { IncidentRecord } from '../domain/types.ts';
 import type { Service } from '../service.ts';
@@ -40,6 +41,8 @@ export interface PublisherOptions {
   debounceMs?: number;
   /** How often time-dependent routes (uptime bars, "next update by") are refreshed without changes. */
   refreshMs?: number;
+  /** How often to look for incidents changed by other instances on the same database. */
+  pollMs?: number;
   /**
    * Wraps the Astro render of one route; tests use it to make a render fail and check that the
    * previous file stays live. Defaults to rendering through the server build as it is.
@@ -100,6 +103,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const { db, content, siteDir, log } = options;
   const debounceMs = options.debounceMs ?? 10;
   const refreshMs = options.refreshMs ?? 300_000;
+  const pollMs = options.pollMs ?? 5_000;
+  const watch = createChangeWatch(db);
+  let pollTimer: NodeJS.Timeout | null = null;
 
   let render: RenderRoute | null = null;
   let incidents: IncidentRecord[] = [];
@@ -261,6 +267,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // A full export reloads everything, so it covers every change pending so far.
     pendingIds.clear();
     pendingRefresh = false;
+    // Before reading: a change another instance makes while this export runs is found by the poll.
+    await watch.reset();
     incidents = (await loadPublicIncidents(db)).sort(compareIncidents);
     componentStatus = await loadComponentStatuses(db);
     const snapshot = snapshotAt(now);
@@ -506,8 +514,27 @@ export function createPublisher(options: PublisherOptions): Publisher {
         schedule();
       }, refreshMs);
       refreshTimer.unref();
+      pollTimer = setInterval(() => {
+        if (!ready || !lock || stopped) return;
+        watch.poll().then(
+          (ids) => {
+            if (ids.length === 0) return;
+            for (const id of ids) pendingIds.add(id);
+            schedule();
+          },
+          (error: unknown) =>
+            log({
+              time: options.now().toISOString(),
+              level: 'error',
+              msg: 'could not look for changes made by other instances',
+              error: String(error),
+            }),
+        );
+      }, pollMs);
+      pollTimer.unref();
     },
     async stop() {
+      if (pollTimer) clearInterval(pollTimer);
       stopped = true;
       if (timer) clearTimeout(timer);
       if (refreshTimer) clearInterval(refreshTimer);
@@ -518,6 +545,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       lock = null;
     },
     onChange(change: IncidentChange) {
+      watch.note(change.incident.id, change.incident.updated_at);
       pendingIds.add(change.incident.id);
       health.pending = pendingIds.size;
       schedule();
