@@ -83,10 +83,6 @@ export interface IncidentRecord {
   updates: Update[];
 }
 
-export function isOpen(status: IncidentStatus): boolean {
-  return status !== 'resolved';
-}
-
 export function worstComponentStatus(statuses: Iterable<ComponentStatus>): ComponentStatus {
   let worst = 0;
   for (const status of statuses) worst = Math.max(worst, COMPONENT_STATUSES.indexOf(status));

@@ -1,12 +1,7 @@
 import type { Catalog, Policy, SiteConfig } from '../config/content.ts';
 import type { ComponentStatus, IncidentRecord } from '../domain/types.ts';
 import type { Db } from '../storage/db.ts';
-import {
-  componentStatuses,
-  findIncident,
-  listIncidents,
-  type Reader,
-} from '../storage/incidents.ts';
+import { componentStatuses, findIncident, listIncidents } from '../storage/incidents.ts';
 
 /** Everything the public site is rendered from. Only public incidents ever enter it. */
 export interface SiteSnapshot {
@@ -23,13 +18,9 @@ export interface SiteSnapshot {
 
 const PAGE = 500;
 
-function readerOf(db: Db): Reader {
-  return (sql, args) => db.query(sql, args);
-}
-
 /** Every public incident, read in pages so that no query grows with the size of the history. */
 export async function loadPublicIncidents(db: Db): Promise<IncidentRecord[]> {
-  const read = readerOf(db);
+  const read = db.query;
   const all: IncidentRecord[] = [];
   let before: string | undefined;
   for (;;) {
@@ -42,7 +33,7 @@ export async function loadPublicIncidents(db: Db): Promise<IncidentRecord[]> {
 
 /** One incident if, and only if, it is public now; null when private or gone. */
 export async function loadPublicIncident(db: Db, id: string): Promise<IncidentRecord | null> {
-  const read = readerOf(db);
+  const read = db.query;
   const rows = await read("SELECT id FROM incidents WHERE id = ? AND visibility = 'public'", [id]);
   if (rows.length === 0) return null;
   const incident = await findIncident(read, id);
@@ -51,7 +42,7 @@ export async function loadPublicIncident(db: Db, id: string): Promise<IncidentRe
 }
 
 export async function loadComponentStatuses(db: Db): Promise<SiteSnapshot['componentStatus']> {
-  return componentStatuses(readerOf(db));
+  return componentStatuses(db.query);
 }
 
 /** Orders incidents as the snapshot keeps them: newest started first, then by id. */

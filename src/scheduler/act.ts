@@ -1,6 +1,5 @@
 import type { Content } from '../config/content.ts';
 import { computeCadence } from '../domain/cadence.ts';
-import { readerOf } from '../domain/incidents/context.ts';
 import {
   AUDIENCE_OF,
   planNotices,
@@ -44,7 +43,7 @@ export async function actOnIncident(
 ): Promise<Acted[]> {
   const at = now.toISOString();
   return deps.db.write(async (tx) => {
-    const read = readerOf(tx);
+    const read = tx.execute;
     const incident = await findIncident(read, incidentId);
     if (!incident || incident.status === 'resolved') return [];
     const sent = await noticesForIncident(read, incidentId);

@@ -72,7 +72,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const holder = options.holder ?? `scheduler-${randomBytes(6).toString('hex')}`;
   const leaseMs = Math.max(options.tickMs * 2, 1000);
   const deps = { db, content, mail: options.mail, siteUrl: options.siteUrl };
-  const query = (sql: string, args?: Parameters<Db['query']>[1]) => db.query(sql, args);
+  const query = db.query;
   let timer: NodeJS.Timeout | null = null;
   let stopped = true;
   let closed = false;

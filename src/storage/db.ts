@@ -4,16 +4,17 @@ import type { InArgs, Row } from '@libsql/client';
 import { openClient } from './drivers/client.ts';
 import { openEmbedded } from './drivers/embedded.ts';
 
-/** What a write transaction may do: run statements and read their results. */
+/** What a write transaction may do: run statements and read their results. Its functions use no
+ * `this`, so `tx.execute` can be passed on as a `Reader`. */
 export interface Tx {
-  execute(sql: string, args?: InArgs): Promise<Row[]>;
-  run(sql: string, args?: InArgs): Promise<number>;
+  execute: (sql: string, args?: InArgs) => Promise<Row[]>;
+  run: (sql: string, args?: InArgs) => Promise<number>;
 }
 
 export interface Db {
   readonly url: string;
-  /** Rows of one read statement. */
-  query(sql: string, args?: InArgs): Promise<Row[]>;
+  /** Rows of one read statement (uses no `this`: `db.query` can be passed on as a `Reader`). */
+  query: (sql: string, args?: InArgs) => Promise<Row[]>;
   /** Runs `work` inside one `BEGIN IMMEDIATE` transaction; commits when it returns, rolls back when it throws. */
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs statements atomically in one round trip. */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Row } from '@libsql/client';
 import type { Scope } from '../domain/types.ts';
 import { str, strOrNull, type Db } from './db.ts';
 
@@ -30,8 +31,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-function toApiKey(row: Record<string, unknown>): ApiKey {
-  const r = row as never;
+function toApiKey(r: Row): ApiKey {
   return {
     id: str(r, 'id'),
     name: str(r, 'name'),

@@ -280,10 +280,3 @@ export async function listOutbox(
   );
   return rows.map(toMessage);
 }
-
-export async function outboxCounts(read: Reader): Promise<Record<string, number>> {
-  const rows = await read('SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status');
-  const counts: Record<string, number> = { pending: 0, sent: 0, failed: 0 };
-  for (const row of rows) counts[str(row, 'status')] = num(row, 'n');
-  return counts;
-}

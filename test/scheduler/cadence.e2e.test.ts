@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startResendStub, type ResendStub, type StubEmail } from '../support/resend-stub.ts';
-import { startServer, waitFor, type ServerProcess } from './server-process.ts';
+import { REPO_ROOT, sev1Body } from '../support/harness.ts';
+import { startServer, waitFor, type ServerProcess } from '../support/server-process.ts';
 
 /**
  * The real server process, the real database file, the policy in seconds from
@@ -20,13 +21,28 @@ beforeEach(async () => {
   stub = await startResendStub();
 });
 afterEach(async () => {
-  for (const server of servers.splice(0)) await server.kill();
+  for (const server of servers.splice(0)) await server.stop('SIGKILL');
   await stub.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A policy of seconds and a fast tick, so a whole ladder fits in a test. */
+const FAST = {
+  HERALD_CONTENT_DIR: join(REPO_ROOT, 'test/fixtures/content-fast'),
+  HERALD_TICK_MS: '200',
+  SITE_URL: 'https://status.example.test',
+  EMAIL_FROM: 'Herald <status@acme.example>',
+};
+
+function launch(env: Record<string, string> = {}): Promise<ServerProcess> {
+  return startServer({ dataDir: dir, env: { ...FAST, ...env } });
+}
+
+/** Every line the server wrote, stdout and stderr. */
+const outputOf = (server: ServerProcess) => `${server.stdout()}${server.stderr()}`.split('\n');
+
 async function start(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const server = await startServer(dir, {
+  const server = await launch({
     RESEND_API_KEY: stub.apiKey,
     RESEND_BASE_URL: stub.url,
     ...env,
@@ -40,19 +56,11 @@ const labels = () => stub.delivered.map(label);
 const count = (kind: string) =>
   stub.delivered.filter((e) => e.headers['X-Herald-Notice'] === kind).length;
 
-const SEV2 = {
-  title: 'Checkout failing for card payments',
+// Emailable roles: the ladder's recipients are checked by address.
+const SEV2 = sev1Body({
   severity: 'SEV2',
-  message: 'We are investigating failed card payments at checkout.',
-  components: [{ id: 'checkout', status: 'major_outage' }],
   roles: { commander: 'ada@acme.example', communications: 'grace@acme.example' },
-  business_impact: {
-    summary: 'Card payments fail',
-    customers_affected: 1200,
-    revenue_per_minute: 850,
-    currency: 'USD',
-  },
-};
+});
 
 const LADDER = [
   'reminder → grace@acme.example',
@@ -67,7 +75,7 @@ async function declare(
   body: unknown = SEV2,
 ): Promise<{ id: string; at: number }> {
   const at = Date.now();
-  const res = await server.request('POST', '/v1/incidents', body);
+  const res = await server.api('POST', '/v1/incidents', body);
   expect(res.status).toBe(201);
   return { id: ((await res.json()) as { id: string }).id, at };
 }
@@ -85,7 +93,7 @@ interface CadenceView {
   }>;
 }
 const cadenceOf = async (server: ServerProcess) =>
-  (await (await server.request('GET', '/v1/cadence')).json()) as CadenceView;
+  (await (await server.api('GET', '/v1/cadence')).json()) as CadenceView;
 const sorted = (list: string[]) => [...list].sort();
 
 describe('cadence enforcement in the running server', () => {
@@ -115,11 +123,11 @@ describe('cadence enforcement in the running server', () => {
       expect(sentAt[step], step).toBeLessThanOrEqual(dueMs + LATE_MS);
     }
 
-    const overdue = (await (await server.request('GET', '/v1/incidents?overdue=true')).json()) as {
+    const overdue = (await (await server.api('GET', '/v1/incidents?overdue=true')).json()) as {
       incidents: Array<{ id: string }>;
     };
     expect(overdue.incidents.map((i) => i.id)).toEqual([id]);
-    const cadence = (await (await server.request('GET', '/v1/cadence')).json()) as {
+    const cadence = (await (await server.api('GET', '/v1/cadence')).json()) as {
       incidents: Array<{ escalation_level: number; notices_sent: Array<{ kind: string }> }>;
     };
     expect(cadence.incidents[0]!.escalation_level).toBe(3);
@@ -135,14 +143,14 @@ describe('cadence enforcement in the running server', () => {
     expect(labels()).toEqual(LADDER);
 
     const updatedAt = Date.now();
-    const update = await server.request('POST', `/v1/incidents/${id}/updates`, {
+    const update = await server.api('POST', `/v1/incidents/${id}/updates`, {
       message: 'Rolled back the deploy; payments recovering.',
       status: 'identified',
     });
     expect(update.status).toBe(201);
-    const afterUpdate = (await (
-      await server.request('GET', '/v1/incidents?overdue=true')
-    ).json()) as { incidents: unknown[] };
+    const afterUpdate = (await (await server.api('GET', '/v1/incidents?overdue=true')).json()) as {
+      incidents: unknown[];
+    };
     expect(afterUpdate.incidents).toEqual([]);
 
     await waitFor('the reminder of the new window', () => count('reminder') === 2);
@@ -151,7 +159,7 @@ describe('cadence enforcement in the running server', () => {
     expect(remindedAgainAfter).toBeLessThanOrEqual(3_000 + LATE_MS);
     expect(labels()).toEqual([...LADDER, 'reminder → grace@acme.example']);
 
-    const resolved = await server.request('POST', `/v1/incidents/${id}/updates`, {
+    const resolved = await server.api('POST', `/v1/incidents/${id}/updates`, {
       message: 'Payments work again.',
       status: 'resolved',
     });
@@ -177,7 +185,7 @@ describe('cadence enforcement in the running server', () => {
     });
     await quiet(500);
     const raisedAt = Date.now();
-    const raise = await server.request('PATCH', `/v1/incidents/${id}`, {
+    const raise = await server.api('PATCH', `/v1/incidents/${id}`, {
       severity: 'SEV1',
       roles: { commander: 'ada@acme.example', communications: 'grace@acme.example' },
       business_impact: {
@@ -203,7 +211,7 @@ describe('cadence enforcement in the running server', () => {
   async function expectEveryNoticeOnce(a: Awaited<ReturnType<typeof start>>, b: typeof a) {
     const { id } = await declare(a, { ...SEV2, severity: 'SEV1' });
     await waitFor('the escalation to executives', () => count('escalate_executives') === 2);
-    const update = await b.request('POST', `/v1/incidents/${id}/updates`, {
+    const update = await b.api('POST', `/v1/incidents/${id}/updates`, {
       message: 'Fix deployed, watching.',
       status: 'identified',
     });
@@ -222,7 +230,7 @@ describe('cadence enforcement in the running server', () => {
     const [a, b] = await Promise.all([start(), start()]);
     await expectEveryNoticeOnce(a, b);
     // Both processes were up and serving the whole time.
-    for (const server of [a, b]) expect((await server.request('GET', '/healthz')).status).toBe(200);
+    for (const server of [a, b]) expect((await server.api('GET', '/healthz')).status).toBe(200);
   });
 
   it('sends every notice exactly once with two processes ticking without the lease', async () => {
@@ -231,8 +239,10 @@ describe('cadence enforcement in the running server', () => {
     await expectEveryNoticeOnce(a, b);
     // Both processes ran the periodic pass (with the lease, only its holder would have).
     for (const server of [a, b]) {
-      expect(server.output.some((line) => line.includes('HERALD_SCHEDULER_LEASE=off'))).toBe(true);
-      const health = (await (await server.request('GET', '/healthz')).json()) as {
+      expect(outputOf(server).some((line) => line.includes('HERALD_SCHEDULER_LEASE=off'))).toBe(
+        true,
+      );
+      const health = (await (await server.api('GET', '/healthz')).json()) as {
         scheduler: { last_tick_at: string | null };
       };
       expect(health.scheduler.last_tick_at).not.toBeNull();
@@ -247,7 +257,7 @@ describe('cadence enforcement in the running server', () => {
     const declaredBy = Date.now();
     await waitFor('the executive notice to be in flight', () => stub.held() >= 1);
     // Killed with the batch handed over and its result never recorded; the provider delivers it.
-    await server.kill();
+    await server.stop('SIGKILL');
     await stub.release();
     expect(labels()).toEqual([
       'executive_notice → cto@acme.example',
@@ -260,7 +270,7 @@ describe('cadence enforcement in the running server', () => {
     stub.script({ status: 500 }, { status: 500 }, { status: 500 });
     server = await start();
     await waitFor('a failed delivery', () => stub.requests.some((r) => r.status === 500));
-    await server.kill();
+    await server.stop('SIGKILL');
 
     // 3. Started again: everything due goes out once, the executive notice is not repeated.
     server = await start();
@@ -289,10 +299,10 @@ describe('cadence enforcement in the running server', () => {
 
 describe('without RESEND_API_KEY', () => {
   it('writes the emails as .eml files to data/outbox and says so at start-up', async () => {
-    const server = await startServer(dir);
+    const server = await launch();
     servers.push(server);
     expect(
-      server.output.some(
+      outputOf(server).some(
         (line) => line.includes('RESEND_API_KEY is not set') && line.includes(join(dir, 'outbox')),
       ),
     ).toBe(true);

@@ -9,7 +9,7 @@ import { auditQuery } from '../schemas.ts';
 export function auditRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get('/', requireScope(deps.db, deps.now, 'admin'), async (c) => {
     const q = parseOr422(auditQuery, c.req.query());
-    const entries = await listAudit((sql, args) => deps.db.query(sql, args), {
+    const entries = await listAudit(deps.db.query, {
       limit: q.limit,
       before: q.before,
       targetId: q.target_id,

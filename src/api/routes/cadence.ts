@@ -18,8 +18,7 @@ import { requireScope } from '../middleware/auth.ts';
 export function cadenceRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get('/', requireScope(deps.db, deps.now, 'read'), async (c) => {
     const now = deps.now();
-    const query = (sql: string, args?: Parameters<typeof deps.db.query>[1]) =>
-      deps.db.query(sql, args);
+    const query = deps.db.query;
     const open = await listIncidents(query, { status: 'open' });
     const notices = await noticesForOpenIncidents(query);
     const incidents = open

@@ -6,7 +6,7 @@ import { requireScope } from '../middleware/auth.ts';
 
 export function componentRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get('/', requireScope(deps.db, deps.now, 'read'), async (c) => {
-    const current = await componentStatuses((sql, args) => deps.db.query(sql, args));
+    const current = await componentStatuses(deps.db.query);
     const { catalog } = deps.content;
     return c.json({
       groups: catalog.groups.map((g) => ({

@@ -40,8 +40,7 @@ export function incidentRoutes(deps: AppDeps) {
   const read = requireScope(deps.db, deps.now, 'read');
   const write = requireScope(deps.db, deps.now, 'write');
   const idempotent = idempotency(deps.db, deps.now);
-  const query = (sql: string, args?: Parameters<typeof deps.db.query>[1]) =>
-    deps.db.query(sql, args);
+  const query = deps.db.query;
 
   /** Resolves `message` or `template` into the message text (and the template's status). */
   function messageOf(body: {
@@ -68,7 +67,7 @@ export function incidentRoutes(deps: AppDeps) {
     .get('/', read, async (c) => {
       const q = parseOr422(listIncidentsQuery, c.req.query());
       const now = deps.now();
-      let incidents = await listIncidents(query, {
+      const incidents = await listIncidents(query, {
         status: q.overdue === 'true' ? 'open' : q.status,
         severity: q.severity,
         visibility: q.visibility,
@@ -79,7 +78,6 @@ export function incidentRoutes(deps: AppDeps) {
       if (q.overdue !== undefined) {
         const wanted = q.overdue === 'true';
         presented = presented.filter((i) => i.cadence.overdue === wanted).slice(0, q.limit);
-        incidents = [];
       }
       const last = presented.at(-1);
       return c.json({

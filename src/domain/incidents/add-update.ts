@@ -8,12 +8,16 @@ import {
 } from '../../storage/incidents.ts';
 import { randomId } from '../../storage/keys.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import { applyUpdate, compareTimeline, deriveIncidentState } from '../incident-state.ts';
+import {
+  applyUpdate,
+  compareTimeline,
+  deriveIncidentState,
+  statusForNewUpdate,
+} from '../incident-state.ts';
 import type { ComponentChange, ComponentStatus, IncidentStatus, Update } from '../types.ts';
 import {
   assertKnownComponents,
   assertNotFuture,
-  readerOf,
   refreshComponentStatuses,
   type Actor,
   type IncidentContext,
@@ -76,13 +80,13 @@ export async function addUpdate(
   const displayAt = input.display_at ?? at;
 
   const result = await ctx.db.write(async (tx) => {
-    const head = await findIncidentHead(readerOf(tx), incidentId);
+    const head = await findIncidentHead(tx.execute, incidentId);
     if (!head) throw new NotFoundError('incident', incidentId);
     const { latest_update: latest, max_seq: maxSeq, ...previous } = head;
     if (displayAt < previous.started_at) {
       throw ValidationError.field('display_at', 'must not be before the incident started');
     }
-    const status = input.status ?? previous.status;
+    const status = statusForNewUpdate(previous.status, input.status);
     const changes = componentChanges(previous.components, requested, status);
     if (
       input.message.trim() === latest.message.trim() &&
@@ -109,7 +113,7 @@ export async function addUpdate(
     const state =
       compareTimeline(update, latest) > 0
         ? applyUpdate(previous, update)
-        : deriveIncidentState([update, ...(await findIncident(readerOf(tx), incidentId))!.updates]);
+        : deriveIncidentState([update, ...(await findIncident(tx.execute, incidentId))!.updates]);
     const incident: IncidentSummary = {
       ...previous,
       status: state.status,

@@ -1,10 +1,6 @@
 import type { Content } from '../../config/content.ts';
 import type { Db, Tx } from '../../storage/db.ts';
-import {
-  openPublicComponentStatuses,
-  saveComponentStatus,
-  type Reader,
-} from '../../storage/incidents.ts';
+import { openPublicComponentStatuses, saveComponentStatus } from '../../storage/incidents.ts';
 import { ValidationError } from '../errors.ts';
 import { worstComponentStatus, type IncidentRecord, type Update } from '../types.ts';
 
@@ -35,10 +31,6 @@ export interface IncidentContext {
 export interface Actor {
   id: string;
   name: string;
-}
-
-export function readerOf(tx: Tx): Reader {
-  return (sql, args) => tx.execute(sql, args);
 }
 
 /** Every component named must be in the catalog: a 422 naming each unknown one. */
@@ -81,7 +73,7 @@ export async function refreshComponentStatuses(
   componentIds: string[],
   at: string,
 ): Promise<void> {
-  const statuses = await openPublicComponentStatuses(readerOf(tx), componentIds);
+  const statuses = await openPublicComponentStatuses(tx.execute, componentIds);
   for (const [id, list] of statuses) {
     await saveComponentStatus(tx, id, worstComponentStatus(list), at);
   }

@@ -22,7 +22,6 @@ import type {
 import {
   assertKnownComponents,
   assertNotFuture,
-  readerOf,
   refreshComponentStatuses,
   type Actor,
   type IncidentContext,
@@ -134,7 +133,7 @@ export async function declareIncident(
         visibility,
       },
     });
-    return (await findIncident(readerOf(tx), id))!;
+    return (await findIncident(tx.execute, id))!;
   });
   ctx.onChange({
     kind: 'declared',

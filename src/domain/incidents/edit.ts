@@ -11,7 +11,6 @@ import type {
 } from '../types.ts';
 import {
   assertNotFuture,
-  readerOf,
   refreshComponentStatuses,
   type Actor,
   type IncidentContext,
@@ -66,7 +65,7 @@ export async function editIncident(
   assertNotFuture('started_at', input.started_at, now);
 
   const result = await ctx.db.write(async (tx) => {
-    const previous = await findIncident(readerOf(tx), incidentId);
+    const previous = await findIncident(tx.execute, incidentId);
     if (!previous) throw new NotFoundError('incident', incidentId);
     if (expectedVersion !== null && expectedVersion !== previous.version) {
       throw new ConflictError(
