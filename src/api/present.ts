@@ -1,5 +1,6 @@
 import type { Content } from '../config/content.ts';
 import { computeCadence } from '../domain/cadence.ts';
+import { incidentUrl } from '../domain/incident-url.ts';
 import type { IncidentRecord, Update } from '../domain/types.ts';
 
 export interface PresentDeps {
@@ -18,12 +19,6 @@ export function presentUpdate(update: Update) {
     created_at: update.created_at,
     author: update.author,
   };
-}
-
-export function incidentUrl(siteUrl: string, incident: Pick<IncidentRecord, 'id' | 'visibility'>) {
-  return incident.visibility === 'public'
-    ? `${siteUrl.replace(/\/$/, '')}/incidents/${incident.id}/`
-    : null;
 }
 
 /** The incident as the API returns it (SPEC §5), with its cadence as of `now`. */

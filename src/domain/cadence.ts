@@ -51,7 +51,8 @@ export function lastPublicUpdateAt(
 /**
  * Where the current cadence window starts: the later of the last posted update and the moment the
  * incident became public. Making a private incident public therefore opens a fresh window instead
- * of finding it long overdue; it also names the window (see `windowKeyOf`).
+ * of finding it long overdue. It also names the window: a new update, or going public again, starts
+ * a new one, in which every notice of the ladder can go again.
  */
 export function cadenceWindowStart(
   incident: Pick<CadenceInput, 'public_since' | 'updates' | 'started_at'>,

@@ -45,17 +45,6 @@ export interface PlannedNotice {
   window_key: string;
 }
 
-export type NoticeInput = CadenceInput & { id: string };
-
-/**
- * Identifies the current cadence window: when it started, the later of the last posted update and
- * the moment the incident became public. A new update starts a new window, so every notice of the
- * ladder can go again; so does making the incident public again.
- */
-export function windowKeyOf(incident: CadenceInput): string {
-  return cadenceWindowStart(incident);
-}
-
 /**
  * Which notices are due at `now` and not yet sent. Pure: the scheduler records each planned notice
  * under a unique key in the same transaction that queues its emails, so planning twice (two
@@ -74,7 +63,7 @@ export function planNotices(
 
   const cadence = computeCadence(policy, incident, now);
   if (cadence.next_update_due_at === null) return planned;
-  const window = windowKeyOf(incident);
+  const window = cadenceWindowStart(incident);
   const rule = policy.severities[incident.severity];
   const ladder: NoticeKind[] = [];
   if (!cadence.overdue) {

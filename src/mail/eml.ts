@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomic } from '../storage/files.ts';
 
 export interface EmlMessage {
   id: string;
@@ -108,10 +108,6 @@ export function buildEml(
  */
 export async function writeEml(dir: string, message: EmlMessage): Promise<string> {
   if (!/^[A-Za-z0-9_-]+$/.test(message.id)) throw new Error(`unsafe message id "${message.id}"`);
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${message.id}.eml`);
-  const temp = join(dir, `.${message.id}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(temp, buildEml(message), { flag: 'wx' });
-  await rename(temp, path);
-  return path;
+  await writeAtomic(dir, `${message.id}.eml`, buildEml(message));
+  return join(dir, `${message.id}.eml`);
 }

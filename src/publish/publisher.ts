@@ -12,7 +12,6 @@ import {
   historyPageCount,
   planChange,
   routeFile,
-  routeKey,
   routePath,
   type Route,
 } from './routes.ts';
@@ -26,7 +25,8 @@ import {
 import { acquireSiteLock, SiteLockedError, type SiteLock } from './site-lock.ts';
 import { monthKey } from './time.ts';
 import { viewForRoute } from './views/route-view.ts';
-import { pruneSite, removePublished, writeAtomic } from './write.ts';
+import { writeAtomic } from '../storage/files.ts';
+import { pruneSite, removePublished } from './write.ts';
 
 export interface PublisherOptions {
   db: Db;
@@ -234,9 +234,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
 
   function recordFailures(failed: Array<{ route: Route; error: Error }>, now: Date): void {
     for (const { route, error } of failed) {
-      const key = routeKey(route);
+      const key = routePath(route);
       const attempts = (retries.get(key)?.attempts ?? 0) + 1;
-      const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+      const delay = backoff(attempts);
       retries.set(key, { route, attempts, at: Date.now() + delay });
       health.last_error = {
         at: now.toISOString(),
@@ -281,7 +281,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     exportedMonth = monthKey(now.getTime(), content.site.timezone);
     recordFailures(failed, now);
     for (const route of routes)
-      if (!failedFiles.has(routeFile(route))) retries.delete(routeKey(route));
+      if (!failedFiles.has(routeFile(route))) retries.delete(routePath(route));
     if (failed.length === 0) {
       recordSuccess(started, routes.length);
       health.last_full_export_at = health.last_publish_at;
@@ -361,15 +361,15 @@ export function createPublisher(options: PublisherOptions): Publisher {
         pagesAfter,
         knownComponents,
       });
-      for (const r of plan.render) render.set(routeKey(r), r);
-      for (const r of plan.remove) remove.set(routeKey(r), r);
+      for (const r of plan.render) render.set(routePath(r), r);
+      for (const r of plan.remove) remove.set(routePath(r), r);
     }
     if (refresh) {
       // Uptime bars, "next update by" and the "ongoing for" of open incidents move with the clock.
       const open = new Set(incidents.filter((i) => i.status !== 'resolved').map((i) => i.id));
       for (const r of allRoutes(snapshot))
         if (r.kind === 'incident' ? open.has(r.id) : r.kind !== 'history')
-          render.set(routeKey(r), r);
+          render.set(routePath(r), r);
     }
     for (const [key, retry] of retries)
       if (retry.at <= Date.now() && !remove.has(key)) render.set(key, retry.route);
@@ -383,7 +383,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       ({ incidents, componentStatus } = previous);
       throw error;
     }
-    const failedKeys = new Set(failed.map((f) => routeKey(f.route)));
+    const failedKeys = new Set(failed.map((f) => routePath(f.route)));
     for (const key of [...render.keys(), ...remove.keys()])
       if (!failedKeys.has(key)) retries.delete(key);
     recordFailures(failed, now);

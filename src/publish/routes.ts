@@ -84,10 +84,6 @@ export function routeFromPath(path: string): Route | null {
   return null;
 }
 
-export function routeKey(route: Route): string {
-  return routePath(route);
-}
-
 /** The history page an incident is listed on, counted from the current month. */
 export function historyPageOf(startedAt: string, now: Date, timeZone: string): number {
   const back = monthsBetween(

@@ -33,12 +33,8 @@ export async function loadPublicIncidents(db: Db): Promise<IncidentRecord[]> {
 
 /** One incident if, and only if, it is public now; null when private or gone. */
 export async function loadPublicIncident(db: Db, id: string): Promise<IncidentRecord | null> {
-  const read = db.query;
-  const rows = await read("SELECT id FROM incidents WHERE id = ? AND visibility = 'public'", [id]);
-  if (rows.length === 0) return null;
-  const incident = await findIncident(read, id);
-  // The visibility may have changed between the two reads; the record itself has the last word.
-  return incident && incident.visibility === 'public' ? incident : null;
+  const incident = await findIncident(db.query, id);
+  return incident?.visibility === 'public' ? incident : null;
 }
 
 export async function loadComponentStatuses(db: Db): Promise<SiteSnapshot['componentStatus']> {

@@ -1,28 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-
-/**
- * Writes a file so that no reader ever sees it half-written: the bytes go to a temporary file in
- * the same directory, which is then renamed over the old one (atomic on one file system).
- */
-export async function writeAtomic(
-  siteDir: string,
-  file: string,
-  data: Buffer | string,
-): Promise<void> {
-  const target = join(siteDir, file);
-  const dir = dirname(target);
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, data);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
 
 /** Removes a published file and the directory it leaves empty (an incident's own folder). */
 export async function removePublished(siteDir: string, file: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { Content } from '../config/content.ts';
 import { formatDuration } from '../config/duration.ts';
 import { businessContext, formatMoney } from '../domain/business-impact.ts';
 import type { Cadence } from '../domain/cadence.ts';
+import { incidentUrl } from '../domain/incident-url.ts';
 import type { NoticeKind } from '../domain/notifications.ts';
 import type { IncidentRecord } from '../domain/types.ts';
 
@@ -77,7 +78,7 @@ export function noticeVariables(facts: NoticeFacts): Record<string, unknown> {
       commander: incident.roles.commander ?? null,
       communications: incident.roles.communications ?? null,
       components: incident.components.map((c) => content.catalog.byId.get(c.id)?.name ?? c.id),
-      url: incident.visibility === 'public' ? `${base}/incidents/${incident.id}/` : null,
+      url: incidentUrl(base, incident),
       api_url: `${base}/v1/incidents/${incident.id}`,
       latest_message: latest?.message ?? null,
     },

@@ -259,24 +259,7 @@ export async function splitBatch(db: Db, holder: string, ids: string[], at: stri
   });
 }
 
-export async function listOutbox(
-  read: Reader,
-  filter: { status?: OutboxMessage['status']; dedupePrefix?: string } = {},
-): Promise<OutboxMessage[]> {
-  const where: string[] = [];
-  const args: string[] = [];
-  if (filter.status) {
-    where.push('status = ?');
-    args.push(filter.status);
-  }
-  if (filter.dedupePrefix) {
-    where.push('substr(dedupe_key, 1, ?) = ?');
-    args.push(String(filter.dedupePrefix.length), filter.dedupePrefix);
-  }
-  const rows = await read(
-    `SELECT * FROM mail_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY created_at, rowid`,
-    args,
-  );
+export async function listOutbox(read: Reader): Promise<OutboxMessage[]> {
+  const rows = await read('SELECT * FROM mail_outbox ORDER BY created_at, rowid');
   return rows.map(toMessage);
 }

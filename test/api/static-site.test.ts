@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveSite } from '../../src/api/static-site.ts';
-import { writeAtomic } from '../../src/publish/write.ts';
+import { writeAtomic } from '../../src/storage/files.ts';
 
 let dir: string;
 let siteDir: string;

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { cadenceAdherence } from '../../domain/adherence.ts';
-import { computeCadence } from '../../domain/cadence.ts';
-import { recordedEscalationLevel, windowKeyOf } from '../../domain/notifications.ts';
+import { cadenceWindowStart, computeCadence } from '../../domain/cadence.ts';
+import { recordedEscalationLevel } from '../../domain/notifications.ts';
 import { listIncidents } from '../../storage/incidents.ts';
 import { noticesForOpenIncidents } from '../../storage/notices.ts';
 import type { AppDeps } from '../deps.ts';
@@ -24,7 +24,7 @@ export function cadenceRoutes(deps: AppDeps) {
     const incidents = open
       .map((incident) => {
         const cadence = computeCadence(deps.content.policy, incident, now);
-        const window = windowKeyOf(incident);
+        const window = cadenceWindowStart(incident);
         const sent = notices.get(incident.id) ?? [];
         return {
           incident_id: incident.id,
