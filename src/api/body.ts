@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { z } from 'zod/v4';
+import type { z } from 'zod';
 import type { FieldProblem } from '../domain/errors.ts';
 import { ApiError } from './errors.ts';
 

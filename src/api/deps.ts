@@ -2,7 +2,7 @@ import type { Content } from '../config/content.ts';
 import type { IncidentChange } from '../domain/incidents/context.ts';
 import type { UpdateTemplate } from '../domain/templates.ts';
 import type { Db } from '../storage/db.ts';
-import type { Logger } from './middleware/request-log.ts';
+import type { Logger } from '../lib/log.ts';
 
 /** Everything the HTTP app needs, built once by the composition root (or a test). */
 export interface AppDeps {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod/v4';
+import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import {
   COMPONENT_STATUSES,

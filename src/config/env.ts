@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod/v4';
+import { z } from 'zod';
 import { ConfigError } from './content.ts';
 
 const MAILBOX = /^[^\s@<>",;:]+@[^\s@<>",;:]+$/;

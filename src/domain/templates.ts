@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod/v4';
+import { z } from 'zod';
 import { ConfigError } from '../config/content.ts';
 import { NotFoundError, ValidationError } from './errors.ts';
 import { INCIDENT_STATUSES, type IncidentStatus } from './types.ts';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Settings } from '../config/env.ts';
+import type { Logger } from '../lib/log.ts';
 import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
 import {
@@ -20,13 +21,11 @@ import { RateLimiter } from './rate-limiter.ts';
 import { resendTransport } from './resend-transport.ts';
 import type { Transport } from './transport.ts';
 
-export type Log = (line: Record<string, unknown>) => void;
-
 export interface MailerOptions {
   db: Db;
   transport: Transport;
   now: () => Date;
-  log: Log;
+  log: Logger;
   /** How often the outbox is looked at when nobody kicks the mailer. */
   pollMs: number;
   /** How long a claim keeps other processes off a message. */
@@ -306,7 +305,12 @@ export function transportFor(settings: Settings, now: () => Date): Transport {
 export const GIVE_UP_AFTER_MS = 23 * 3_600_000;
 
 /** The mailer `main.ts` runs, with timings derived from the scheduler period. */
-export function mailerFromSettings(settings: Settings, db: Db, now: () => Date, log: Log): Mailer {
+export function mailerFromSettings(
+  settings: Settings,
+  db: Db,
+  now: () => Date,
+  log: Logger,
+): Mailer {
   return createMailer({
     db,
     transport: transportFor(settings, now),

@@ -71,7 +71,9 @@ async function withLock<T>(lockDir: string, work: () => Promise<T>): Promise<T> 
 
 function runAstroBuild(root: string, outDir: string): Promise<void> {
   const require = createRequire(join(root, 'package.json'));
-  const cli = join(require.resolve('astro/package.json'), '..', 'astro.js');
+  const manifest = require.resolve('astro/package.json');
+  const { bin } = require(manifest) as { bin: { astro: string } };
+  const cli = join(manifest, '..', bin.astro);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'build', '--silent', '--outDir', outDir], {
       cwd: root,

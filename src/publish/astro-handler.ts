@@ -63,7 +63,13 @@ export async function renderWithAstro(
   view: unknown,
 ): Promise<Rendered> {
   const headers: IncomingHttpHeaders = { host: 'localhost', accept: '*/*' };
-  const req = { url: path, method: 'GET', headers, socket: {} };
+  // The adapter listens for the request's errors and its socket's close, so both are emitters.
+  const req = Object.assign(new EventEmitter(), {
+    url: path,
+    method: 'GET',
+    headers,
+    socket: new EventEmitter(),
+  });
   const res = new CollectingResponse(req);
   let passed = false;
   await handler(

@@ -1,4 +1,4 @@
-import type { Logger } from '../api/middleware/request-log.ts';
+import type { Logger } from '../lib/log.ts';
 import type { Content } from '../config/content.ts';
 import { createChangeWatch } from './change-watch.ts';
 import type { IncidentChange } from '../domain/incidents/context.ts';
@@ -23,7 +23,7 @@ import {
   type SiteSnapshot,
 } from './snapshot.ts';
 import { acquireSiteLock, SiteLockedError, type SiteLock } from './site-lock.ts';
-import { monthKey } from './time.ts';
+import { monthKey } from '../lib/time.ts';
 import { viewForRoute } from './views/route-view.ts';
 import { writeAtomic } from '../storage/files.ts';
 import { pruneSite, removePublished } from './write.ts';

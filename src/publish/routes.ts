@@ -1,6 +1,6 @@
 import type { IncidentRecord } from '../domain/types.ts';
 import type { SiteSnapshot } from './snapshot.ts';
-import { monthKey, monthsBetween } from './time.ts';
+import { monthKey, monthsBetween } from '../lib/time.ts';
 
 export const API_FILES = [
   'summary.json',

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Logger } from '../api/middleware/request-log.ts';
+import type { Logger } from '../lib/log.ts';
 import type { Foundation } from '../bootstrap.ts';
 import type { Settings } from '../config/env.ts';
 import { createPublisher, type Publisher } from './publisher.ts';

@@ -1,6 +1,6 @@
 import { applyUpdate, compareTimeline, type IncidentState } from '../domain/incident-state.ts';
 import { worstComponentStatus, type ComponentStatus, type Update } from '../domain/types.ts';
-import { addDays, dayKey, startOfDay } from './time.ts';
+import { addDays, dayKey, startOfDay } from '../lib/time.ts';
 
 /** What uptime needs from an incident: its timeline. */
 export interface UptimeIncident {

@@ -5,6 +5,7 @@ import type { Cadence } from '../domain/cadence.ts';
 import { incidentUrl } from '../domain/incident-url.ts';
 import type { NoticeKind } from '../domain/notifications.ts';
 import type { IncidentRecord } from '../domain/types.ts';
+import { humanSeconds, utcClock, utcDateTime } from '../lib/time.ts';
 
 /** The template each notice is written from (under `templates/`). */
 export const TEMPLATE_FOR: Record<NoticeKind, string> = {
@@ -14,30 +15,6 @@ export const TEMPLATE_FOR: Record<NoticeKind, string> = {
   escalate_executives: 'executive/escalation',
   executive_notice: 'executive/notice',
 };
-
-/** `2026-11-23T10:15:00Z` → `10:15 UTC`, how the status page writes due times. */
-export function utcClock(iso: string | null): string | null {
-  if (!iso) return null;
-  return `${new Date(iso).toISOString().slice(11, 16)} UTC`;
-}
-
-/** `2026-11-23T10:15:00Z` → `2026-11-23 10:15 UTC`. */
-export function utcDateTime(iso: string | null): string | null {
-  if (!iso) return null;
-  return `${new Date(iso).toISOString().slice(0, 10)} ${utcClock(iso)}`;
-}
-
-/** 250 seconds → `4m 10s`: how long an update is overdue, for people. */
-export function humanSeconds(seconds: number): string {
-  const parts: string[] = [];
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  if (h) parts.push(`${h}h`);
-  if (m) parts.push(`${m}m`);
-  if (s || parts.length === 0) parts.push(`${s}s`);
-  return parts.join(' ');
-}
 
 export interface NoticeFacts {
   kind: NoticeKind;

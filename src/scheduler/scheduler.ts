@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Content } from '../config/content.ts';
 import type { IncidentChange } from '../domain/incidents/context.ts';
 import { planNotices } from '../domain/notifications.ts';
-import type { Log } from '../mail/mailer.ts';
+import type { Logger } from '../lib/log.ts';
 import type { MailTemplates } from '../mail/templates.ts';
 import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
@@ -17,7 +17,7 @@ export interface SchedulerOptions {
   mail: MailTemplates;
   siteUrl: string;
   now: () => Date;
-  log: Log;
+  log: Logger;
   tickMs: number;
   /** Called after a tick queued emails (the mailer's kick). */
   onQueued?: () => void;

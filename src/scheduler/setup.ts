@@ -1,7 +1,8 @@
 import type { Content } from '../config/content.ts';
 import type { Settings } from '../config/env.ts';
 import { severitiesNotifyingExecutives } from '../domain/notifications.ts';
-import { mailerFromSettings, type Log, type Mailer } from '../mail/mailer.ts';
+import type { Logger } from '../lib/log.ts';
+import { mailerFromSettings, type Mailer } from '../mail/mailer.ts';
 import { loadMailTemplates } from '../mail/templates.ts';
 import type { Db } from '../storage/db.ts';
 import { sampleVariables } from './messages.ts';
@@ -16,7 +17,7 @@ export async function createCadenceServices(
   settings: Settings,
   foundation: { db: Db; content: Content },
   now: () => Date,
-  log: Log,
+  log: Logger,
 ): Promise<{ mailer: Mailer; scheduler: Scheduler }> {
   const { policy } = foundation.content;
   const unreachable = severitiesNotifyingExecutives(policy);

@@ -1,7 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-
-export type LogLine = Record<string, unknown>;
-export type Logger = (line: LogLine) => void;
+import type { Logger } from '../../lib/log.ts';
 
 /** One structured line per request: method, path, status, duration, and the key that made it. */
 export function requestLog(log: Logger, now: () => Date): MiddlewareHandler {

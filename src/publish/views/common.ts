@@ -1,6 +1,6 @@
 import type { SiteSnapshot } from '../snapshot.ts';
 import { cleanText } from '../text.ts';
-import { formatDuration } from '../time.ts';
+import { formatDuration } from '../../lib/time.ts';
 import type { IncidentRecord } from '../../domain/types.ts';
 
 /** What every HTML page shows around its content. */

@@ -1,6 +1,6 @@
 import type { SiteSnapshot } from '../snapshot.ts';
 import { MONTHS_PER_HISTORY_PAGE, historyPageCount, routePath } from '../routes.ts';
-import { addMonths, monthKey, monthName } from '../time.ts';
+import { addMonths, monthKey, monthName } from '../../lib/time.ts';
 import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
 import { incidentSummary, type IncidentSummaryView } from './incident-parts.ts';
 

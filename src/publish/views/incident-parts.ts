@@ -3,7 +3,7 @@ import type { IncidentRecord, Update } from '../../domain/types.ts';
 import { parseMessage, type Paragraph } from '../message.ts';
 import type { SiteSnapshot } from '../snapshot.ts';
 import { cleanText } from '../text.ts';
-import { formatClockUtc, formatUtc } from '../time.ts';
+import { formatClockUtc, formatUtc } from '../../lib/time.ts';
 import { componentName, incidentDuration } from './common.ts';
 import {
   COMPONENT_STATUS_LABEL,

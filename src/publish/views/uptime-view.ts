@@ -1,5 +1,5 @@
 import type { SiteSnapshot } from '../snapshot.ts';
-import { formatDuration } from '../time.ts';
+import { formatDuration } from '../../lib/time.ts';
 import { incidentsOfComponent } from './indexes.ts';
 import { componentUptime, type UptimeDay } from '../uptime.ts';
 import { COMPONENT_STATUS_LABEL, COMPONENT_STATUS_TONE, type Tone } from './status.ts';

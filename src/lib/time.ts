@@ -1,4 +1,6 @@
 /**
+ * Times for people, in one place: the site, the feeds and the notices all write them from here.
+ *
  * Calendar arithmetic in the site's time zone. Days and months are named by their local date
  * (`2026-11-23`, `2026-11`), and turned back into UTC instants here, so DST changes are handled in
  * one place.
@@ -112,6 +114,28 @@ export function formatUtc(iso: string): string {
 export function formatClockUtc(iso: string): string {
   const d = new Date(iso);
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+}
+
+/** `2026-11-23T10:15:00Z` → `10:15 UTC`, how the status page and the notices write due times. */
+export function utcClock(iso: string | null): string | null {
+  return iso ? formatClockUtc(iso) : null;
+}
+
+/** `2026-11-23T10:15:00Z` → `2026-11-23 10:15 UTC`. */
+export function utcDateTime(iso: string | null): string | null {
+  return iso ? `${new Date(iso).toISOString().slice(0, 10)} ${formatClockUtc(iso)}` : null;
+}
+
+/** 250 seconds → `4m 10s`: how long an update is overdue, for people. */
+export function humanSeconds(seconds: number): string {
+  const parts: string[] = [];
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h) parts.push(`${h}h`);
+  if (m) parts.push(`${m}m`);
+  if (s || parts.length === 0) parts.push(`${s}s`);
+  return parts.join(' ');
 }
 
 /** `2 h 5 min`, `45 min`, `3 d 4 h`: durations a reader takes in at a glance. */
