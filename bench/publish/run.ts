@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { loadContent } from '../../src/config/content.ts';
 import { openDatabase } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
+import { astroCli } from '../../src/publish/astro-build.ts';
 import { createPublisher } from '../../src/publish/publisher.ts';
 import { API_FILES } from '../../src/publish/routes.ts';
 import { PROJECT_ROOT } from '../../src/publish/setup.ts';
@@ -193,11 +193,7 @@ try {
 
   // (c) a plain static `astro build` of the same pages and data
   const outDir = join(work, 'static');
-  const cli = join(
-    createRequire(join(PROJECT_ROOT, 'package.json')).resolve('astro/package.json'),
-    '..',
-    'astro.js',
-  );
+  const cli = astroCli(PROJECT_ROOT);
   t = performance.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(

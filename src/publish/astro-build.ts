@@ -69,11 +69,16 @@ async function withLock<T>(lockDir: string, work: () => Promise<T>): Promise<T> 
   }
 }
 
-function runAstroBuild(root: string, outDir: string): Promise<void> {
+/** The installed Astro's command-line script, as its `package.json` names it. */
+export function astroCli(root: string): string {
   const require = createRequire(join(root, 'package.json'));
   const manifest = require.resolve('astro/package.json');
   const { bin } = require(manifest) as { bin: { astro: string } };
-  const cli = join(manifest, '..', bin.astro);
+  return join(manifest, '..', bin.astro);
+}
+
+function runAstroBuild(root: string, outDir: string): Promise<void> {
+  const cli = astroCli(root);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'build', '--silent', '--outDir', outDir], {
       cwd: root,
