@@ -30,9 +30,20 @@ function text(max: number, { multiline }: { multiline: boolean }) {
 const line = (max: number) => text(max, { multiline: false });
 const paragraph = (max: number) => text(max, { multiline: true });
 
-/** ISO 8601 with an offset; stored and returned in UTC. */
+/**
+ * The range of times Herald accepts. Nothing in a status page's life happened before 1990, and a
+ * time far ahead is a typo: either would also stretch everything laid out by date (history pages).
+ */
+const EARLIEST = '1990-01-01T00:00:00.000Z';
+const LATEST = '2100-01-01T00:00:00.000Z';
+
+/** ISO 8601 with an offset, between 1990 and 2100; stored and returned in UTC. */
 export const timestamp = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-11-23T10:00:00Z' })
+  .refine((value) => {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) || (ms >= Date.parse(EARLIEST) && ms < Date.parse(LATEST));
+  }, 'must be between 1990 and 2100')
   // zod runs a transform even after a failed check, so it must not assume the value is valid.
   .transform((value) => {
     const date = new Date(value);

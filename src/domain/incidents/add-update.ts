@@ -77,7 +77,9 @@ export async function addUpdate(
   const requested = input.components ?? [];
   assertKnownComponents(ctx.content, requested, 'components');
   assertNotFuture('display_at', input.display_at, now);
-  const displayAt = input.display_at ?? at;
+  // A display time ahead of the server's clock (allowed as client clock skew) is taken as the
+  // posting time: an update never claims a place in the timeline after updates posted later.
+  const displayAt = input.display_at !== undefined && input.display_at < at ? input.display_at : at;
 
   const result = await ctx.db.write(async (tx) => {
     const head = await findIncidentHead(tx.execute, incidentId);
