@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { InArgs, Row } from '@libsql/client';
 import { openClient } from './drivers/client.ts';
@@ -51,9 +51,22 @@ export async function openDatabase({ url, authToken, driver }: OpenOptions): Pro
   const run = <T>(job: () => Promise<T>) => queue.run(job);
   if (!url.startsWith('file:')) return openClient(url, authToken, run);
   const path = url.slice('file:'.length);
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '') {
+    mkdirSync(dirname(path), { recursive: true });
+    keepPrivate(path);
+  }
   if (driver === 'client') return openClient(url, authToken, run);
   return openEmbedded(path, run);
+}
+
+/**
+ * The database holds key digests, private incidents and executive data: only its owner may read
+ * it. The file is created `0600` before SQLite opens it (SQLite gives its `-wal` and `-shm` files
+ * the same mode), and an existing file is tightened.
+ */
+function keepPrivate(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
 }
 
 export function str(row: Row, column: string): string {

@@ -138,6 +138,8 @@ describe('item 4: an Idempotency-Key claimed by a process that died', () => {
       path: `/v1/incidents/${incident.id}/updates`,
       bodyHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
       at: h.clock.now().toISOString(),
+      claimant: 'a request in a process that was killed',
+      until: new Date(h.clock.now().getTime() + 30_000).toISOString(),
     });
     expect(claim.kind).toBe('new');
     const early = await post(incident.id, body, { 'idempotency-key': 'crash-1' });

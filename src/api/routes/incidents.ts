@@ -21,9 +21,19 @@ import {
   listIncidentsQuery,
 } from '../schemas.ts';
 
-/** `If-Match: "3"` (or `3`, or `W/"3"`) → 3; absent → null; anything else is a 400. */
-function parseIfMatch(header: string | undefined): number | null {
-  if (header === undefined) return null;
+/**
+ * `If-Match: "3"` (or `3`, or `W/"3"`) → 3. It is required: two responders editing the same
+ * incident would otherwise overwrite each other's changes without either knowing (428 when absent,
+ * 400 when malformed).
+ */
+function parseIfMatch(header: string | undefined): number {
+  if (header === undefined) {
+    throw new ApiError(
+      428,
+      'precondition_required',
+      'PATCH needs If-Match with the incident version you are editing, like If-Match: "3" (the ETag of GET /v1/incidents/{id}), so that an edit never silently overwrites another',
+    );
+  }
   const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(header.trim());
   if (!match)
     throw new ApiError(400, 'bad_request', 'If-Match must be the incident version, like "3"');
@@ -92,8 +102,8 @@ export function incidentRoutes(deps: AppDeps) {
       return c.json(presentIncident(deps, incident, deps.now()));
     })
     .patch('/:id', write, async (c) => {
-      const expected = parseIfMatch(c.req.header('if-match'));
       const body = await readBody(c, editIncidentBody);
+      const expected = parseIfMatch(c.req.header('if-match'));
       const incident = await editIncident(ctx, c.get('actor'), c.req.param('id'), body, expected);
       c.header('ETag', `"${incident.version}"`);
       return c.json(presentIncident(deps, incident, deps.now()));

@@ -1,0 +1,8 @@
+-- A replayed response repeats the headers that matter (Location, ETag), stored as a JSON object.
+ALTER TABLE idempotency_keys ADD COLUMN headers TEXT;
+-- A claim on an idempotency key is a lease, renewed while its request runs: the claim of a process
+-- that died expires, so the client's retry runs instead of waiting on it forever.
+ALTER TABLE idempotency_keys ADD COLUMN claimed_by TEXT;
+ALTER TABLE idempotency_keys ADD COLUMN claimed_until TEXT;
+-- A key's prefix is its public id, never a part of its secret.
+UPDATE api_keys SET prefix = 'hrd_' || id;
