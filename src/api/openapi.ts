@@ -6,6 +6,7 @@ import {
   declareIncidentBody,
   editIncidentBody,
   errorResponse,
+  incidentQuery,
   incidentResponse,
   listIncidentsQuery,
   renderTemplateBody,
@@ -40,15 +41,16 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/v1/incidents',
-    summary: 'List incidents, newest first',
+    summary: 'List incidents, newest first, each with its latest update and update count',
     scope: 'read',
     query: listIncidentsQuery,
   },
   {
     method: 'get',
     path: '/v1/incidents/{id}',
-    summary: 'One incident with its updates and cadence',
+    summary: 'One incident with its cadence and a page of its updates (newest first)',
     scope: 'read',
+    query: incidentQuery,
     response: incidentResponse,
   },
   {

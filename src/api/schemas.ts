@@ -199,6 +199,17 @@ export const listIncidentsQuery = z
   })
   .strict();
 
+/** A long timeline comes in pages of this many updates unless the caller asks for another size. */
+export const UPDATES_PER_PAGE = 100;
+
+/** `GET /v1/incidents/{id}`: which page of the timeline (newest first). */
+export const incidentQuery = z
+  .object({
+    updates_limit: z.coerce.number().int().min(1).max(500).default(UPDATES_PER_PAGE),
+    updates_before: z.string().max(64).optional(),
+  })
+  .strict();
+
 export const renderTemplateBody = z.object({ vars: templateRef.shape.vars }).strict();
 
 export const createKeyBody = z
@@ -268,6 +279,8 @@ export const incidentResponse = z.object({
     overdue_by_seconds: z.number(),
   }),
   updates: z.array(updateResponse),
+  update_count: z.number(),
+  updates_next_cursor: z.string().nullable(),
 });
 
 export const errorResponse = z.object({
