@@ -70,6 +70,17 @@ describe('item 1: a display_at ahead of the clock', () => {
     const components = await json(await h.request('GET', '/v1/components'));
     expect(components.components.find((c: any) => c.id === 'api').status).toBe('operational');
   });
+
+  it('takes a start time a little ahead as now, so the incident stays editable', async () => {
+    const ahead = new Date(h.clock.now().getTime() + 4 * 60_000).toISOString();
+    const incident = await declare({ started_at: ahead });
+    expect(incident.started_at).toBe(h.clock.now().toISOString());
+    const edit = await h.request('PATCH', `/v1/incidents/${incident.id}`, {
+      body: { title: 'Renamed' },
+      headers: { 'if-match': '"1"' },
+    });
+    expect(edit.status).toBe(200);
+  });
 });
 
 describe('item 2: implausible timestamps', () => {
