@@ -4,7 +4,7 @@ export type IdempotencyClaim =
   | { kind: 'new' }
   | { kind: 'replay'; status: number; body: string; headers: Record<string, string> }
   | { kind: 'mismatch' }
-  | { kind: 'in_progress' };
+  | { kind: 'in_progress'; claimedUntil: string };
 
 /**
  * Claims an idempotency key for one request. The first request with a key reserves it, as a lease
@@ -61,7 +61,7 @@ export async function claimIdempotencyKey(
     if (response === null) {
       const claimedUntil = strOrNull(row, 'claimed_until');
       if (claimedUntil !== null && Date.parse(claimedUntil) > Date.parse(input.at)) {
-        return { kind: 'in_progress' };
+        return { kind: 'in_progress', claimedUntil };
       }
       await tx.run(
         `UPDATE idempotency_keys SET claimed_by = ?, claimed_until = ?

@@ -156,6 +156,7 @@ describe('item 4: an Idempotency-Key claimed by a process that died', () => {
     const early = await post(incident.id, body, { 'idempotency-key': 'crash-1' });
     expect(early.status).toBe(409);
     expect((await json(early)).error.code).toBe('idempotency_in_progress');
+    expect(early.headers.get('retry-after')).toBe('30');
 
     h.clock.advance(5 * 60_000);
     const retry = await post(incident.id, body, { 'idempotency-key': 'crash-1' });

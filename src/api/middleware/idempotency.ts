@@ -54,6 +54,9 @@ export function idempotency(db: Db, now: () => Date): MiddlewareHandler<AppEnv> 
       );
     }
     if (claim.kind === 'in_progress') {
+      // When to try again: the claim ends by then, answered or expired.
+      const wait = Math.ceil((Date.parse(claim.claimedUntil) - now().getTime()) / 1000);
+      c.header('Retry-After', String(Math.max(1, wait)));
       throw new ApiError(
         409,
         'idempotency_in_progress',
