@@ -350,5 +350,12 @@ describe('item 14: long timelines', () => {
     expect(second.updates.at(-1).message).toBe(
       'We are investigating elevated error rates on the API.',
     );
+    const small = await json(
+      await h.request('GET', `/v1/incidents/${incident.id}?updates_limit=10`),
+    );
+    expect(small.updates).toHaveLength(10);
+    const unknown = await h.request('GET', `/v1/incidents/${incident.id}?updates_before=nope`);
+    expect(unknown.status).toBe(422);
+    expect(fieldsOf(await json(unknown))).toEqual(['updates_before']);
   });
 });
