@@ -6,3 +6,5 @@ ALTER TABLE idempotency_keys ADD COLUMN claimed_by TEXT;
 ALTER TABLE idempotency_keys ADD COLUMN claimed_until TEXT;
 -- A key's prefix is its public id, never a part of its secret.
 UPDATE api_keys SET prefix = 'hrd_' || id;
+-- Replay records of key creation held the new key's whole token: no secret stays stored.
+DELETE FROM idempotency_keys WHERE path = '/v1/keys';
