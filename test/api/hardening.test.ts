@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimIdempotencyKey } from '../../src/storage/idempotency.ts';
+import { claimIdempotencyKey, markIdempotencyApplied } from '../../src/storage/idempotency.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
 
 // Regression tests for issue 10 ("Hardening: what an adversarial review found"), one per item
@@ -166,6 +166,41 @@ describe('item 4: an Idempotency-Key claimed by a process that died', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     const full = await json(await h.request('GET', `/v1/incidents/${incident.id}`));
     expect(full.updates.filter((u: any) => u.message === body.message)).toHaveLength(1);
+  });
+
+  it('is never applied twice: a change made before the crash is not made again, and a request whose claim was taken over changes nothing', async () => {
+    const incident = await declare();
+    const body = { message: 'Applied just before the crash.' };
+    const keyId = h.adminToken.split('_')[1]!;
+    const claim = (claimant: string) =>
+      claimIdempotencyKey(h.db, {
+        keyId,
+        key: 'crash-2',
+        method: 'POST',
+        path: `/v1/incidents/${incident.id}/updates`,
+        bodyHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
+        at: h.clock.now().toISOString(),
+        claimant,
+        until: new Date(h.clock.now().getTime() + 30_000).toISOString(),
+      });
+    expect((await claim('first')).kind).toBe('new');
+    h.clock.advance(60_000);
+    // A retry takes the expired claim over; the first request, still running somewhere, can
+    // no longer commit anything under it.
+    expect((await claim('second')).kind).toBe('new');
+    const mark = (claimant: string) =>
+      h.db.write((tx) =>
+        markIdempotencyApplied(tx, { keyId, key: 'crash-2', claimant, at: 'now' }),
+      );
+    await expect(mark('first')).rejects.toThrow(/took its place/);
+    // The second one applies its change, then its process dies before answering.
+    await mark('second');
+    h.clock.advance(60_000);
+    const retry = await post(incident.id, body, { 'idempotency-key': 'crash-2' });
+    expect(retry.status).toBe(409);
+    expect((await json(retry)).error.code).toBe('idempotency_answer_lost');
+    const full = await json(await h.request('GET', `/v1/incidents/${incident.id}`));
+    expect(full.updates).toHaveLength(1);
   });
 });
 

@@ -16,6 +16,7 @@ describe('migration 010 on a database written before issue 10', () => {
       { sql: 'ALTER TABLE idempotency_keys DROP COLUMN headers' },
       { sql: 'ALTER TABLE idempotency_keys DROP COLUMN claimed_by' },
       { sql: 'ALTER TABLE idempotency_keys DROP COLUMN claimed_until' },
+      { sql: 'ALTER TABLE idempotency_keys DROP COLUMN applied_at' },
       { sql: "DELETE FROM schema_migrations WHERE version LIKE '010_%'" },
       {
         sql: `INSERT INTO api_keys (id, name, scope, hash, prefix, created_at)

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { Db } from '../../storage/db.ts';
+import { withWriteFence, type Db, type Tx } from '../../storage/db.ts';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
+  markIdempotencyApplied,
   releaseIdempotencyKey,
   renewIdempotencyClaim,
 } from '../../storage/idempotency.ts';
@@ -23,7 +24,9 @@ const REPLAYED_HEADERS = ['location', 'etag'] as const;
  * `Idempotency-Key` on POST: the first request's response is stored with the key; a retry with the
  * same body gets that response again (status, body, `Location`, `ETag`) and creates nothing; the
  * same key with another body is a 409. Keys belong to the API key that used them. Server errors
- * release the key so a retry can run, and so does a crash, once the claim's lease runs out.
+ * before the change release the key so a retry can run, and so does a crash, once the claim's
+ * lease runs out. A change is recorded as applied in its own transaction, so a retry never applies
+ * it twice: after a crash between the change and its answer, the retry gets a 409 saying so.
  */
 export function idempotency(db: Db, now: () => Date): MiddlewareHandler<AppEnv> {
   const leaseEnd = () => new Date(now().getTime() + IDEMPOTENCY_LEASE_MS).toISOString();
@@ -63,6 +66,13 @@ export function idempotency(db: Db, now: () => Date): MiddlewareHandler<AppEnv> 
         'a request with this Idempotency-Key is still being processed',
       );
     }
+    if (claim.kind === 'answer_lost') {
+      throw new ApiError(
+        409,
+        'idempotency_answer_lost',
+        'the request with this Idempotency-Key was applied, but the server stopped before answering it; it will not be applied again: read the incident to see the result',
+      );
+    }
     if (claim.kind === 'replay') {
       return new Response(claim.body, {
         status: claim.status,
@@ -78,12 +88,22 @@ export function idempotency(db: Db, now: () => Date): MiddlewareHandler<AppEnv> 
         () => undefined, // the next renewal, or the lease running out, settles it
       );
     }, IDEMPOTENCY_LEASE_MS / 3);
+    // The request's change and the record that it was applied commit together, and only while
+    // this request still holds the claim. The fence guards the request's one write, not work it
+    // sets off (a scheduler pass started by the change runs in the request's async context).
+    let armed = true;
+    const fence = async (tx: Tx) => {
+      if (!armed) return;
+      armed = false;
+      await markIdempotencyApplied(tx, { keyId: actor.id, key, claimant, at: now().toISOString() });
+    };
     try {
-      await next();
+      await withWriteFence(fence, next);
     } catch (error) {
       await releaseIdempotencyKey(db, actor.id, key, claimant);
       throw error;
     } finally {
+      armed = false;
       clearInterval(renewal);
     }
     if (c.res.status >= 500) {
