@@ -23,7 +23,7 @@ const NONCHARACTER = /\p{Noncharacter_Code_Point}/u;
 // Mongolian vowel separator, byte order mark; and the Unicode line and paragraph separators.
 // In single-line text (titles, names) they can only hide or split: refused. In messages they are
 // harmless paste artefacts: stripped, and the separators become newlines.
-const INVISIBLE = /[\u180E\u200B\u2060\uFEFF]/g;
+const INVISIBLE = /[\u180E\u200B\u2060\uFEFF]/;
 const SEPARATOR = /[\u2028\u2029]/;
 // Zero-width joiners stay allowed: emoji sequences and several scripts need them.
 
@@ -32,7 +32,7 @@ const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
 function normaliseMultiline(s: string): string {
   return s
-    .replace(INVISIBLE, '')
+    .replace(new RegExp(INVISIBLE.source, 'g'), '')
     .replace(/\u2028/g, '\n')
     .replace(/\u2029/g, '\n\n');
 }
@@ -53,7 +53,7 @@ function text(max: number, { multiline }: { multiline: boolean }) {
       'must not contain direction-changing characters (U+202A-U+202E, U+2066-U+2069, marks) or noncharacters',
     );
   if (multiline) return z.string().transform(normaliseMultiline).pipe(checked);
-  return checked.refine((s) => !new RegExp(INVISIBLE.source).test(s) && !SEPARATOR.test(s), {
+  return checked.refine((s) => !INVISIBLE.test(s) && !SEPARATOR.test(s), {
     message:
       'must not contain invisible characters (zero-width space, word joiner, byte order mark, line or paragraph separators)',
     abort: true, // one problem per field: "must not be empty" would only repeat it
