@@ -2,7 +2,7 @@ import type { Settings } from './config/env.ts';
 import { loadContent, type Content } from './config/content.ts';
 import { loadUpdateTemplates, type UpdateTemplate } from './domain/templates.ts';
 import { openDatabase, type Db } from './storage/db.ts';
-import { countLiveAdminKeys, createKey } from './storage/keys.ts';
+import { countLiveAdminKeys, createKey, isRevokedToken } from './storage/keys.ts';
 import { migrate } from './storage/migrations.ts';
 
 export interface Foundation {
@@ -11,9 +11,14 @@ export interface Foundation {
   templates: Map<string, UpdateTemplate>;
   /** Set only when this start generated the first admin key: print it once. */
   generatedAdminToken: string | null;
+  /** `HERALD_ADMIN_TOKEN` is set but was revoked through the API: it stays revoked. */
+  adminTokenRevoked: boolean;
 }
 
-/** The id under which `HERALD_ADMIN_TOKEN` is registered; a changed token replaces the old one. */
+/**
+ * The id under which `HERALD_ADMIN_TOKEN` is registered; a changed token replaces the old one. A
+ * revoked token stays revoked: a restart with the same token does not bring it back.
+ */
 export const ENV_ADMIN_KEY_ID = 'env-admin';
 
 /**
@@ -31,7 +36,10 @@ export async function bootstrap(settings: Settings, now: () => Date): Promise<Fo
   });
   await migrate(db, now);
   let generatedAdminToken: string | null = null;
-  if (settings.adminToken) {
+  const adminTokenRevoked = settings.adminToken
+    ? await isRevokedToken(db, ENV_ADMIN_KEY_ID, settings.adminToken)
+    : false;
+  if (settings.adminToken && !adminTokenRevoked) {
     await createKey(
       db,
       {
@@ -52,5 +60,5 @@ export async function bootstrap(settings: Settings, now: () => Date): Promise<Fo
     });
     generatedAdminToken = token;
   }
-  return { db, content, templates, generatedAdminToken };
+  return { db, content, templates, generatedAdminToken, adminTokenRevoked };
 }

@@ -25,6 +25,13 @@ async function main(): Promise<void> {
       `\n  First start: generated an admin API key. It is shown only this once; store it now.\n\n    ${foundation.generatedAdminToken}\n\n`,
     );
   }
+  if (foundation.adminTokenRevoked) {
+    log({
+      time: now().toISOString(),
+      level: 'warn',
+      msg: 'HERALD_ADMIN_TOKEN is set, but that token was revoked through the API: it stays revoked and authenticates nothing; remove it from the environment, or set a new token to register that one',
+    });
+  }
   // Background services, in start order. Each is built from the foundation and the settings.
   // The mailer drains the outbox the scheduler fills; it stops last (services stop in reverse).
   const cadence = await createCadenceServices(settings, foundation, now, log);

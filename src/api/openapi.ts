@@ -6,6 +6,7 @@ import {
   declareIncidentBody,
   editIncidentBody,
   errorResponse,
+  incidentQuery,
   incidentResponse,
   listIncidentsQuery,
   renderTemplateBody,
@@ -40,15 +41,16 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/v1/incidents',
-    summary: 'List incidents, newest first',
+    summary: 'List incidents, newest first, each with its latest update and update count',
     scope: 'read',
     query: listIncidentsQuery,
   },
   {
     method: 'get',
     path: '/v1/incidents/{id}',
-    summary: 'One incident with its updates and cadence',
+    summary: 'One incident with its cadence and a page of its updates (newest first)',
     scope: 'read',
+    query: incidentQuery,
     response: incidentResponse,
   },
   {
@@ -100,11 +102,10 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/v1/keys',
-    summary: 'Create an API key (the token is shown once)',
+    summary: 'Create an API key (the token is shown once; no Idempotency-Key: nothing stores it)',
     scope: 'admin',
     body: createKeyBody,
     status: 201,
-    idempotent: true,
   },
   {
     method: 'get',
@@ -161,13 +162,14 @@ export function buildOpenApi(serverUrl: string) {
       parameters.push({
         name: 'If-Match',
         in: 'header',
-        required: false,
+        required: true,
         schema: { type: 'string' },
-        description: 'The incident version this edit is based on; a mismatch is a 409.',
+        description:
+          'The incident version this edit is based on (its ETag); a mismatch is a 409, none a 428.',
       });
     }
     const errors = Object.fromEntries(
-      ['400', '401', '403', '404', '409', '413', '422', '429'].map((code) => [
+      ['400', '401', '403', '404', '409', '413', '422', '428', '429'].map((code) => [
         code,
         {
           description: `error ${code}`,

@@ -14,8 +14,31 @@ import {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
+// Characters that change how the text around them reads while showing nothing themselves:
+// bidirectional embeddings, overrides, isolates and marks can make `exe.txt` read as `txt.exe`.
+// Refused wherever they appear, as are noncharacters (U+FFFE, U+FFFF, ...), which are not text.
+const BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+const NONCHARACTER = /\p{Noncharacter_Code_Point}/u;
+// Invisible characters with no meaning in a status update: zero-width space, word joiner,
+// Mongolian vowel separator, byte order mark; and the Unicode line and paragraph separators.
+// In single-line text (titles, names) they can only hide or split: refused. In messages they are
+// harmless paste artefacts: stripped, and the separators become newlines.
+const INVISIBLE = /[\u180E\u200B\u2060\uFEFF]/;
+const SEPARATOR = /[\u2028\u2029]/;
+// Zero-width joiners stay allowed: emoji sequences and several scripts need them.
+
+/** Something a reader can see: a letter, digit, punctuation mark or symbol. */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
+function normaliseMultiline(s: string): string {
+  return s
+    .replace(new RegExp(INVISIBLE.source, 'g'), '')
+    .replace(/\u2028/g, '\n')
+    .replace(/\u2029/g, '\n\n');
+}
+
 function text(max: number, { multiline }: { multiline: boolean }) {
-  return z
+  const checked = z
     .string()
     .max(max, `must be at most ${max} characters`)
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
@@ -24,22 +47,47 @@ function text(max: number, { multiline }: { multiline: boolean }) {
       multiline
         ? 'must not contain control characters'
         : 'must be a single line without control characters',
+    )
+    .refine(
+      (s) => !BIDI_CONTROL.test(s) && !NONCHARACTER.test(s),
+      'must not contain direction-changing characters (U+202A-U+202E, U+2066-U+2069, marks) or noncharacters',
     );
+  if (multiline) return z.string().transform(normaliseMultiline).pipe(checked);
+  return checked.refine((s) => !INVISIBLE.test(s) && !SEPARATOR.test(s), {
+    message:
+      'must not contain invisible characters (zero-width space, word joiner, byte order mark, line or paragraph separators)',
+    abort: true, // one problem per field: "must not be empty" would only repeat it
+  });
 }
 
 const line = (max: number) => text(max, { multiline: false });
 const paragraph = (max: number) => text(max, { multiline: true });
+/** A title or name: one line with at least one visible character. */
+const name = (max: number) => line(max).refine((s) => VISIBLE.test(s), 'must not be empty');
 
-/** ISO 8601 with an offset; stored and returned in UTC. */
+/**
+ * The range of times Herald accepts. Nothing in a status page's life happened before 1990, and a
+ * time far ahead is a typo: either would also stretch everything laid out by date (history pages).
+ */
+const EARLIEST = '1990-01-01T00:00:00.000Z';
+const LATEST = '2100-01-01T00:00:00.000Z';
+
+/** ISO 8601 with an offset, between 1990 and 2100; stored and returned in UTC. */
 export const timestamp = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-11-23T10:00:00Z' })
+  .refine((value) => {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) || (ms >= Date.parse(EARLIEST) && ms < Date.parse(LATEST));
+  }, 'must be between 1990 and 2100')
   // zod runs a transform even after a failed check, so it must not assume the value is valid.
   .transform((value) => {
     const date = new Date(value);
     return Number.isNaN(date.getTime()) ? value : date.toISOString();
   });
 
-const componentId = z.string().min(1).max(64);
+const componentId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a component id: lowercase letters, digits, dashes');
 
 export const componentStatusChange = z
   .object({ id: componentId, status: z.enum(COMPONENT_STATUSES) })
@@ -47,10 +95,10 @@ export const componentStatusChange = z
 
 export const roles = z
   .object({
-    commander: line(200).optional(),
-    communications: line(200).optional(),
-    technical: line(200).optional(),
-    scribe: line(200).optional(),
+    commander: name(200).optional(),
+    communications: name(200).optional(),
+    technical: name(200).optional(),
+    scribe: name(200).optional(),
   })
   .strict();
 
@@ -95,7 +143,7 @@ function oneOfMessageOrTemplate<T extends { message?: string | undefined; templa
 
 export const declareIncidentBody = z
   .object({
-    title: line(200).refine((s) => s.trim().length > 0, 'must not be empty'),
+    title: name(200),
     severity: z.enum(SEVERITIES),
     message: message.optional(),
     template: templateRef.optional(),
@@ -127,9 +175,7 @@ export const addUpdateBody = z
 
 export const editIncidentBody = z
   .object({
-    title: line(200)
-      .refine((s) => s.trim().length > 0, 'must not be empty')
-      .optional(),
+    title: name(200).optional(),
     severity: z.enum(SEVERITIES).optional(),
     impact: z.enum(IMPACTS).nullable().optional(),
     roles: roles.optional(),
@@ -153,11 +199,22 @@ export const listIncidentsQuery = z
   })
   .strict();
 
+/** A long timeline comes in pages of this many updates unless the caller asks for another size. */
+export const UPDATES_PER_PAGE = 100;
+
+/** `GET /v1/incidents/{id}`: which page of the timeline (newest first). */
+export const incidentQuery = z
+  .object({
+    updates_limit: z.coerce.number().int().min(1).max(500).default(UPDATES_PER_PAGE),
+    updates_before: z.string().max(64).optional(),
+  })
+  .strict();
+
 export const renderTemplateBody = z.object({ vars: templateRef.shape.vars }).strict();
 
 export const createKeyBody = z
   .object({
-    name: line(100).refine((s) => s.trim().length > 0, 'must not be empty'),
+    name: name(100),
     scope: z.enum(SCOPES),
   })
   .strict();
@@ -222,6 +279,8 @@ export const incidentResponse = z.object({
     overdue_by_seconds: z.number(),
   }),
   updates: z.array(updateResponse),
+  update_count: z.number(),
+  updates_next_cursor: z.string().nullable(),
 });
 
 export const errorResponse = z.object({

@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
+import { CONTENT_SECURITY_POLICY } from '../publish/views/page-security.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -18,6 +19,21 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** HTML, feeds and JSON change with every update: let caches keep them only briefly. */
 const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400';
+
+/**
+ * Sent with every file. The pages carry their policy as a `<meta>` too, so it travels to any static
+ * host, but only a header can forbid framing (`frame-ancestors`), stop content sniffing and set the
+ * referrer policy; README "Keys and security" lists them for CDN deployments.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'strict-origin-when-cross-origin',
+  'X-Frame-Options': 'DENY',
+};
+/** Pages: the page policy plus what a `<meta>` cannot say. */
+export const PAGE_CSP = `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`;
+/** Feeds, JSON and the badge run nothing and load nothing. */
+export const FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 const NOT_FOUND_PAGE =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ' +
@@ -53,6 +69,8 @@ export function resolveSitePath(root: string, pathname: string): string | null {
 export function serveSite(root: string): MiddlewareHandler {
   return async function serveSiteFile(c, next) {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    c.header('Content-Security-Policy', PAGE_CSP);
     const url = new URL(c.req.url);
     const target = resolveSitePath(root, url.pathname);
     const handle = target ? await open(target, 'r').catch(() => null) : null;
@@ -66,12 +84,18 @@ export function serveSite(root: string): MiddlewareHandler {
     }
     if (!stats.isFile()) {
       await handle.close();
-      // `/history` is the directory `/history/`: send the reader where relative links work.
-      if (stats.isDirectory()) return c.redirect(`${url.pathname}/${url.search}`, 301);
+      // `/history` is the directory `/history/`: send the reader where relative links work. The
+      // location is rebuilt from the path's segments: `//api/` would be another host to a browser.
+      if (stats.isDirectory()) {
+        const segments = url.pathname.split('/').filter((s) => s.length > 0);
+        return c.redirect(`/${segments.map((s) => `${s}/`).join('')}${url.search}`, 301);
+      }
       return c.html(NOT_FOUND_PAGE, 404);
     }
+    const type = CONTENT_TYPES[extname(target!)] ?? 'application/octet-stream';
     const headers: Record<string, string> = {
-      'Content-Type': CONTENT_TYPES[extname(target!)] ?? 'application/octet-stream',
+      'Content-Type': type,
+      'Content-Security-Policy': type.startsWith('text/html') ? PAGE_CSP : FILE_CSP,
       'Cache-Control': CACHE_CONTROL,
       ETag: `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
       'Last-Modified': stats.mtime.toUTCString(),

@@ -75,7 +75,8 @@ export function intervalFor(
  * Resolved and private incidents have no cadence: nobody outside is waiting on them.
  */
 export function computeCadence(policy: Policy, incident: CadenceInput, now: Date): Cadence {
-  const last = lastPublicUpdateAt(incident);
+  // A private incident has no public update at all, whatever it posted.
+  const last = incident.visibility === 'private' ? null : lastPublicUpdateAt(incident);
   const interval =
     incident.status === 'resolved' || incident.visibility === 'private'
       ? null

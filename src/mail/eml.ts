@@ -19,9 +19,23 @@ function isPrintableAscii(text: string): boolean {
   return /^[\x20-\x7e]*$/.test(text);
 }
 
-/** RFC 2047 encoded words (UTF-8, base64), split on code points so no word exceeds 75 characters. */
-export function encodeHeaderText(text: string): string {
-  if (isPrintableAscii(text)) return text;
+/**
+ * Text a mail client would decode if it went into a header as it is: anything with `=?` may be an
+ * RFC 2047 encoded word (a title `=?UTF-8?B?…?=` would show as whatever it decodes to, a
+ * right-to-left override included). Such text is sent encoded itself; a client decodes it once, to
+ * exactly what was typed.
+ */
+export function mightDecode(text: string): boolean {
+  return text.includes('=?');
+}
+
+/**
+ * RFC 2047 encoded words (UTF-8, base64), split on code points so no word exceeds 75 characters,
+ * joined by `separator` (folded lines in a file; a space where the provider writes the header).
+ * Printable ASCII goes as it is, unless a client could read it as an encoded word.
+ */
+export function encodeHeaderText(text: string, separator = `${CRLF} `): string {
+  if (isPrintableAscii(text) && !mightDecode(text)) return text;
   const words: string[] = [];
   let chunk = '';
   for (const char of text) {
@@ -34,7 +48,7 @@ export function encodeHeaderText(text: string): string {
   if (chunk) words.push(chunk);
   return words
     .map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`)
-    .join(`${CRLF} `);
+    .join(separator);
 }
 
 /** `Name <addr>` with a non-ASCII name encoded; a bare address as it is. */

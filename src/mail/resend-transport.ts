@@ -1,6 +1,7 @@
 import { Resend } from 'resend';
 import type { OutboxMessage } from '../storage/outbox.ts';
 import { parseRetryAfter } from './backoff.ts';
+import { encodeHeaderText, mightDecode } from './eml.ts';
 import type { RetryCause, SendOutcome, Transport } from './transport.ts';
 
 /** Resend's batch endpoint takes at most 100 emails per call. */
@@ -51,7 +52,8 @@ export function resendTransport(options: ResendTransportOptions): Transport {
         messages.map((m) => ({
           from: options.from,
           to: [m.to],
-          subject: m.subject,
+          // Resend passes an ASCII subject on as it is: one that a client would decode goes encoded.
+          subject: mightDecode(m.subject) ? encodeHeaderText(m.subject, ' ') : m.subject,
           html: m.html,
           text: m.text,
           headers: m.headers,

@@ -9,7 +9,7 @@ import { renderWithAstro, type AstroMiddleware, type Rendered } from './astro-ha
 import { ensureServerBuild, loadAstroHandler } from './astro-build.ts';
 import {
   allRoutes,
-  historyPageCount,
+  historyMonths,
   planChange,
   routeFile,
   routePath,
@@ -334,7 +334,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const loaded: Array<{ id: string; after: IncidentRecord | null }> = [];
     for (const id of ids) loaded.push({ id, after: await loadPublicIncident(db, id) });
     const statuses = await loadComponentStatuses(db);
-    const pagesBefore = historyPageCount(snapshotAt(now));
+    const monthsBefore = historyMonths(snapshotAt(now));
     const previous = { incidents, componentStatus };
     const changes: Array<{
       id: string;
@@ -348,17 +348,16 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     componentStatus = statuses;
     const snapshot = snapshotAt(now);
-    const pagesAfter = historyPageCount(snapshot);
+    const monthsAfter = historyMonths(snapshot);
     const render = new Map<string, Route>();
     const remove = new Map<string, Route>();
     const knownComponents = new Set(content.catalog.byId.keys());
     for (const change of changes) {
       const plan = planChange({
         ...change,
-        now,
         timeZone: content.site.timezone,
-        pagesBefore,
-        pagesAfter,
+        monthsBefore,
+        monthsAfter,
         knownComponents,
       });
       for (const r of plan.render) render.set(routePath(r), r);

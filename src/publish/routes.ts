@@ -1,6 +1,6 @@
 import type { IncidentRecord } from '../domain/types.ts';
 import type { SiteSnapshot } from './snapshot.ts';
-import { monthKey, monthsBetween } from '../lib/time.ts';
+import { monthKey, startOfDay } from '../lib/time.ts';
 
 export const API_FILES = [
   'summary.json',
@@ -24,12 +24,6 @@ export type Route =
   | { kind: 'component-feed'; id: string }
   | { kind: 'api'; file: ApiFile }
   | { kind: 'badge' };
-
-/**
- * Each history page covers this many calendar months, newest first. One month per page keeps a
- * page of a busy history small (and fast to re-render) while staying easy to navigate.
- */
-export const MONTHS_PER_HISTORY_PAGE = 1;
 
 /** Ids become directory names; anything else is never used as a path. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -84,20 +78,45 @@ export function routeFromPath(path: string): Route | null {
   return null;
 }
 
-/** The history page an incident is listed on, counted from the current month. */
-export function historyPageOf(startedAt: string, now: Date, timeZone: string): number {
-  const back = monthsBetween(
-    monthKey(Date.parse(startedAt), timeZone),
-    monthKey(now.getTime(), timeZone),
-  );
-  return Math.floor(Math.max(0, back) / MONTHS_PER_HISTORY_PAGE) + 1;
+const monthsCache = new WeakMap<readonly IncidentRecord[], { key: string; months: string[] }>();
+
+/**
+ * The months of the history, newest first, one page each: the current month (the first page, even
+ * when it is quiet) and every month (site time zone) in which an incident started. Months without
+ * incidents get no page, so the number of pages never exceeds the number of incidents plus one,
+ * whatever dates they carry. Incidents are newest first, so each month's key is computed once.
+ */
+export function historyMonths(
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'now' | 'site'>,
+): string[] {
+  const zone = snapshot.site.timezone;
+  const current = monthKey(snapshot.now.getTime(), zone);
+  const key = `${current} ${zone}`;
+  const cached = monthsCache.get(snapshot.incidents);
+  if (cached?.key === key) return cached.months;
+  const found = new Set([current]);
+  let monthStart = Infinity;
+  for (const incident of snapshot.incidents) {
+    const at = Date.parse(incident.started_at);
+    if (at >= monthStart) continue; // same month as the incident before it
+    const month = monthKey(at, zone);
+    found.add(month);
+    monthStart = startOfDay(`${month}-01`, zone);
+  }
+  const months = [...found].sort().reverse();
+  monthsCache.set(snapshot.incidents, { key, months });
+  return months;
+}
+
+/** The history page of the month an incident started in (1 when the month has no page). */
+export function historyPageOf(startedAt: string, months: string[], timeZone: string): number {
+  return Math.max(0, months.indexOf(monthKey(Date.parse(startedAt), timeZone))) + 1;
 }
 
 export function historyPageCount(
   snapshot: Pick<SiteSnapshot, 'incidents' | 'now' | 'site'>,
 ): number {
-  const oldest = snapshot.incidents[snapshot.incidents.length - 1];
-  return oldest ? historyPageOf(oldest.started_at, snapshot.now, snapshot.site.timezone) : 1;
+  return historyMonths(snapshot).length;
 }
 
 const touchedCache = new WeakMap<IncidentRecord, string[]>();
@@ -152,20 +171,19 @@ export interface RoutePlan {
 
 /**
  * What one incident change affects. `before` and `after` are the public versions of the incident
- * (null when it was, or is now, not public). `pagesBefore`/`pagesAfter` are the history page
- * counts: when they differ, every history page's navigation changes.
+ * (null when it was, or is now, not public). `monthsBefore`/`monthsAfter` are the history's months
+ * (`historyMonths`): when they differ, pages shift and every history page changes.
  */
 export function planChange(input: {
   id: string;
   before: IncidentRecord | null;
   after: IncidentRecord | null;
-  now: Date;
   timeZone: string;
-  pagesBefore: number;
-  pagesAfter: number;
+  monthsBefore: string[];
+  monthsAfter: string[];
   knownComponents: ReadonlySet<string>;
 }): RoutePlan {
-  const { before, after, now, timeZone } = input;
+  const { before, after, timeZone, monthsBefore, monthsAfter } = input;
   if (!before && !after) {
     // Nothing public changed, but make sure no stale page of this id survives.
     return { render: [], remove: isSafeId(input.id) ? [{ kind: 'incident', id: input.id }] : [] };
@@ -177,14 +195,13 @@ export function planChange(input: {
     else remove.push({ kind: 'incident', id: input.id });
   }
   const pages = new Set<number>();
-  if (input.pagesBefore !== input.pagesAfter) {
-    for (let p = 1; p <= Math.max(input.pagesBefore, input.pagesAfter); p++) pages.add(p);
+  if (monthsBefore.join() !== monthsAfter.join()) {
+    for (let p = 1; p <= Math.max(monthsBefore.length, monthsAfter.length); p++) pages.add(p);
   }
-  for (const incident of [before, after]) {
-    if (incident) pages.add(historyPageOf(incident.started_at, now, timeZone));
-  }
+  if (before) pages.add(historyPageOf(before.started_at, monthsBefore, timeZone));
+  if (after) pages.add(historyPageOf(after.started_at, monthsAfter, timeZone));
   for (const page of [...pages].sort((a, b) => a - b)) {
-    if (page <= input.pagesAfter) render.push({ kind: 'history', page });
+    if (page <= monthsAfter.length) render.push({ kind: 'history', page });
     else remove.push({ kind: 'history', page });
   }
   const components = new Set([

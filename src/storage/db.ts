@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { InArgs, Row } from '@libsql/client';
 import { openClient } from './drivers/client.ts';
@@ -49,11 +50,52 @@ export interface OpenOptions {
 export async function openDatabase({ url, authToken, driver }: OpenOptions): Promise<Db> {
   const queue = new Queue();
   const run = <T>(job: () => Promise<T>) => queue.run(job);
-  if (!url.startsWith('file:')) return openClient(url, authToken, run);
+  if (!url.startsWith('file:')) return fenced(await openClient(url, authToken, run));
   const path = url.slice('file:'.length);
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-  if (driver === 'client') return openClient(url, authToken, run);
-  return openEmbedded(path, run);
+  if (path !== ':memory:' && path !== '') {
+    mkdirSync(dirname(path), { recursive: true });
+    keepPrivate(path);
+  }
+  if (driver === 'client') return fenced(await openClient(url, authToken, run));
+  return fenced(openEmbedded(path, run));
+}
+
+type Fence = (tx: Tx) => Promise<void>;
+const fences = new AsyncLocalStorage<Fence>();
+
+/**
+ * Runs `work` so that every write transaction it starts also runs `fence` just before committing,
+ * in the same transaction: a fence that throws rolls the write back. The idempotency middleware
+ * uses it to record "applied" atomically with the change itself, and to stop a request whose
+ * claim a retry has taken over from changing anything.
+ */
+export function withWriteFence<T>(fence: Fence, work: () => Promise<T>): Promise<T> {
+  return fences.run(fence, work);
+}
+
+function fenced(db: Db): Db {
+  return {
+    ...db,
+    write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+      const fence = fences.getStore();
+      if (!fence) return db.write(work);
+      return db.write(async (tx) => {
+        const result = await work(tx);
+        await fence(tx);
+        return result;
+      });
+    },
+  };
+}
+
+/**
+ * The database holds key digests, private incidents and executive data: only its owner may read
+ * it. The file is created `0600` before SQLite opens it (SQLite gives its `-wal` and `-shm` files
+ * the same mode), and an existing file is tightened.
+ */
+function keepPrivate(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
 }
 
 export function str(row: Row, column: string): string {

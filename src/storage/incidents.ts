@@ -62,6 +62,18 @@ const INCIDENT_HEAD = `json_object(${INCIDENT_FIELDS},
   'max_seq', (SELECT MAX(seq) FROM updates WHERE incident_id = i.id)
 ) AS doc`;
 
+/**
+ * The incident without its timeline, for lists: its newest update (by display time), how many
+ * updates it has and when the last one was posted (what the cadence needs). Its size does not
+ * grow with the timeline.
+ */
+const INCIDENT_LIST_ITEM = `json_object(${INCIDENT_FIELDS},
+  'latest_update', json((SELECT ${UPDATE_OBJECT} FROM updates u WHERE u.incident_id = i.id
+     ORDER BY u.display_at DESC, u.seq DESC LIMIT 1)),
+  'update_count', (SELECT COUNT(*) FROM updates WHERE incident_id = i.id),
+  'last_posted_at', (SELECT MAX(created_at) FROM updates WHERE incident_id = i.id)
+) AS doc`;
+
 function toIncidentRecord(row: Row): IncidentRecord {
   return JSON.parse(str(row, 'doc')) as IncidentRecord;
 }
@@ -81,10 +93,30 @@ export async function findIncident(read: Reader, id: string): Promise<IncidentRe
   return rows[0] ? toIncidentRecord(rows[0]) : null;
 }
 
+export interface IncidentListItem extends Omit<IncidentRecord, 'updates'> {
+  latest_update: Update;
+  update_count: number;
+  last_posted_at: string;
+}
+
 export async function listIncidents(
   read: Reader,
   filter: IncidentFilter,
 ): Promise<IncidentRecord[]> {
+  return (await read(...listQuery(WHOLE_INCIDENT, filter))).map(toIncidentRecord);
+}
+
+/** Like `listIncidents`, without the timelines: each with its newest update and a count. */
+export async function listIncidentItems(
+  read: Reader,
+  filter: IncidentFilter,
+): Promise<IncidentListItem[]> {
+  return (await read(...listQuery(INCIDENT_LIST_ITEM, filter))).map(
+    (row) => JSON.parse(str(row, 'doc')) as IncidentListItem,
+  );
+}
+
+function listQuery(columns: string, filter: IncidentFilter): [string, Array<string | number>] {
   const where: string[] = [];
   const args: Array<string | number> = [];
   if (filter.status === 'open') where.push("i.status != 'resolved'");
@@ -101,10 +133,10 @@ export async function listIncidents(
     where.push('(started_at, id) < (SELECT started_at, id FROM incidents WHERE id = ?)');
     args.push(filter.before);
   }
-  const sql = `SELECT ${WHOLE_INCIDENT} FROM incidents i
+  const sql = `SELECT ${columns} FROM incidents i
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY i.started_at DESC, i.id DESC ${filter.limit ? `LIMIT ${Math.floor(filter.limit)}` : ''}`;
-  return (await read(sql, args)).map(toIncidentRecord);
+  return [sql, args];
 }
 
 /** The incidents table's columns, in one order shared by every writer (the API and the seed). */

@@ -81,7 +81,8 @@ export async function createKey(
     id,
     name: input.name,
     scope: input.scope,
-    prefix: secret.slice(0, 8),
+    // The public part of the token (`hrd_<id>`), never a part of its secret.
+    prefix: `hrd_${id}`,
     created_at: input.at,
     created_by: input.createdBy,
     last_used_at: null,
@@ -114,6 +115,15 @@ export async function createKey(
     },
   ]);
   return { key, token: secret };
+}
+
+/** Whether the key `id` was registered with this very token and has been revoked since. */
+export async function isRevokedToken(db: Db, id: string, token: string): Promise<boolean> {
+  const rows = await db.query(
+    'SELECT 1 FROM api_keys WHERE id = ? AND hash = ? AND revoked_at IS NOT NULL',
+    [id, hashToken(token)],
+  );
+  return rows.length > 0;
 }
 
 export async function listKeys(db: Db): Promise<ApiKey[]> {

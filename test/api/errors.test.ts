@@ -91,7 +91,10 @@ describe('error responses', () => {
       'not_found',
     );
     await expectError(
-      await h.request('PATCH', '/v1/incidents/doesnotexist', { body: { title: 'x' } }),
+      await h.request('PATCH', '/v1/incidents/doesnotexist', {
+        body: { title: 'x' },
+        headers: { 'if-match': '"1"' },
+      }),
       404,
       'not_found',
     );

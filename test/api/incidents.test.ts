@@ -290,7 +290,10 @@ describe('PATCH /v1/incidents/{id}', () => {
   it('treats a no-op edit as no change: same version, same updated_at, no audit row', async () => {
     const { id, title } = await declare();
     h.clock.advance(60_000);
-    const res = await h.request('PATCH', `/v1/incidents/${id}`, { body: { title } });
+    const res = await h.request('PATCH', `/v1/incidents/${id}`, {
+      body: { title },
+      headers: { 'if-match': '"1"' },
+    });
     const incident = (await res.json()) as any;
     expect(incident.version).toBe(1);
     expect(incident.updated_at).toBe('2026-11-23T10:00:00.000Z');
@@ -300,7 +303,10 @@ describe('PATCH /v1/incidents/{id}', () => {
 
   it('refuses to raise severity to SEV1 without what SEV1 requires', async () => {
     const { id } = await declare();
-    const res = await h.request('PATCH', `/v1/incidents/${id}`, { body: { severity: 'SEV1' } });
+    const res = await h.request('PATCH', `/v1/incidents/${id}`, {
+      body: { severity: 'SEV1' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(res.status).toBe(422);
   });
 
@@ -311,7 +317,10 @@ describe('PATCH /v1/incidents/{id}', () => {
         (c: any) => c.id === 'api',
       ).status;
     expect(await status()).toBe('operational');
-    await h.request('PATCH', `/v1/incidents/${id}`, { body: { visibility: 'public' } });
+    await h.request('PATCH', `/v1/incidents/${id}`, {
+      body: { visibility: 'public' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(await status()).toBe('partial_outage');
   });
 });
@@ -334,7 +343,10 @@ describe('change notifications', () => {
   it('tell the publisher and scheduler about every committed change, once', async () => {
     const { id } = await declare();
     await post(id, { status: 'identified', message: 'Found it.' });
-    await h.request('PATCH', `/v1/incidents/${id}`, { body: { title: 'Renamed' } });
+    await h.request('PATCH', `/v1/incidents/${id}`, {
+      body: { title: 'Renamed' },
+      headers: { 'if-match': '"2"' },
+    });
     await post(id, { message: 'Found it.' }); // refused: a repeat
     expect(h.changes.map((c) => c.kind)).toEqual(['declared', 'updated', 'edited']);
     expect(h.changes[1]!.componentIds).toEqual(['api']);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveSite } from '../../src/api/static-site.ts';
+import { CONTENT_SECURITY_POLICY } from '../../src/publish/views/page-security.ts';
 import { writeAtomic } from '../../src/storage/files.ts';
 
 let dir: string;
@@ -49,12 +50,16 @@ afterAll(async () => {
 });
 
 /** A request whose path goes out exactly as written (fetch would resolve `..` first). */
-function rawGet(path: string): Promise<{ status: number; body: string }> {
+function rawGet(
+  path: string,
+): Promise<{ status: number; body: string; location: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${base}/`, { path }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, body, location: res.headers.location }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -106,6 +111,38 @@ describe('the static site handler', () => {
     const res = await fetch(`${base}/history?x=1`, { redirect: 'manual' });
     expect(res.status).toBe(301);
     expect(res.headers.get('location')).toBe('/history/?x=1');
+  });
+
+  it('redirects only to a single-slash path on this site, never to another host (issue 10, item 6)', async () => {
+    const cases: Record<string, string> = {
+      '//api': '/api/',
+      '//history?x=1': '/history/?x=1',
+      '///history': '/history/',
+      '//api//v2': '/api/v2/',
+    };
+    for (const [path, location] of Object.entries(cases)) {
+      const res = await rawGet(path);
+      expect(res.status, path).toBe(301);
+      expect(res.location, path).toBe(location);
+      // A browser resolves the Location against the page: it must stay on this host.
+      expect(new URL(res.location!, 'http://status.example/x/').host, path).toBe('status.example');
+    }
+  });
+
+  it('sends security headers on every response, a CSP with frame-ancestors on pages (issue 10, item 10)', async () => {
+    for (const path of ['/', '/history/', '/history.rss', '/api/v2/summary.json', '/nowhere/']) {
+      const res = await fetch(`${base}${path}`);
+      await res.arrayBuffer();
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('referrer-policy'), path).toBe('strict-origin-when-cross-origin');
+      expect(res.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
+    }
+    const page = await fetch(`${base}/`);
+    await page.arrayBuffer();
+    expect(page.headers.get('content-security-policy')).toBe(
+      `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`,
+    );
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
   });
 
   it('never serves a file outside the site, a hidden file, or a malformed path', async () => {

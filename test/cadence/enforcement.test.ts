@@ -34,7 +34,10 @@ describe('what the API enforces for cadence', () => {
       body: { title: 'Slow search', severity: 'SEV3', message: 'Looking into slow search.' },
     });
     const { id } = (await res.json()) as { id: string };
-    const raise = await h.request('PATCH', `/v1/incidents/${id}`, { body: { severity: 'SEV1' } });
+    const raise = await h.request('PATCH', `/v1/incidents/${id}`, {
+      body: { severity: 'SEV1' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(await problem(raise)).toEqual([
       'business_impact.summary',
       'roles.commander',

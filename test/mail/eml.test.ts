@@ -39,6 +39,16 @@ describe('the .eml format', () => {
     expect(encodeHeaderText('plain ASCII')).toBe('plain ASCII');
   });
 
+  it('never lets a subject be read as an encoded word (issue 10, item 7)', () => {
+    const smuggled = `=?UTF-8?B?${Buffer.from('\u202Egnp.exe', 'utf8').toString('base64')}?=`;
+    for (const subject of [smuggled, `Incident: ${smuggled} resolved`, 'a =?x?Q?y?= b']) {
+      const eml = buildEml({ ...message, subject });
+      // What a mail client shows is the text the responder typed, not what it decodes to.
+      expect(parseEml(eml).headers.subject, subject).toBe(subject);
+      expect(eml, subject).not.toContain(smuggled);
+    }
+  });
+
   it('refuses headers that would inject more headers', () => {
     expect(() =>
       buildEml({ ...message, headers: { 'X-Note': 'a\r\nBcc: evil@example.com' } }),

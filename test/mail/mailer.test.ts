@@ -183,6 +183,20 @@ describe('sending through Resend', () => {
     expect(rows.every((r) => r.status === 'sent' && r.providerId !== null)).toBe(true);
   });
 
+  it('sends a subject that looks like an encoded word encoded, so clients show it as typed (issue 10, item 7)', async () => {
+    const smuggled = `=?UTF-8?B?${Buffer.from('\u202Egnp.exe', 'utf8').toString('base64')}?=`;
+    const subject = `[SEV2] ${smuggled}`;
+    await enqueue(env.db, [email(1, { subject })]);
+    expect(await mailer(viaResend()).drain()).toBe(1);
+    const sent = stub.delivered[0]!.subject;
+    expect(sent).not.toContain(smuggled);
+    expect(
+      parseEml(
+        `Subject: ${sent}\r\nContent-Type: multipart/alternative; boundary="b"\r\n\r\n--b--\r\n`,
+      ).headers.subject,
+    ).toBe(subject);
+  });
+
   it('waits out a 429 for as long as retry-after says, then sends once', async () => {
     await enqueue(env.db, [email(1)]);
     stub.script({ status: 429, headers: { 'retry-after': '1' } });

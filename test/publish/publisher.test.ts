@@ -224,8 +224,10 @@ describe('the publisher', () => {
     });
     const needles = [secret.id, 'PRIVATE-7f3a9c', flipped.id, 'WILL-GO-PRIVATE-51d2'];
     const visibility = async (value: 'public' | 'private') => {
+      const current = await h.request('GET', `/v1/incidents/${flipped.id}`);
       const res = await h.request('PATCH', `/v1/incidents/${flipped.id}`, {
         body: { visibility: value },
+        headers: { 'if-match': current.headers.get('etag')! },
       });
       expect(res.status).toBe(200);
       await h.publisher.idle();

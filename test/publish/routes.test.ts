@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   allRoutes,
+  historyMonths,
   historyPageOf,
   planChange,
   routeFile,
@@ -40,11 +41,28 @@ describe('routes', () => {
   });
 
   it('put one calendar month of the site time zone on each history page, newest first', () => {
-    expect(historyPageOf('2026-11-01T00:00:00Z', now, 'UTC')).toBe(1);
-    expect(historyPageOf('2026-10-31T23:59:00Z', now, 'UTC')).toBe(2);
+    const months = ['2026-11', '2026-10', '2025-11'];
+    expect(historyPageOf('2026-11-01T00:00:00Z', months, 'UTC')).toBe(1);
+    expect(historyPageOf('2026-10-31T23:59:00Z', months, 'UTC')).toBe(2);
     // 23:30 UTC on 31 October is already November in Berlin.
-    expect(historyPageOf('2026-10-31T23:30:00Z', now, 'Europe/Berlin')).toBe(1);
-    expect(historyPageOf('2025-11-23T00:00:00Z', now, 'UTC')).toBe(13);
+    expect(historyPageOf('2026-10-31T23:30:00Z', months, 'Europe/Berlin')).toBe(1);
+    expect(historyPageOf('2025-11-23T00:00:00Z', months, 'UTC')).toBe(3);
+  });
+
+  it('give a history page only to the current month and months with incidents (issue 10, item 2)', async () => {
+    const content = await repoContent();
+    const snapshot = snapshotOf(
+      content,
+      [
+        incident('a1', [{ at: '2026-05-02T10:00:00Z', status: 'resolved' }]),
+        incident('a2', [{ at: '2026-05-20T10:00:00Z', status: 'resolved' }]),
+        incident('old', [{ at: '1990-01-01T00:00:00Z', status: 'resolved' }]),
+      ],
+      now.toISOString(),
+    );
+    expect(historyMonths(snapshot)).toEqual(['2026-11', '2026-05', '1990-01']);
+    const history = allRoutes(snapshot).filter((r) => r.kind === 'history');
+    expect(history.map(routePath)).toEqual(['/history/', '/history/2/', '/history/3/']);
   });
 
   it('list every page of the site for a full export', async () => {
@@ -56,8 +74,8 @@ describe('routes', () => {
     );
     const paths = allRoutes(snapshot).map(routePath);
     expect(paths).toContain('/incidents/a1/');
-    expect(paths).toContain('/history/7/');
-    expect(paths).not.toContain('/history/8/');
+    expect(paths).toContain('/history/2/');
+    expect(paths).not.toContain('/history/3/');
     expect(paths).toContain('/components/checkout/history.rss');
     expect(paths).toContain('/api/v2/scheduled-maintenances/upcoming.json');
   });
@@ -65,7 +83,14 @@ describe('routes', () => {
 
 describe('planning a change', () => {
   const known = new Set(['api', 'checkout', 'billing']);
-  const base = { now, timeZone: 'UTC', pagesBefore: 12, pagesAfter: 12, knownComponents: known };
+  // The current month, a month each with incidents in August and in November of last year.
+  const months = ['2026-11', '2026-10', '2026-09', '2026-08', '2025-11'];
+  const base = {
+    timeZone: 'UTC',
+    monthsBefore: months,
+    monthsAfter: months,
+    knownComponents: known,
+  };
 
   it('re-renders the incident, its history page, its components, feeds, JSON and badge', () => {
     const after = incident('x1', [
@@ -115,10 +140,37 @@ describe('planning a change', () => {
     expect(plan.remove.map(routePath)).toEqual(['/incidents/x3/']);
   });
 
-  it('re-renders every history page when the number of pages changes', () => {
+  it('re-renders every history page when the months with pages change', () => {
     const after = incident('x4', [{ at: '2025-01-05T09:00:00Z', status: 'resolved' }]);
-    const plan = planChange({ ...base, id: 'x4', before: null, after, pagesAfter: 23 });
+    const plan = planChange({
+      ...base,
+      id: 'x4',
+      before: null,
+      after,
+      monthsAfter: [...months, '2025-01'],
+    });
     const pages = plan.render.filter((r) => r.kind === 'history').map(routePath);
-    expect(pages).toHaveLength(23);
+    expect(pages).toHaveLength(6);
+  });
+
+  it('re-renders every history page when pages shift at the same count, and removes pages gone', () => {
+    const before = incident('x5', [{ at: '2025-11-05T09:00:00Z', status: 'resolved' }]);
+    const after = incident('x5', [{ at: '2025-10-05T09:00:00Z', status: 'resolved' }]);
+    const shifted = planChange({
+      ...base,
+      id: 'x5',
+      before,
+      after,
+      monthsAfter: [...months.slice(0, 4), '2025-10'],
+    });
+    expect(shifted.render.filter((r) => r.kind === 'history')).toHaveLength(5);
+    const gone = planChange({
+      ...base,
+      id: 'x5',
+      before,
+      after: null,
+      monthsAfter: months.slice(0, 4),
+    });
+    expect(gone.remove.map(routePath)).toContain('/history/5/');
   });
 });

@@ -185,15 +185,20 @@ describe('cadence enforcement in the running server', () => {
     });
     await quiet(500);
     const raisedAt = Date.now();
-    const raise = await server.api('PATCH', `/v1/incidents/${id}`, {
-      severity: 'SEV1',
-      roles: { commander: 'ada@acme.example', communications: 'grace@acme.example' },
-      business_impact: {
-        summary: 'Search down for all customers',
-        revenue_per_minute: 120,
-        currency: 'EUR',
+    const raise = await server.api(
+      'PATCH',
+      `/v1/incidents/${id}`,
+      {
+        severity: 'SEV1',
+        roles: { commander: 'ada@acme.example', communications: 'grace@acme.example' },
+        business_impact: {
+          summary: 'Search down for all customers',
+          revenue_per_minute: 120,
+          currency: 'EUR',
+        },
       },
-    });
+      { 'if-match': '"1"' },
+    );
     expect(raise.status).toBe(200);
     await waitFor('the executive notice', () => count('executive_notice') === 2, 5_000);
     expect(Math.max(...stub.delivered.map((e) => e.receivedAt)) - raisedAt).toBeLessThan(3_000);

@@ -194,6 +194,7 @@ describe('the cadence scheduler (policy in seconds: remind at 3s, due at 6s, com
         },
         eta: '2026-11-23T11:00:00.000Z',
       },
+      headers: { 'if-match': '"1"' },
     });
     expect(raise.status).toBe(200);
     // No tick: the change alone triggers the notice.
@@ -226,7 +227,10 @@ describe('the cadence scheduler (policy in seconds: remind at 3s, due at 6s, com
     expect(notice.text).toContain('Payments <script>alert(1)</script> failing');
 
     // Lowering to SEV2 sends no second, milder notice; ticks add nothing either.
-    await h.request('PATCH', `/v1/incidents/${id}`, { body: { severity: 'SEV2' } });
+    await h.request('PATCH', `/v1/incidents/${id}`, {
+      body: { severity: 'SEV2' },
+      headers: { 'if-match': '"2"' },
+    });
     await scheduler.idle();
     await scheduler.tick();
     expect((await outbox()).filter((r) => r.kind === 'cadence.executive_notice')).toHaveLength(2);
@@ -287,7 +291,10 @@ describe('the cadence scheduler (policy in seconds: remind at 3s, due at 6s, com
     seconds(60);
     await scheduler.tick();
     expect(await outbox()).toEqual([]);
-    const res = await h.request('PATCH', `/v1/incidents/${id}`, { body: { visibility: 'public' } });
+    const res = await h.request('PATCH', `/v1/incidents/${id}`, {
+      body: { visibility: 'public' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(res.status).toBe(200);
     await scheduler.idle();
     await scheduler.tick();

@@ -27,7 +27,12 @@ export interface ServerProcess {
   stderr(): string;
   /** Resolves with the exit code (or signal) once the process has ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  api(method: string, path: string, body?: unknown): Promise<Response>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   /** Resolves when the publisher has published at least once and has nothing pending. */
   published(): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -93,10 +98,14 @@ export async function startServer(
     stdout: () => out,
     stderr: () => err,
     exited,
-    api(method, path, body) {
+    api(method, path, body, headers = {}) {
       return fetch(`${url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     },

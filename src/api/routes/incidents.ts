@@ -6,24 +6,38 @@ import { declareIncident } from '../../domain/incidents/declare.ts';
 import { editIncident } from '../../domain/incidents/edit.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import { renderUpdateTemplate } from '../../domain/templates.ts';
-import { findIncident, listIncidents } from '../../storage/incidents.ts';
+import { findIncident, listIncidentItems } from '../../storage/incidents.ts';
 import { parseOr422, readBody } from '../body.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { requireScope } from '../middleware/auth.ts';
 import { idempotency } from '../middleware/idempotency.ts';
-import { presentIncident, presentUpdate } from '../present.ts';
+import { presentIncident, presentIncidentListItem, presentUpdate } from '../present.ts';
 import {
   addUpdateBody,
   declareIncidentBody,
   editIncidentBody,
+  incidentQuery,
   listIncidentsQuery,
 } from '../schemas.ts';
 
-/** `If-Match: "3"` (or `3`, or `W/"3"`) → 3; absent → null; anything else is a 400. */
-function parseIfMatch(header: string | undefined): number | null {
-  if (header === undefined) return null;
+/** With an `overdue` filter, incidents are read in batches of this many until a page is full. */
+const FILTER_BATCH = 200;
+
+/**
+ * `If-Match: "3"` (or `3`, or `W/"3"`) → 3. It is required: two responders editing the same
+ * incident would otherwise overwrite each other's changes without either knowing (428 when absent,
+ * 400 when malformed).
+ */
+function parseIfMatch(header: string | undefined): number {
+  if (header === undefined) {
+    throw new ApiError(
+      428,
+      'precondition_required',
+      'PATCH needs If-Match with the incident version you are editing, like If-Match: "3" (the ETag of GET /v1/incidents/{id}), so that an edit never silently overwrites another',
+    );
+  }
   const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(header.trim());
   if (!match)
     throw new ApiError(400, 'bad_request', 'If-Match must be the incident version, like "3"');
@@ -67,33 +81,48 @@ export function incidentRoutes(deps: AppDeps) {
     .get('/', read, async (c) => {
       const q = parseOr422(listIncidentsQuery, c.req.query());
       const now = deps.now();
-      const incidents = await listIncidents(query, {
-        status: q.overdue === 'true' ? 'open' : q.status,
-        severity: q.severity,
-        visibility: q.visibility,
-        limit: q.overdue === 'true' ? undefined : q.limit,
-        before: q.before,
-      });
-      let presented = incidents.map((i) => presentIncident(deps, i, now));
-      if (q.overdue !== undefined) {
-        const wanted = q.overdue === 'true';
-        presented = presented.filter((i) => i.cadence.overdue === wanted).slice(0, q.limit);
+      // `overdue` depends on the clock, so it is decided here, not in SQL: read in batches until
+      // the page is full (one more than asked tells whether there is a next page) or none are left.
+      const overdue = q.overdue === undefined ? null : q.overdue === 'true';
+      const batch = overdue === null ? q.limit + 1 : FILTER_BATCH;
+      const page: Array<ReturnType<typeof presentIncidentListItem>> = [];
+      let before = q.before;
+      for (;;) {
+        const items = await listIncidentItems(query, {
+          status: overdue === true ? 'open' : q.status,
+          severity: q.severity,
+          visibility: q.visibility,
+          limit: batch,
+          before,
+        });
+        for (const item of items) {
+          const presented = presentIncidentListItem(deps, item, now);
+          if (overdue === null || presented.cadence.overdue === overdue) page.push(presented);
+        }
+        if (page.length > q.limit || items.length < batch) break;
+        before = items.at(-1)!.id;
       }
-      const last = presented.at(-1);
+      const incidents = page.slice(0, q.limit);
       return c.json({
-        incidents: presented,
-        next_cursor: presented.length === q.limit && last ? last.id : null,
+        incidents,
+        next_cursor: page.length > q.limit ? incidents.at(-1)!.id : null,
       });
     })
     .get('/:id', read, async (c) => {
+      const q = parseOr422(incidentQuery, c.req.query());
       const incident = await findIncident(query, c.req.param('id'));
       if (!incident) throw new NotFoundError('incident', c.req.param('id'));
       c.header('ETag', `"${incident.version}"`);
-      return c.json(presentIncident(deps, incident, deps.now()));
+      return c.json(
+        presentIncident(deps, incident, deps.now(), {
+          before: q.updates_before,
+          limit: q.updates_limit,
+        }),
+      );
     })
     .patch('/:id', write, async (c) => {
-      const expected = parseIfMatch(c.req.header('if-match'));
       const body = await readBody(c, editIncidentBody);
+      const expected = parseIfMatch(c.req.header('if-match'));
       const incident = await editIncident(ctx, c.get('actor'), c.req.param('id'), body, expected);
       c.header('ETag', `"${incident.version}"`);
       return c.json(presentIncident(deps, incident, deps.now()));

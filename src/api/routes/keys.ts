@@ -5,13 +5,21 @@ import { readBody } from '../body.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../env.ts';
 import { requireScope } from '../middleware/auth.ts';
-import { idempotency } from '../middleware/idempotency.ts';
+import { ApiError } from '../errors.ts';
 import { createKeyBody } from '../schemas.ts';
 
 export function keyRoutes(deps: AppDeps) {
   const admin = requireScope(deps.db, deps.now, 'admin');
   return new Hono<AppEnv>()
-    .post('/', admin, idempotency(deps.db, deps.now), async (c) => {
+    .post('/', admin, async (c) => {
+      // A replay would have to store the token to return it again; Herald stores no secret.
+      if (c.req.header('idempotency-key') !== undefined) {
+        throw new ApiError(
+          400,
+          'idempotency_not_supported',
+          'POST /v1/keys does not take an Idempotency-Key: its response carries a secret that is never stored; after a failed request, look in GET /v1/keys and revoke any key you cannot use',
+        );
+      }
       const body = await readBody(c, createKeyBody);
       const { key, token } = await createKey(deps.db, {
         name: body.name,

@@ -17,7 +17,7 @@ import {
 import type { ComponentChange, ComponentStatus, IncidentStatus, Update } from '../types.ts';
 import {
   assertKnownComponents,
-  assertNotFuture,
+  notAfterNow,
   refreshComponentStatuses,
   type Actor,
   type IncidentContext,
@@ -76,8 +76,9 @@ export async function addUpdate(
   const at = now.toISOString();
   const requested = input.components ?? [];
   assertKnownComponents(ctx.content, requested, 'components');
-  assertNotFuture('display_at', input.display_at, now);
-  const displayAt = input.display_at ?? at;
+  // A display time ahead of the server's clock (allowed as client clock skew) is taken as the
+  // posting time: an update never claims a place in the timeline after updates posted later.
+  const displayAt = notAfterNow('display_at', input.display_at, now) ?? at;
 
   const result = await ctx.db.write(async (tx) => {
     const head = await findIncidentHead(tx.execute, incidentId);

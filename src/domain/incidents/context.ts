@@ -58,10 +58,22 @@ export function assertKnownComponents(
 /** Times in the future beyond this much clock skew are refused. */
 const FUTURE_SKEW_MS = 5 * 60_000;
 
-export function assertNotFuture(field: string, iso: string | null | undefined, now: Date): void {
-  if (iso && Date.parse(iso) > now.getTime() + FUTURE_SKEW_MS) {
+/**
+ * A time the caller gave, against the server's clock: beyond the skew ahead it is refused; within
+ * it (a client clock running a little fast) it is taken as now. Nothing is recorded as happening
+ * after the moment it was recorded, so a later post is never outranked by an earlier one's time.
+ */
+export function notAfterNow<T extends string | null | undefined>(
+  field: string,
+  iso: T,
+  now: Date,
+): T {
+  if (!iso) return iso;
+  const ms = Date.parse(iso);
+  if (ms > now.getTime() + FUTURE_SKEW_MS) {
     throw ValidationError.field(field, 'must not be in the future');
   }
+  return (ms > now.getTime() ? now.toISOString() : iso) as T;
 }
 
 /**

@@ -21,7 +21,7 @@ import type {
 } from '../types.ts';
 import {
   assertKnownComponents,
-  assertNotFuture,
+  notAfterNow,
   refreshComponentStatuses,
   type Actor,
   type IncidentContext,
@@ -54,10 +54,9 @@ export async function declareIncident(
   const at = now.toISOString();
   const components = input.components ?? [];
   assertKnownComponents(ctx.content, components, 'components');
-  assertNotFuture('started_at', input.started_at, now);
-  assertNotFuture('detected_at', input.detected_at, now);
-  const startedAt = input.started_at ?? at;
-  if (input.detected_at && input.detected_at < startedAt) {
+  const startedAt = notAfterNow('started_at', input.started_at, now) ?? at;
+  const detectedAt = notAfterNow('detected_at', input.detected_at, now);
+  if (detectedAt && detectedAt < startedAt) {
     throw ValidationError.field('detected_at', 'must not be before started_at');
   }
   const roles = input.roles ?? {};
@@ -106,7 +105,7 @@ export async function declareIncident(
       business_impact: businessImpact,
       eta: input.eta ?? null,
       started_at: startedAt,
-      detected_at: input.detected_at ?? null,
+      detected_at: detectedAt ?? null,
       acknowledged_at: null,
       resolved_at: state.resolved_at,
       monitoring_at: state.monitoring_at,

@@ -10,7 +10,7 @@ import type {
   Visibility,
 } from '../types.ts';
 import {
-  assertNotFuture,
+  notAfterNow,
   refreshComponentStatuses,
   type Actor,
   type IncidentContext,
@@ -55,14 +55,17 @@ export async function editIncident(
   ctx: IncidentContext,
   actor: Actor,
   incidentId: string,
-  input: EditInput,
+  requested: EditInput,
   expectedVersion: number | null,
 ): Promise<IncidentRecord> {
   const now = ctx.now();
   const at = now.toISOString();
-  assertNotFuture('acknowledged_at', input.acknowledged_at, now);
-  assertNotFuture('detected_at', input.detected_at, now);
-  assertNotFuture('started_at', input.started_at, now);
+  const input: EditInput = {
+    ...requested,
+    acknowledged_at: notAfterNow('acknowledged_at', requested.acknowledged_at, now),
+    detected_at: notAfterNow('detected_at', requested.detected_at, now),
+    started_at: notAfterNow('started_at', requested.started_at, now),
+  };
 
   const result = await ctx.db.write(async (tx) => {
     const previous = await findIncident(tx.execute, incidentId);

@@ -1,6 +1,6 @@
 import type { SiteSnapshot } from '../snapshot.ts';
-import { MONTHS_PER_HISTORY_PAGE, historyPageCount, routePath } from '../routes.ts';
-import { addMonths, monthKey, monthName } from '../../lib/time.ts';
+import { historyMonths, routePath } from '../routes.ts';
+import { monthKey, monthName } from '../../lib/time.ts';
 import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
 import { incidentSummary, type IncidentSummaryView } from './incident-parts.ts';
 
@@ -16,10 +16,8 @@ export interface HistoryView {
 
 export function buildHistoryView(snapshot: SiteSnapshot, page: number): HistoryView {
   const zone = snapshot.site.timezone;
-  const current = monthKey(snapshot.now.getTime(), zone);
-  const months = Array.from({ length: MONTHS_PER_HISTORY_PAGE }, (_, i) =>
-    addMonths(current, -((page - 1) * MONTHS_PER_HISTORY_PAGE + i)),
-  );
+  const all = historyMonths(snapshot);
+  const months = [all[page - 1] ?? all[0]!];
   const byMonth = new Map(months.map((m) => [m, [] as IncidentSummaryView[]]));
   const oldest = months[months.length - 1]!;
   for (const incident of snapshot.incidents) {
@@ -28,7 +26,7 @@ export function buildHistoryView(snapshot: SiteSnapshot, page: number): HistoryV
     if (month < oldest) break;
     byMonth.get(month)?.push(incidentSummary(snapshot, incident));
   }
-  const pageCount = historyPageCount(snapshot);
+  const pageCount = all.length;
   const first = monthName(months[months.length - 1]!);
   const last = monthName(months[0]!);
   const span = first === last ? first : `${first} to ${last}`;
