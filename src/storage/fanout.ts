@@ -1,0 +1,236 @@
+import type { Row } from '@libsql/client';
+import type { Audience, OwedFanout } from '../domain/subscriptions/fanout.ts';
+import { num, str, strOrNull, type Tx } from './db.ts';
+import type { Reader } from './incidents.ts';
+
+/** Records, inside the update's own transaction, that subscribers are owed this update. */
+export async function insertFanout(tx: Tx, owed: OwedFanout): Promise<void> {
+  await tx.run(
+    `INSERT INTO fanouts (update_id, incident_id, created_at, resolves, followers)
+     VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    [owed.updateId, owed.incidentId, owed.createdAt, owed.resolves ? 1 : 0, owed.followers ? 1 : 0],
+  );
+}
+
+function toOwed(row: Row): OwedFanout {
+  return {
+    updateId: str(row, 'update_id'),
+    incidentId: str(row, 'incident_id'),
+    createdAt: str(row, 'created_at'),
+    resolves: num(row, 'resolves') === 1,
+    followers: num(row, 'followers') === 1,
+  };
+}
+
+/** Owed updates not yet in a notification, by incident, oldest first. */
+export async function unassignedFanouts(read: Reader): Promise<Map<string, OwedFanout[]>> {
+  const rows = await read(
+    'SELECT * FROM fanouts WHERE notification_id IS NULL ORDER BY incident_id, created_at, update_id',
+  );
+  const byIncident = new Map<string, OwedFanout[]>();
+  for (const row of rows) {
+    const owed = toOwed(row);
+    const list = byIncident.get(owed.incidentId);
+    if (list) list.push(owed);
+    else byIncident.set(owed.incidentId, [owed]);
+  }
+  return byIncident;
+}
+
+export async function unassignedFanoutsOf(read: Reader, incidentId: string): Promise<OwedFanout[]> {
+  const rows = await read(
+    `SELECT * FROM fanouts WHERE notification_id IS NULL AND incident_id = ?
+     ORDER BY created_at, update_id`,
+    [incidentId],
+  );
+  return rows.map(toOwed);
+}
+
+/** When the incident's latest notification was made (the coalescing interval counts from it). */
+export async function lastNotifiedAt(read: Reader, incidentId: string): Promise<string | null> {
+  const rows = await read('SELECT max(created_at) AS at FROM notifications WHERE incident_id = ?', [
+    incidentId,
+  ]);
+  return rows[0] ? strOrNull(rows[0], 'at') : null;
+}
+
+/** Owed updates that will never be sent (the incident went private): marked so, not left owed. */
+export async function dropFanouts(tx: Tx, updateIds: string[]): Promise<void> {
+  await tx.run(
+    `UPDATE fanouts SET notification_id = 'dropped'
+     WHERE update_id IN (SELECT value FROM json_each(?)) AND notification_id IS NULL`,
+    [JSON.stringify(updateIds)],
+  );
+}
+
+export interface MailBody {
+  id: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  /** Stands for a delivery's own links in the body until it is sent. */
+  marker: string;
+}
+
+export async function insertMailBody(tx: Tx, body: MailBody, at: string): Promise<void> {
+  await tx.run(
+    `INSERT INTO mail_bodies (id, subject, html, text, headers, marker, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    [body.id, body.subject, body.html, body.text, JSON.stringify(body.headers), body.marker, at],
+  );
+}
+
+export async function findMailBodies(read: Reader, ids: string[]): Promise<Map<string, MailBody>> {
+  const rows = await read(
+    'SELECT * FROM mail_bodies WHERE id IN (SELECT value FROM json_each(?))',
+    [JSON.stringify(ids)],
+  );
+  return new Map(
+    rows.map((row) => [
+      str(row, 'id'),
+      {
+        id: str(row, 'id'),
+        subject: str(row, 'subject'),
+        html: str(row, 'html'),
+        text: str(row, 'text'),
+        headers: JSON.parse(str(row, 'headers')) as Record<string, string>,
+        marker: str(row, 'marker'),
+      },
+    ]),
+  );
+}
+
+export interface Notification {
+  id: string;
+  incident_id: string;
+  lead_update_id: string;
+  body_id: string;
+  audience: Audience;
+  created_at: string;
+  cursor: string;
+  recipients: number;
+  expanded_at: string | null;
+}
+
+function toNotification(row: Row): Notification {
+  return {
+    id: str(row, 'id'),
+    incident_id: str(row, 'incident_id'),
+    lead_update_id: str(row, 'lead_update_id'),
+    body_id: str(row, 'body_id'),
+    audience: JSON.parse(str(row, 'audience')) as Audience,
+    created_at: str(row, 'created_at'),
+    cursor: str(row, 'cursor'),
+    recipients: num(row, 'recipients'),
+    expanded_at: strOrNull(row, 'expanded_at'),
+  };
+}
+
+/**
+ * Records a notification carrying `updateIds`, only if every one of them is still unassigned
+ * (another process may have just done it): false, and nothing written, otherwise.
+ */
+export async function insertNotification(
+  tx: Tx,
+  n: Omit<Notification, 'cursor' | 'recipients' | 'expanded_at'>,
+  updateIds: string[],
+): Promise<boolean> {
+  const assigned = await tx.run(
+    `UPDATE fanouts SET notification_id = ?
+     WHERE update_id IN (SELECT value FROM json_each(?)) AND notification_id IS NULL`,
+    [n.id, JSON.stringify(updateIds)],
+  );
+  if (assigned !== updateIds.length) throw new StaleFanout();
+  await tx.run(
+    `INSERT INTO notifications (id, incident_id, lead_update_id, body_id, audience, created_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+    [n.id, n.incident_id, n.lead_update_id, n.body_id, JSON.stringify(n.audience), n.created_at],
+  );
+  return true;
+}
+
+/** Thrown inside a transaction to roll it back: what it planned from was changed meanwhile. */
+export class StaleFanout extends Error {
+  override name = 'StaleFanout';
+}
+
+export async function unexpandedNotifications(read: Reader): Promise<Notification[]> {
+  const rows = await read(
+    'SELECT * FROM notifications WHERE expanded_at IS NULL ORDER BY created_at, id',
+  );
+  return rows.map(toNotification);
+}
+
+export async function findNotification(read: Reader, id: string): Promise<Notification | null> {
+  const rows = await read('SELECT * FROM notifications WHERE id = ?', [id]);
+  return rows[0] ? toNotification(rows[0]) : null;
+}
+
+/**
+ * Expands the next chunk of a notification into deliveries: subscribers after the cursor, up to
+ * `chunk` of them, those the audience concerns each get one outbox row, unique per (subscriber,
+ * notification); then the cursor moves on, in the same transaction. A crash loses at most an
+ * uncommitted chunk, which is done again; a chunk done twice (two processes) adds nothing.
+ */
+export async function expandChunk(
+  tx: Tx,
+  id: string,
+  chunk: number,
+  at: string,
+): Promise<{ added: number; done: boolean } | null> {
+  const rows = await tx.execute('SELECT * FROM notifications WHERE id = ?', [id]);
+  if (!rows[0]) return null;
+  const n = toNotification(rows[0]);
+  if (n.expanded_at !== null) return { added: 0, done: true };
+  const ends = await tx.execute(
+    'SELECT id FROM subscribers WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?',
+    [n.cursor, chunk - 1],
+  );
+  const end = ends[0] ? str(ends[0], 'id') : null;
+  const added = await tx.run(
+    `INSERT INTO mail_outbox (id, dedupe_key, kind, to_address, subject, html, text, headers,
+       next_attempt_at, created_at, body_id, subscriber_id)
+     SELECT ?1 || '-' || s.id, 'subscriber/' || ?2 || '/' || s.id, 'subscriber.update', s.email,
+       '', '', '', '{}', ?3, ?3, ?4, s.id
+     FROM subscribers s
+     WHERE s.id > ?5 AND (?6 IS NULL OR s.id <= ?6) AND s.status = 'confirmed'
+       AND (s.follows = 'all'
+         OR (s.follows = 'components' AND EXISTS (SELECT 1 FROM subscriber_components c
+               WHERE c.subscriber_id = s.id AND c.component_id IN (SELECT value FROM json_each(?7))))
+         OR (?8 IS NOT NULL AND EXISTS (SELECT 1 FROM subscriber_incidents i
+               WHERE i.subscriber_id = s.id AND i.incident_id = ?8)))
+     ORDER BY s.id
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [
+      n.id,
+      n.lead_update_id,
+      at,
+      n.body_id,
+      n.cursor,
+      end,
+      JSON.stringify(n.audience.keys),
+      n.audience.incidentId,
+    ],
+  );
+  await tx.run(
+    `UPDATE notifications SET cursor = coalesce(?, cursor), recipients = recipients + ?,
+       expanded_at = CASE WHEN ? IS NULL THEN ? END
+     WHERE id = ?`,
+    [end, added, end, at, id],
+  );
+  return { added, done: end === null };
+}
+
+/** Followers of an incident stop following it once it is resolved and they were told. */
+export async function endIncidentFollows(tx: Tx, incidentId: string): Promise<void> {
+  await tx.run('DELETE FROM subscriber_incidents WHERE incident_id = ?', [incidentId]);
+}
+
+export async function fanoutBacklog(read: Reader): Promise<{ owed: number; expanding: number }> {
+  const rows = await read(
+    `SELECT (SELECT count(*) FROM fanouts WHERE notification_id IS NULL) AS owed,
+            (SELECT count(*) FROM notifications WHERE expanded_at IS NULL) AS expanding`,
+  );
+  return { owed: num(rows[0]!, 'owed'), expanding: num(rows[0]!, 'expanding') };
+}
