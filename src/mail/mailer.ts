@@ -6,6 +6,7 @@ import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
 import {
   assignBatches,
+  cancelUndeliverable,
   claimDue,
   markFailed,
   markRetry,
@@ -17,6 +18,7 @@ import {
 } from '../storage/outbox.ts';
 import { retryDelayMs, type BackoffPolicy } from './backoff.ts';
 import { emlTransport } from './eml-transport.ts';
+import type { Personalise } from './personalise.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { resendTransport } from './resend-transport.ts';
 import type { Transport } from './transport.ts';
@@ -41,6 +43,8 @@ export interface MailerOptions {
   backoff: BackoffPolicy;
   /** How long a refused API key or sender (401/403) pauses all sending. */
   authPauseMs: number;
+  /** Makes messages of shared bodies (subscriber mail) right before they are handed over. */
+  personalise?: Personalise;
   /** Names this process in claims; random by default. */
   holder?: string;
   sleep?: (ms: number) => Promise<void>;
@@ -77,6 +81,7 @@ export function batchKeyFor(ids: string[]): string {
  */
 export function createMailer(options: MailerOptions): Mailer {
   const { db, transport, now, log } = options;
+  const personalise = options.personalise ?? (async (messages: OutboxMessage[]) => messages);
   const holder = options.holder ?? `mailer-${randomBytes(6).toString('hex')}`;
   const sleep = options.sleep ?? sleepFor;
   const limiter = new RateLimiter(options.ratePerSecond, () => Date.now(), sleep);
@@ -89,6 +94,7 @@ export function createMailer(options: MailerOptions): Mailer {
     sent: 0,
     retried: 0,
     failed: 0,
+    cancelled: 0,
     last_error: null as string | null,
     last_run_at: null as string | null,
   };
@@ -126,7 +132,7 @@ export function createMailer(options: MailerOptions): Mailer {
       });
       return 'left';
     }
-    const outcome = await transport.send(group, key);
+    const outcome = await transport.send(await personalise(group), key);
     const at = now();
     if (outcome.kind === 'sent') {
       await markSent(
@@ -199,7 +205,16 @@ export function createMailer(options: MailerOptions): Mailer {
         transport.maxBatch,
       );
       if (claimed.length === 0) break;
-      const fresh = claimed.filter((m) => m.batchKey === null).map((m) => m.id);
+      // Subscriber mail to someone who left or was suppressed since it was queued is not sent.
+      const cancelled = await cancelUndeliverable(
+        db,
+        holder,
+        claimed.filter((m) => m.batchKey === null && m.subscriberId !== null).map((m) => m.id),
+      );
+      stats.cancelled += cancelled.size;
+      const fresh = claimed
+        .filter((m) => m.batchKey === null && !cancelled.has(m.id))
+        .map((m) => m.id);
       const batches: Array<{ ids: string[]; key: string }> = [];
       for (let i = 0; i < fresh.length; i += transport.maxBatch) {
         const ids = fresh.slice(i, i + transport.maxBatch);
@@ -208,7 +223,7 @@ export function createMailer(options: MailerOptions): Mailer {
       const held = await assignBatches(
         db,
         holder,
-        claimed.map((m) => m.id),
+        claimed.filter((m) => !cancelled.has(m.id)).map((m) => m.id),
         batches,
       );
       // Grouped by the batch keys as stored (in a stable order, so a retry sends the same body).
@@ -225,7 +240,7 @@ export function createMailer(options: MailerOptions): Mailer {
         progressed ||= delivery !== 'left';
       }
       // Everything claimed turned out to be held by others: leave it to them until the next run.
-      if (!progressed) break;
+      if (!progressed && cancelled.size === 0) break;
     }
     stats.last_run_at = now().toISOString();
     return sent;
@@ -310,8 +325,10 @@ export function mailerFromSettings(
   db: Db,
   now: () => Date,
   log: Logger,
+  personalise?: Personalise,
 ): Mailer {
   return createMailer({
+    ...(personalise ? { personalise } : {}),
     db,
     transport: transportFor(settings, now),
     now,

@@ -219,12 +219,15 @@ export async function expandChunk(
      WHERE id = ?`,
     [end, added, end, at, id],
   );
+  if (end === null) {
+    // Followers of an incident follow it until it is resolved, and have now been told.
+    await tx.run(
+      `DELETE FROM subscriber_incidents WHERE incident_id = ?
+         AND EXISTS (SELECT 1 FROM fanouts WHERE notification_id = ? AND resolves = 1)`,
+      [n.incident_id, n.id],
+    );
+  }
   return { added, done: end === null };
-}
-
-/** Followers of an incident stop following it once it is resolved and they were told. */
-export async function endIncidentFollows(tx: Tx, incidentId: string): Promise<void> {
-  await tx.run('DELETE FROM subscriber_incidents WHERE incident_id = ?', [incidentId]);
 }
 
 export async function fanoutBacklog(read: Reader): Promise<{ owed: number; expanding: number }> {

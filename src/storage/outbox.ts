@@ -14,12 +14,26 @@ export interface OutgoingEmail {
   text: string;
   /** Extra headers such as List-Unsubscribe. */
   headers?: Record<string, string>;
+  /**
+   * A shared body (`mail_bodies`) this message is made from when it is sent, with the links of
+   * `subscriberId` (manage, unsubscribe) and `confirmationId` (confirm); subject, html and text
+   * are then empty in the row.
+   */
+  bodyId?: string | null;
+  subscriberId?: string | null;
+  confirmationId?: string | null;
 }
 
 /** A queued email with its delivery state. */
-export interface OutboxMessage extends Required<OutgoingEmail> {
+export interface OutboxMessage extends Required<
+  Omit<OutgoingEmail, 'bodyId' | 'subscriberId' | 'confirmationId'>
+> {
   id: string;
-  status: 'pending' | 'sent' | 'failed';
+  bodyId: string | null;
+  subscriberId: string | null;
+  confirmationId: string | null;
+  /** `cancelled`: not sent because its subscriber left, was removed or suppressed before. */
+  status: 'pending' | 'sent' | 'failed' | 'cancelled';
   attempts: number;
   batchKey: string | null;
   createdAt: string;
@@ -45,6 +59,9 @@ function toMessage(row: Row): OutboxMessage {
     sentAt: strOrNull(row, 'sent_at'),
     lastError: strOrNull(row, 'last_error'),
     providerId: strOrNull(row, 'provider_id'),
+    bodyId: strOrNull(row, 'body_id'),
+    subscriberId: strOrNull(row, 'subscriber_id'),
+    confirmationId: strOrNull(row, 'confirmation_id'),
   };
 }
 
@@ -57,8 +74,8 @@ export async function enqueueEmail(
 ): Promise<boolean> {
   const inserted = await tx.run(
     `INSERT INTO mail_outbox (id, dedupe_key, kind, to_address, subject, html, text, headers,
-       next_attempt_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+       next_attempt_at, created_at, body_id, subscriber_id, confirmation_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
     [
       id,
       email.dedupeKey,
@@ -70,6 +87,9 @@ export async function enqueueEmail(
       JSON.stringify(email.headers ?? {}),
       at,
       at,
+      email.bodyId ?? null,
+      email.subscriberId ?? null,
+      email.confirmationId ?? null,
     ],
   );
   return inserted === 1;
@@ -101,6 +121,34 @@ export async function claimDue(
       [now, holder, until, limit],
     );
     return rows.map(toMessage);
+  });
+}
+
+/**
+ * Among messages `holder` just claimed and has not yet put in a batch, cancels the subscriber
+ * mail that must no longer go out: an update to someone who is no longer a confirmed subscriber
+ * (unsubscribed, suppressed, removed), or any subscriber mail to a suppressed address. Returns
+ * the ids cancelled. Messages already in a batch are left alone: a retry must repeat the batch.
+ */
+export async function cancelUndeliverable(
+  db: Db,
+  holder: string,
+  ids: string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  return db.write(async (tx) => {
+    const rows = await tx.execute(
+      `UPDATE mail_outbox AS m SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL,
+         last_error = 'not sent: the subscriber left, was removed or the address is suppressed'
+       WHERE m.id IN (SELECT value FROM json_each(?1)) AND m.claimed_by = ?2
+         AND m.status = 'pending' AND m.batch_key IS NULL AND m.kind LIKE 'subscriber.%'
+         AND (EXISTS (SELECT 1 FROM suppressions x WHERE x.email_key = lower(m.to_address))
+           OR (m.kind = 'subscriber.update' AND NOT EXISTS (SELECT 1 FROM subscribers s
+                 WHERE s.id = m.subscriber_id AND s.status = 'confirmed')))
+       RETURNING id`,
+      [JSON.stringify(ids), holder],
+    );
+    return new Set(rows.map((row) => str(row, 'id')));
   });
 }
 
