@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     log,
     subscriptions.personalise,
   );
-  const fanout = subscriptions.fanout(() => cadence.mailer.kick());
+  const fanout = subscriptions.fanout(cadence.mailer);
   const publisher = createSitePublisher(settings, foundation, now, log);
   const services: Service[] = [cadence.mailer, cadence.scheduler, fanout, publisher];
   for (const service of services) await service.start?.();

@@ -3,6 +3,7 @@ import type { Settings } from '../config/env.ts';
 import { loadSecret } from '../config/secret.ts';
 import type { SubscriptionContext } from '../domain/subscriptions/context.ts';
 import type { Logger } from '../lib/log.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { createPersonaliser, type Personalise } from '../mail/personalise.ts';
 import { loadMailTemplates } from '../mail/templates.ts';
 import type { Db } from '../storage/db.ts';
@@ -12,8 +13,8 @@ import { createFanoutWorker, type FanoutWorker } from './worker.ts';
 export interface SubscriptionServices {
   ctx: SubscriptionContext;
   personalise: Personalise;
-  /** Needs the mailer's kick, which exists only once the mailer does. */
-  fanout(onQueued: () => void): FanoutWorker;
+  /** Needs the mailer, which exists only once the personaliser does. */
+  fanout(mailer: Mailer): FanoutWorker;
 }
 
 /**
@@ -57,8 +58,8 @@ export async function createSubscriptionServices(
   return {
     ctx,
     personalise: createPersonaliser(db, settings.publicApiUrl, secret),
-    fanout(onQueued) {
-      kick = onQueued;
+    fanout(mailer) {
+      kick = () => mailer.kick();
       return createFanoutWorker({
         db,
         content,
@@ -70,7 +71,8 @@ export async function createSubscriptionServices(
         minIntervalMs: content.policy.subscriberEmailMinIntervalSeconds * 1000,
         chunkSize: 500,
         leaseMs: 30_000,
-        onQueued,
+        onQueued: kick,
+        mailCounts: () => mailer.countsByFamily().subscriber ?? { sent: 0, failed: 0 },
       });
     },
   };

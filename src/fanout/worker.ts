@@ -45,6 +45,8 @@ export interface FanoutOptions {
   leaseMs: number;
   /** Deliveries were queued: the mailer should look at the outbox. */
   onQueued: () => void;
+  /** Subscriber mail this process sent and gave up on (the mailer's counts), for `/healthz`. */
+  mailCounts?: () => { sent: number; failed: number };
   holder?: string;
 }
 
@@ -74,10 +76,12 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
   let halting = false;
   let nextWake: number | null = null;
   const stats = {
-    notifications: 0,
-    deliveries_queued: 0,
+    queue_depth: 0,
     owed: 0,
     expanding: 0,
+    suppressed: 0,
+    notifications: 0,
+    deliveries_queued: 0,
     last_error: null as string | null,
     last_run_at: null as string | null,
   };
@@ -172,6 +176,8 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
     const backlog = await fanoutBacklog(db.query);
     stats.owed = backlog.owed;
     stats.expanding = backlog.expanding;
+    stats.queue_depth = backlog.queueDepth;
+    stats.suppressed = backlog.suppressed;
     stats.last_run_at = now().toISOString();
   }
 
@@ -208,7 +214,7 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
   }
 
   return {
-    name: 'fanout',
+    name: 'subscriptions',
     runOnce,
     kick: () => {
       if (running) again = true;
@@ -232,6 +238,9 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
       timer = null;
       await running;
     },
-    health: () => ({ ...stats }),
+    health: () => ({
+      ...stats,
+      ...(options.mailCounts?.() ?? { sent: 0, failed: 0 }),
+    }),
   };
 }

@@ -56,6 +56,8 @@ export interface Mailer extends Service {
   kick(): void;
   /** Sends everything due, one claim at a time, until nothing is due; returns how many went out. */
   drain(): Promise<number>;
+  /** Messages sent and failed by this process since it started, per kind family (`subscriber`, `cadence`, …). */
+  countsByFamily(): Record<string, { sent: number; failed: number }>;
 }
 
 /** What one attempt at a batch came to; `left`: another sender holds it now. */
@@ -99,6 +101,14 @@ export function createMailer(options: MailerOptions): Mailer {
     last_run_at: null as string | null,
   };
 
+  const families: Record<string, { sent: number; failed: number }> = {};
+  function count(group: OutboxMessage[], outcome: 'sent' | 'failed'): void {
+    for (const message of group) {
+      const family = message.kind.split('.')[0]!;
+      (families[family] ??= { sent: 0, failed: 0 })[outcome] += 1;
+    }
+  }
+
   function logLine(level: string, msg: string, fields: Record<string, unknown>): void {
     log({ time: now().toISOString(), level, msg, ...fields });
   }
@@ -108,6 +118,7 @@ export function createMailer(options: MailerOptions): Mailer {
     const ids = group.map((m) => m.id);
     await markFailed(db, holder, ids, { at: now().toISOString(), error, attempted });
     stats.failed += group.length;
+    count(group, 'failed');
     logLine('error', 'mail failed permanently', { ids, kind: group[0]!.kind, error });
   }
 
@@ -142,6 +153,7 @@ export function createMailer(options: MailerOptions): Mailer {
         at.toISOString(),
       );
       stats.sent += group.length;
+      count(group, 'sent');
       return 'sent';
     }
     stats.last_error = outcome.error;
@@ -278,6 +290,7 @@ export function createMailer(options: MailerOptions): Mailer {
     name: 'mailer',
     transport,
     drain,
+    countsByFamily: () => structuredClone(families),
     kick: () => {
       if (running) again = true;
       else schedule(0);

@@ -230,10 +230,21 @@ export async function expandChunk(
   return { added, done: end === null };
 }
 
-export async function fanoutBacklog(read: Reader): Promise<{ owed: number; expanding: number }> {
+/** What is still to do: owed updates, notifications being expanded, mail waiting to be sent. */
+export async function fanoutBacklog(
+  read: Reader,
+): Promise<{ owed: number; expanding: number; queueDepth: number; suppressed: number }> {
   const rows = await read(
     `SELECT (SELECT count(*) FROM fanouts WHERE notification_id IS NULL) AS owed,
-            (SELECT count(*) FROM notifications WHERE expanded_at IS NULL) AS expanding`,
+            (SELECT count(*) FROM notifications WHERE expanded_at IS NULL) AS expanding,
+            (SELECT count(*) FROM mail_outbox WHERE status = 'pending') AS queue_depth,
+            (SELECT count(*) FROM suppressions) AS suppressed`,
   );
-  return { owed: num(rows[0]!, 'owed'), expanding: num(rows[0]!, 'expanding') };
+  const row = rows[0]!;
+  return {
+    owed: num(row, 'owed'),
+    expanding: num(row, 'expanding'),
+    queueDepth: num(row, 'queue_depth'),
+    suppressed: num(row, 'suppressed'),
+  };
 }
