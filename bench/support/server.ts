@@ -95,7 +95,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     const outcome = await exited;
     clearTimeout(timer);
-    if (!process.env.KEEP_BENCH_DATA) rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
     return outcome;
   };
 

@@ -203,7 +203,9 @@ export async function expandChunk(
      SELECT ?1 || '-' || s.id, 'subscriber/' || ?2 || '/' || s.id, 'subscriber.update', s.email,
        '', '', '', '{}', ?3, ?3, ?4, s.id
      FROM subscribers s
-     WHERE s.id > ?5 AND (?6 IS NULL OR s.id <= ?6) AND s.status = 'confirmed'
+     -- A range of the primary key: the unary + keeps SQLite from walking the status index
+     -- (every subscriber) instead; ids are [a-z0-9], so '~' is past the last one.
+     WHERE s.id > ?5 AND s.id <= coalesce(?6, '~') AND +s.status = 'confirmed'
        AND (s.follows = 'all'
          OR (s.follows = 'components' AND EXISTS (SELECT 1 FROM subscriber_components c
                WHERE c.subscriber_id = s.id AND c.component_id IN (SELECT value FROM json_each(?7))))
