@@ -12,6 +12,9 @@ import { cadenceRoutes } from './api/routes/cadence.ts';
 import { componentRoutes } from './api/routes/components.ts';
 import { incidentRoutes } from './api/routes/incidents.ts';
 import { keyRoutes } from './api/routes/keys.ts';
+import { resendWebhookRoutes } from './api/routes/resend-webhook.ts';
+import { subscriberRoutes } from './api/routes/subscribers.ts';
+import { subscriptionRoutes } from './api/routes/subscriptions.ts';
 import { templateRoutes } from './api/routes/templates.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -21,18 +24,19 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.onError(createErrorHandler(deps.log));
   app.use(requestLog(deps.log, deps.now));
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'payload_too_large',
-          `request body is larger than ${MAX_BODY_BYTES} bytes`,
-        );
-      },
-    }),
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `request body is larger than ${MAX_BODY_BYTES} bytes`,
+      );
+    },
+  });
+  // The bulk import of subscribers has its own, larger limit.
+  app.use('/v1/*', (c, next) =>
+    c.req.method === 'POST' && c.req.path === '/v1/subscribers' ? next() : limitBody(c, next),
   );
 
   const v1 = new Hono<AppEnv>()
@@ -42,6 +46,12 @@ export function createApp(deps: AppDeps) {
     .route('/components', componentRoutes(deps))
     .route('/audit', auditRoutes(deps))
     .route('/keys', keyRoutes(deps));
+  if (deps.subscriptions) {
+    const { ctx, webhookSecret } = deps.subscriptions;
+    v1.route('/subscriptions', subscriptionRoutes(deps.subscriptions))
+      .route('/subscribers', subscriberRoutes(ctx))
+      .route('/webhooks/resend', resendWebhookRoutes(ctx, webhookSecret));
+  }
   app.route('/v1', v1);
   app.all('/v1/*', (c) =>
     c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404),

@@ -7,6 +7,7 @@ import type { LogLine } from './lib/log.ts';
 import { healthOf, notifyAll, type Service } from './service.ts';
 import { createCadenceServices } from './scheduler/setup.ts';
 import { createSitePublisher, siteDirOf } from './publish/setup.ts';
+import { createSubscriptionServices } from './fanout/setup.ts';
 
 function log(line: LogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -34,9 +35,17 @@ async function main(): Promise<void> {
   }
   // Background services, in start order. Each is built from the foundation and the settings.
   // The mailer drains the outbox the scheduler fills; it stops last (services stop in reverse).
-  const cadence = await createCadenceServices(settings, foundation, now, log);
+  const subscriptions = await createSubscriptionServices(settings, foundation, now, log);
+  const cadence = await createCadenceServices(
+    settings,
+    foundation,
+    now,
+    log,
+    subscriptions.personalise,
+  );
+  const fanout = subscriptions.fanout(cadence.mailer);
   const publisher = createSitePublisher(settings, foundation, now, log);
-  const services: Service[] = [cadence.mailer, cadence.scheduler, publisher];
+  const services: Service[] = [cadence.mailer, cadence.scheduler, fanout, publisher];
   for (const service of services) await service.start?.();
   const app = createApp({
     db: foundation.db,
@@ -48,6 +57,12 @@ async function main(): Promise<void> {
     onChange: notifyAll(services, log),
     health: () => ({ ...healthOf(services)(), unhandled_rejections: unhandledRejections }),
     siteDir: siteDirOf(settings),
+    subscriptions: {
+      ctx: subscriptions.ctx,
+      apiUrl: settings.publicApiUrl,
+      allowedOrigins: [new URL(settings.siteUrl).origin],
+      webhookSecret: settings.resendWebhookSecret,
+    },
   });
   const server = serve(
     { fetch: app.fetch, port: settings.port, hostname: settings.host },

@@ -3,6 +3,7 @@ import type { IncidentChange } from '../domain/incidents/context.ts';
 import type { UpdateTemplate } from '../domain/templates.ts';
 import type { Db } from '../storage/db.ts';
 import type { Logger } from '../lib/log.ts';
+import type { SubscriptionRouteOptions } from './routes/subscriptions.ts';
 
 /** Everything the HTTP app needs, built once by the composition root (or a test). */
 export interface AppDeps {
@@ -18,4 +19,6 @@ export interface AppDeps {
   health?: () => Record<string, unknown>;
   /** Directory of the published site, served at `/` when given. */
   siteDir?: string;
+  /** Email subscriptions: the public routes, the admin routes and the provider webhook. */
+  subscriptions?: SubscriptionRouteOptions & { webhookSecret: string | undefined };
 }

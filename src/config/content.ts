@@ -134,6 +134,11 @@ const policySchema = z
       })
       .strict()
       .default({ executives: [] }),
+    // Subscriber email: updates to one incident closer together than this are sent as one email.
+    subscriber_email: z
+      .object({ min_interval: duration.default(300) })
+      .strict()
+      .default({ min_interval: 300 }),
   })
   .strict();
 
@@ -157,6 +162,8 @@ export interface SeverityPolicy {
 export interface Policy {
   severities: Record<Severity, SeverityPolicy>;
   recipients: { communicationsLead: string | null; executives: string[] };
+  /** Updates to one incident closer together than this go to subscribers as one email. */
+  subscriberEmailMinIntervalSeconds: number;
 }
 
 export interface CatalogComponent {
@@ -278,6 +285,7 @@ function buildPolicy(raw: z.output<typeof policySchema>): Policy {
       communicationsLead: raw.recipients.communications_lead ?? null,
       executives: raw.recipients.executives,
     },
+    subscriberEmailMinIntervalSeconds: raw.subscriber_email.min_interval,
   };
 }
 

@@ -30,6 +30,12 @@ const envSchema = z.object({
     .refine(isSender, 'must be an address like status@acme.example or "Acme <status@acme.example>"')
     .optional(),
   RESEND_WEBHOOK_SECRET: z.string().optional(),
+  // Subscription links are derived from it; without it, <data>/secret.key is made on first start.
+  HERALD_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Where browsers and mail clients reach the API, when the site is hosted elsewhere (a CDN).
+  HERALD_PUBLIC_API_URL: z.url().optional(),
+  HERALD_SUBSCRIBE_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  HERALD_CONFIRMATIONS_PER_DAY: z.coerce.number().int().min(1).default(3),
   HERALD_TICK_MS: z.coerce.number().int().min(10).default(15_000),
   // A test and operations switch: `off` lets every process run the scheduler's periodic pass.
   HERALD_SCHEDULER_LEASE: z.enum(['on', 'off']).default('on'),
@@ -51,6 +57,11 @@ export interface Settings {
   resendBaseUrl: string | undefined;
   emailFrom: string;
   resendWebhookSecret: string | undefined;
+  secret: string | undefined;
+  /** The API's public base URL: subscription links and the site's forms point here. */
+  publicApiUrl: string;
+  subscribePerHour: number;
+  confirmationsPerDay: number;
   tickMs: number;
   schedulerLease: boolean;
   emailRatePerSecond: number;
@@ -69,10 +80,11 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
   }
   const e = parsed.data;
   const dataDir = resolve(e.HERALD_DATA_DIR);
+  const siteUrl = (e.SITE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, '');
   return {
     port: e.PORT,
     host: e.HOST,
-    siteUrl: (e.SITE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    siteUrl,
     dataDir,
     contentDir: resolve(e.HERALD_CONTENT_DIR),
     templatesDir: resolve(e.HERALD_TEMPLATES_DIR),
@@ -83,6 +95,10 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     resendBaseUrl: e.RESEND_BASE_URL,
     emailFrom: e.EMAIL_FROM ?? 'Herald <status@localhost>',
     resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
+    secret: e.HERALD_SECRET,
+    publicApiUrl: (e.HERALD_PUBLIC_API_URL ?? siteUrl).replace(/\/$/, ''),
+    subscribePerHour: e.HERALD_SUBSCRIBE_PER_HOUR,
+    confirmationsPerDay: e.HERALD_CONFIRMATIONS_PER_DAY,
     tickMs: e.HERALD_TICK_MS,
     schedulerLease: e.HERALD_SCHEDULER_LEASE === 'on',
     emailRatePerSecond: e.HERALD_EMAIL_RATE_PER_SECOND,

@@ -32,6 +32,8 @@ export interface PublisherOptions {
   db: Db;
   content: Content;
   siteUrl: string;
+  /** The API's public URL, where the site's subscribe forms post (default: the site's). */
+  apiUrl?: string;
   siteDir: string;
   now: () => Date;
   log: Logger;
@@ -154,6 +156,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     return {
       site: content.site,
       siteUrl: options.siteUrl,
+      apiUrl: options.apiUrl ?? options.siteUrl,
       catalog: content.catalog,
       policy: content.policy,
       incidents,

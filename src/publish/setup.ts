@@ -26,6 +26,7 @@ export function createSitePublisher(
     db: foundation.db,
     content: foundation.content,
     siteUrl: settings.siteUrl,
+    apiUrl: settings.publicApiUrl,
     siteDir,
     now,
     log,

@@ -8,6 +8,8 @@ export interface SiteSnapshot {
   site: SiteConfig;
   /** Public base URL, used for absolute links in feeds and JSON. */
   siteUrl: string;
+  /** The API's public URL, where subscribe forms post; the site's own when absent. */
+  apiUrl?: string;
   catalog: Catalog;
   policy: Policy;
   /** Public incidents, newest started first. */

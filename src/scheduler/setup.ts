@@ -3,6 +3,7 @@ import type { Settings } from '../config/env.ts';
 import { severitiesNotifyingExecutives } from '../domain/notifications.ts';
 import type { Logger } from '../lib/log.ts';
 import { mailerFromSettings, type Mailer } from '../mail/mailer.ts';
+import type { Personalise } from '../mail/personalise.ts';
 import { loadMailTemplates } from '../mail/templates.ts';
 import type { Db } from '../storage/db.ts';
 import { sampleVariables } from './messages.ts';
@@ -18,6 +19,7 @@ export async function createCadenceServices(
   foundation: { db: Db; content: Content },
   now: () => Date,
   log: Logger,
+  personalise?: Personalise,
 ): Promise<{ mailer: Mailer; scheduler: Scheduler }> {
   const { policy } = foundation.content;
   const unreachable = severitiesNotifyingExecutives(policy);
@@ -33,7 +35,7 @@ export async function createCadenceServices(
     settings.templatesDir,
     sampleVariables(foundation.content, settings.siteUrl),
   );
-  const mailer = mailerFromSettings(settings, foundation.db, now, log);
+  const mailer = mailerFromSettings(settings, foundation.db, now, log, personalise);
   const scheduler = createScheduler({
     db: foundation.db,
     content: foundation.content,

@@ -14,12 +14,26 @@ export interface OutgoingEmail {
   text: string;
   /** Extra headers such as List-Unsubscribe. */
   headers?: Record<string, string>;
+  /**
+   * A shared body (`mail_bodies`) this message is made from when it is sent, with the links of
+   * `subscriberId` (manage, unsubscribe) and `confirmationId` (confirm); subject, html and text
+   * are then empty in the row.
+   */
+  bodyId?: string | null;
+  subscriberId?: string | null;
+  confirmationId?: string | null;
 }
 
 /** A queued email with its delivery state. */
-export interface OutboxMessage extends Required<OutgoingEmail> {
+export interface OutboxMessage extends Required<
+  Omit<OutgoingEmail, 'bodyId' | 'subscriberId' | 'confirmationId'>
+> {
   id: string;
-  status: 'pending' | 'sent' | 'failed';
+  bodyId: string | null;
+  subscriberId: string | null;
+  confirmationId: string | null;
+  /** `cancelled`: not sent because its subscriber left, was removed or suppressed before. */
+  status: 'pending' | 'sent' | 'failed' | 'cancelled';
   attempts: number;
   batchKey: string | null;
   createdAt: string;
@@ -45,6 +59,9 @@ function toMessage(row: Row): OutboxMessage {
     sentAt: strOrNull(row, 'sent_at'),
     lastError: strOrNull(row, 'last_error'),
     providerId: strOrNull(row, 'provider_id'),
+    bodyId: strOrNull(row, 'body_id'),
+    subscriberId: strOrNull(row, 'subscriber_id'),
+    confirmationId: strOrNull(row, 'confirmation_id'),
   };
 }
 
@@ -57,8 +74,8 @@ export async function enqueueEmail(
 ): Promise<boolean> {
   const inserted = await tx.run(
     `INSERT INTO mail_outbox (id, dedupe_key, kind, to_address, subject, html, text, headers,
-       next_attempt_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+       next_attempt_at, created_at, body_id, subscriber_id, confirmation_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
     [
       id,
       email.dedupeKey,
@@ -70,6 +87,9 @@ export async function enqueueEmail(
       JSON.stringify(email.headers ?? {}),
       at,
       at,
+      email.bodyId ?? null,
+      email.subscriberId ?? null,
+      email.confirmationId ?? null,
     ],
   );
   return inserted === 1;
@@ -88,19 +108,56 @@ export async function claimDue(
   limit: number,
 ): Promise<OutboxMessage[]> {
   return db.write(async (tx) => {
-    const free = `status = 'pending' AND next_attempt_at <= ?1
+    // The unary + on a column keeps SQLite off its index: the oldest due messages are read in
+    // order from (status, created_at) instead of sorting every due one, and the rest of a batch
+    // is found by its key. With tens of thousands queued, this is the difference between a
+    // fraction of a millisecond and a quarter of a second per claim.
+    const free = `+next_attempt_at <= ?1
       AND (claimed_until IS NULL OR claimed_until < ?1 OR claimed_by = ?2)`;
     const rows = await tx.execute(
       `WITH chosen AS (
-         SELECT id, batch_key FROM mail_outbox WHERE ${free} ORDER BY created_at, rowid LIMIT ?4
+         SELECT id, batch_key FROM mail_outbox WHERE status = 'pending' AND ${free}
+         ORDER BY created_at, rowid LIMIT ?4
        )
        UPDATE mail_outbox SET claimed_by = ?2, claimed_until = ?3
        WHERE id IN (SELECT id FROM chosen)
-          OR (${free} AND batch_key IN (SELECT batch_key FROM chosen WHERE batch_key IS NOT NULL))
+          OR (batch_key IN (SELECT batch_key FROM chosen WHERE batch_key IS NOT NULL)
+              AND +status = 'pending' AND ${free})
        RETURNING *`,
       [now, holder, until, limit],
     );
     return rows.map(toMessage);
+  });
+}
+
+// Statements that pick messages by id say `+status`: the unary + keeps SQLite from walking the
+// (status, …) indexes, every pending message, instead of looking up the ids it was given.
+
+/**
+ * Among messages `holder` just claimed and has not yet put in a batch, cancels the subscriber
+ * mail that must no longer go out: an update to someone who is no longer a confirmed subscriber
+ * (unsubscribed, suppressed, removed), or any subscriber mail to a suppressed address. Returns
+ * the ids cancelled. Messages already in a batch are left alone: a retry must repeat the batch.
+ */
+export async function cancelUndeliverable(
+  db: Db,
+  holder: string,
+  ids: string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  return db.write(async (tx) => {
+    const rows = await tx.execute(
+      `UPDATE mail_outbox AS m SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL,
+         last_error = 'not sent: the subscriber left, was removed or the address is suppressed'
+       WHERE m.id IN (SELECT value FROM json_each(?1)) AND m.claimed_by = ?2
+         AND +m.status = 'pending' AND m.batch_key IS NULL AND m.kind LIKE 'subscriber.%'
+         AND (EXISTS (SELECT 1 FROM suppressions x WHERE x.email_key = lower(m.to_address))
+           OR (m.kind = 'subscriber.update' AND NOT EXISTS (SELECT 1 FROM subscribers s
+                 WHERE s.id = m.subscriber_id AND s.status = 'confirmed')))
+       RETURNING id`,
+      [JSON.stringify(ids), holder],
+    );
+    return new Set(rows.map((row) => str(row, 'id')));
   });
 }
 
@@ -122,13 +179,13 @@ export async function assignBatches(
       await tx.run(
         `UPDATE mail_outbox SET batch_key = ?1
          WHERE id IN (SELECT value FROM json_each(?2)) AND batch_key IS NULL
-           AND claimed_by = ?3 AND status = 'pending'`,
+           AND claimed_by = ?3 AND +status = 'pending'`,
         [batch.key, JSON.stringify(batch.ids), holder],
       );
     }
     const rows = await tx.execute(
       `SELECT * FROM mail_outbox WHERE id IN (SELECT value FROM json_each(?1))
-         AND claimed_by = ?2 AND status = 'pending' AND batch_key IS NOT NULL
+         AND claimed_by = ?2 AND +status = 'pending' AND batch_key IS NOT NULL
        ORDER BY batch_key, created_at, rowid`,
       [JSON.stringify(claimedIds), holder],
     );
@@ -151,7 +208,7 @@ export async function renewBatch(
 ): Promise<boolean> {
   return db.write(async (tx) => {
     const pending = await tx.execute(
-      "SELECT id, claimed_by FROM mail_outbox WHERE batch_key = ? AND status = 'pending'",
+      "SELECT id, claimed_by FROM mail_outbox WHERE batch_key = ? AND +status = 'pending'",
       [batchKey],
     );
     const wanted = new Set(ids);
@@ -160,7 +217,7 @@ export async function renewBatch(
       pending.every((row) => wanted.has(str(row, 'id')) && row.claimed_by === holder);
     if (!held) return false;
     await tx.run(
-      `UPDATE mail_outbox SET claimed_until = ? WHERE batch_key = ? AND status = 'pending'
+      `UPDATE mail_outbox SET claimed_until = ? WHERE batch_key = ? AND +status = 'pending'
          AND claimed_by = ?`,
       [until, batchKey, holder],
     );
@@ -218,7 +275,7 @@ export async function markRetry(
     await tx.run(
       `UPDATE mail_outbox SET attempts = attempts + ?1, next_attempt_at = ?2, last_error = ?3,
          claimed_by = NULL, claimed_until = NULL
-       WHERE id IN (SELECT value FROM json_each(?4)) AND claimed_by = ?5 AND status = 'pending'`,
+       WHERE id IN (SELECT value FROM json_each(?4)) AND claimed_by = ?5 AND +status = 'pending'`,
       [retry.countAttempt ? 1 : 0, retry.nextAttemptAt, retry.error, JSON.stringify(ids), holder],
     );
   });
@@ -238,7 +295,7 @@ export async function markFailed(
     await tx.run(
       `UPDATE mail_outbox SET status = 'failed', failed_at = ?1, attempts = attempts + ?2,
          last_error = ?3, claimed_by = NULL, claimed_until = NULL
-       WHERE id IN (SELECT value FROM json_each(?4)) AND claimed_by = ?5 AND status = 'pending'`,
+       WHERE id IN (SELECT value FROM json_each(?4)) AND claimed_by = ?5 AND +status = 'pending'`,
       [failure.at, failure.attempted ? 1 : 0, failure.error, JSON.stringify(ids), holder],
     );
   });
@@ -253,7 +310,7 @@ export async function splitBatch(db: Db, holder: string, ids: string[], at: stri
     await tx.run(
       `UPDATE mail_outbox SET batch_key = 'herald-single-' || id, next_attempt_at = ?1,
          claimed_by = NULL, claimed_until = NULL
-       WHERE id IN (SELECT value FROM json_each(?2)) AND claimed_by = ?3 AND status = 'pending'`,
+       WHERE id IN (SELECT value FROM json_each(?2)) AND claimed_by = ?3 AND +status = 'pending'`,
       [at, JSON.stringify(ids), holder],
     );
   });

@@ -9,9 +9,19 @@ import { openDatabase, type Db } from '../../src/storage/db.ts';
 import { createKey } from '../../src/storage/keys.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import type { Scope } from '../../src/domain/types.ts';
+import {
+  DEFAULT_LIMITS,
+  type SubscriptionContext,
+  type SubscriptionLimits,
+} from '../../src/domain/subscriptions/context.ts';
+import { subscriberSamples } from '../../src/fanout/messages.ts';
+import { loadMailTemplates } from '../../src/mail/templates.ts';
 import { TestClock } from './clock.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+/** The secret subscription links are derived from in tests. */
+export const TEST_SECRET = 'test secret for subscription links, 32+ chars';
 
 export interface Harness {
   app: ReturnType<typeof createApp>;
@@ -21,6 +31,8 @@ export interface Harness {
   clock: TestClock;
   adminToken: string;
   changes: IncidentChange[];
+  /** What the subscription routes run with (secret, templates, limits). */
+  subscriptions: SubscriptionContext;
   /** Sends a request to the app; `body` objects are sent as JSON, strings as they are. */
   request(
     method: string,
@@ -43,6 +55,8 @@ export async function createHarness(
     onChange?: (c: IncidentChange) => void;
     /** `client` runs on `@libsql/client`, the driver remote databases use. */
     driver?: 'embedded' | 'client';
+    limits?: Partial<SubscriptionLimits>;
+    webhookSecret?: string;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
@@ -59,16 +73,36 @@ export async function createHarness(
     at,
   });
   const changes: IncidentChange[] = [];
+  const siteUrl = 'https://status.example.test';
+  const subscriptions: SubscriptionContext = {
+    db,
+    content,
+    mail: await loadMailTemplates(
+      join(REPO_ROOT, 'templates'),
+      subscriberSamples(content, siteUrl),
+    ),
+    now: clock.now,
+    siteUrl,
+    secret: Buffer.from(TEST_SECRET),
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    onQueued: () => undefined,
+  };
   const app = createApp({
     db,
     content,
     templates,
     now: clock.now,
-    siteUrl: 'https://status.example.test',
+    siteUrl,
     log: () => undefined,
     onChange: (change) => {
       changes.push(change);
       options.onChange?.(change);
+    },
+    subscriptions: {
+      ctx: subscriptions,
+      apiUrl: siteUrl,
+      allowedOrigins: [siteUrl],
+      webhookSecret: options.webhookSecret,
     },
   });
   return {
@@ -79,6 +113,7 @@ export async function createHarness(
     clock,
     adminToken,
     changes,
+    subscriptions,
     async request(method, path, { body, token = adminToken, headers = {} } = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (token !== null)

@@ -1,4 +1,5 @@
 import { recordAudit } from '../../storage/audit.ts';
+import { insertFanout } from '../../storage/fanout.ts';
 import {
   findIncident,
   findIncidentHead,
@@ -14,6 +15,7 @@ import {
   deriveIncidentState,
   statusForNewUpdate,
 } from '../incident-state.ts';
+import { owedFanout } from '../subscriptions/fanout.ts';
 import type { ComponentChange, ComponentStatus, IncidentStatus, Update } from '../types.ts';
 import {
   assertKnownComponents,
@@ -137,6 +139,9 @@ export async function addUpdate(
       await saveIncidentComponents(tx, incidentId, state.components);
       await refreshComponentStatuses(tx, touched, at);
     }
+    // Subscribers are owed the update: one row, whatever their number (the fan-out worker expands it).
+    const owed = owedFanout(incident, previous.status, update);
+    if (owed) await insertFanout(tx, owed);
     await recordAudit(tx, {
       at,
       actor: actor.id,

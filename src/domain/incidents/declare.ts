@@ -1,4 +1,5 @@
 import { recordAudit } from '../../storage/audit.ts';
+import { insertFanout } from '../../storage/fanout.ts';
 import {
   findIncident,
   insertIncident,
@@ -8,6 +9,7 @@ import {
 import { randomId } from '../../storage/keys.ts';
 import { ValidationError } from '../errors.ts';
 import { deriveIncidentState } from '../incident-state.ts';
+import { owedFanout } from '../subscriptions/fanout.ts';
 import type {
   BusinessImpact,
   ComponentStatus,
@@ -120,6 +122,8 @@ export async function declareIncident(
       state.components.map((c) => c.id),
       at,
     );
+    const owed = owedFanout({ id, visibility, status: state.status }, null, update);
+    if (owed) await insertFanout(tx, owed);
     await recordAudit(tx, {
       at,
       actor: actor.id,

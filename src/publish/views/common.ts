@@ -1,6 +1,7 @@
 import type { SiteSnapshot } from '../snapshot.ts';
 import { cleanText } from '../text.ts';
 import { formatDuration } from '../../lib/time.ts';
+import { contentSecurityPolicy } from './page-security.ts';
 import type { IncidentRecord } from '../../domain/types.ts';
 
 /** What every HTML page shows around its content. */
@@ -9,6 +10,10 @@ export interface SiteView {
   description: string;
   links: Array<{ label: string; url: string }>;
   generatedAt: string;
+  /** Where subscribe forms post: relative when the API serves the site, absolute otherwise. */
+  subscribeAction: string;
+  /** The page's Content-Security-Policy (forms may post to the API's origin). */
+  contentSecurityPolicy: string;
 }
 
 export interface PageMeta {
@@ -25,6 +30,13 @@ export function siteView(snapshot: SiteSnapshot): SiteView {
     description: cleanText(snapshot.site.description),
     links: snapshot.site.links.map((l) => ({ label: cleanText(l.label), url: l.url })),
     generatedAt: snapshot.now.toISOString(),
+    subscribeAction:
+      !snapshot.apiUrl || snapshot.apiUrl === snapshot.siteUrl
+        ? '/v1/subscriptions'
+        : `${snapshot.apiUrl}/v1/subscriptions`,
+    contentSecurityPolicy: contentSecurityPolicy(
+      snapshot.apiUrl && snapshot.apiUrl !== snapshot.siteUrl ? snapshot.apiUrl : null,
+    ),
   };
 }
 

@@ -16,12 +16,18 @@ const scriptHash = createHash('sha256').update(LOCAL_TIME_SCRIPT).digest('base64
  * slipped past escaping could not run an inline event handler. Styles are inline (one `<style>`
  * per page, `--level` custom properties on uptime bars).
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  `script-src 'sha256-${scriptHash}'`,
-  "style-src 'unsafe-inline'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ');
+export function contentSecurityPolicy(apiUrl: string | null): string {
+  // The subscribe forms post to the API, which may live on another origin than the site's copy.
+  const formTargets = apiUrl ? `'self' ${new URL(apiUrl).origin}` : "'self'";
+  return [
+    "default-src 'self'",
+    `script-src 'sha256-${scriptHash}'`,
+    "style-src 'unsafe-inline'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    `form-action ${formTargets}`,
+  ].join('; ');
+}
+
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy(null);

@@ -1,0 +1,68 @@
+import { deriveToken } from '../domain/subscriptions/tokens.ts';
+import type { Db } from '../storage/db.ts';
+import { findMailBodies, type MailBody } from '../storage/fanout.ts';
+import type { OutboxMessage } from '../storage/outbox.ts';
+import { escapeHtml } from '../publish/text.ts';
+
+/** Turns queued rows into the messages the transport hands over. */
+export type Personalise = (messages: OutboxMessage[]) => Promise<OutboxMessage[]>;
+
+/** Where a subscriber's links point: the API's public URL. */
+export function subscriptionLinks(apiUrl: string, secret: Buffer) {
+  const base = `${apiUrl.replace(/\/$/, '')}/v1/subscriptions`;
+  return {
+    manage: (subscriberId: string) =>
+      `${base}/manage?token=${deriveToken(secret, 'manage', subscriberId)}`,
+    unsubscribe: (subscriberId: string) =>
+      `${base}/unsubscribe?token=${deriveToken(secret, 'manage', subscriberId)}`,
+    confirm: (confirmationId: string) =>
+      `${base}/confirm?token=${deriveToken(secret, 'confirm', confirmationId)}`,
+  };
+}
+
+/**
+ * Makes each message of a shared body: the body rendered once per update, with this recipient's
+ * links put in place of the body's placeholders (HTML-escaped in the HTML part). Deterministic:
+ * the same row always becomes the same message, so a retried batch is the same request and the
+ * provider's idempotency key holds. Bodies are cached: a batch of 100 deliveries of one update
+ * reads its body once.
+ */
+export function createPersonaliser(db: Db, apiUrl: string, secret: Buffer): Personalise {
+  const links = subscriptionLinks(apiUrl, secret);
+  const cache = new Map<string, MailBody>();
+  return async function personalise(messages) {
+    const missing = [
+      ...new Set(messages.map((m) => m.bodyId).filter((id): id is string => id !== null)),
+    ].filter((id) => !cache.has(id));
+    if (missing.length > 0) {
+      for (const [id, body] of await findMailBodies(db.query, missing)) cache.set(id, body);
+      // A long-running process sends many updates: keep only recent bodies.
+      while (cache.size > 200) cache.delete(cache.keys().next().value!);
+    }
+    return messages.map((message) => {
+      if (message.bodyId === null) return message;
+      const body = cache.get(message.bodyId);
+      if (!body) throw new Error(`mail body ${message.bodyId} of message ${message.id} is missing`);
+      const values: Record<string, string> = {
+        manage: message.subscriberId ? links.manage(message.subscriberId) : '',
+        unsubscribe: message.subscriberId ? links.unsubscribe(message.subscriberId) : '',
+        confirm: message.confirmationId ? links.confirm(message.confirmationId) : '',
+      };
+      const fill = (text: string, escape: (s: string) => string) =>
+        text.replace(
+          new RegExp(`${body.marker}-(manage|unsubscribe|confirm)`, 'g'),
+          (_, name: string) => escape(values[name]!),
+        );
+      const plain = (s: string) => s;
+      return {
+        ...message,
+        subject: fill(body.subject, plain),
+        html: fill(body.html, escapeHtml),
+        text: fill(body.text, plain),
+        headers: Object.fromEntries(
+          Object.entries(body.headers).map(([name, value]) => [name, fill(value, plain)]),
+        ),
+      };
+    });
+  };
+}
