@@ -4,12 +4,13 @@
 // posts other updates to measure the API's latency while the fan-out runs, against the same
 // measurement with no subscribers, taken side by side in the same run.
 //
-//   npm run bench:fanout -- [--subscribers 50000] [--rate 10] [--seconds 20] [--post-rate 10]
+//   npm run bench:fanout -- [--subscribers 50000] [--rate 5] [--seconds 30] [--post-rate 2]
 //
 // The updates are posted at a fixed rate (open loop: one every 1/post-rate s whatever the
 // responses), so the latency shows how long a request waits behind the fan-out's work rather
 // than how many requests a saturated server can turn around.
 import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -20,9 +21,9 @@ import { startResendStub, type ResendStub } from '../../test/support/resend-stub
 const { values } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '50000' },
-    rate: { type: 'string', default: '10' },
-    seconds: { type: 'string', default: '20' },
-    'post-rate': { type: 'string', default: '10' },
+    rate: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '30' },
+    'post-rate': { type: 'string', default: '2' },
     profile: { type: 'string' },
   },
 });
@@ -240,6 +241,10 @@ async function main() {
     );
     console.log(
       `p99 during / p99 without: ${(during.p99 / baseline.p99).toFixed(2)} (target ≤ 1.20)`,
+    );
+    // The machine is shared: say how busy it was, so a disturbed run can be told apart.
+    console.log(
+      `machine load average (1 min) at the end: ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
     );
     if (duplicates !== 0 || missing !== 0) process.exitCode = 1;
   } finally {

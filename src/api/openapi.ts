@@ -12,6 +12,7 @@ import {
   renderTemplateBody,
   updateResponse,
 } from './schemas.ts';
+import { importBody, listSubscribersQuery, subscribeBody } from './subscription-schemas.ts';
 
 interface Operation {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -119,6 +120,72 @@ export const OPERATIONS: Operation[] = [
     summary: 'Revoke an API key',
     scope: 'admin',
     status: 204,
+  },
+  {
+    method: 'get',
+    path: '/v1/subscribers',
+    summary: 'Subscribers with counts by status; filters status, component, incident_id, q',
+    scope: 'admin',
+    query: listSubscribersQuery,
+  },
+  {
+    method: 'post',
+    path: '/v1/subscribers',
+    summary:
+      'Import confirmed subscribers (up to 10,000 per call); duplicates and suppressed skipped',
+    scope: 'admin',
+    body: importBody,
+  },
+  {
+    method: 'delete',
+    path: '/v1/subscribers/{id}',
+    summary: 'Remove a subscriber',
+    scope: 'admin',
+    status: 204,
+  },
+  {
+    method: 'post',
+    path: '/v1/subscriptions',
+    summary: 'Subscribe (double opt-in; JSON or a form); always 202 with the same body',
+    scope: null,
+    body: subscribeBody,
+    status: 202,
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions/confirm',
+    summary: 'Confirm a subscription (`token`); an HTML page',
+    scope: null,
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions/manage',
+    summary: 'The manage page (`token`): choose components or unsubscribe',
+    scope: null,
+  },
+  {
+    method: 'post',
+    path: '/v1/subscriptions/manage',
+    summary: 'Save preferences (form: token, follows, components)',
+    scope: null,
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions/unsubscribe',
+    summary: 'The unsubscribe page (`token`), with a button',
+    scope: null,
+  },
+  {
+    method: 'post',
+    path: '/v1/subscriptions/unsubscribe',
+    summary: 'Unsubscribe (`token`); RFC 8058 one-click',
+    scope: null,
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/resend',
+    summary: 'Resend events signed with the Svix scheme; bounces and complaints suppress',
+    scope: null,
   },
   { method: 'get', path: '/healthz', summary: 'Liveness and database reachability', scope: null },
 ];

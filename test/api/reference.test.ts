@@ -29,8 +29,15 @@ describe('GET /openapi.json and /docs', () => {
       '/v1/incidents/{id}/updates',
       '/v1/keys',
       '/v1/keys/{id}',
+      '/v1/subscribers',
+      '/v1/subscribers/{id}',
+      '/v1/subscriptions',
+      '/v1/subscriptions/confirm',
+      '/v1/subscriptions/manage',
+      '/v1/subscriptions/unsubscribe',
       '/v1/templates',
       '/v1/templates/{id}/render',
+      '/v1/webhooks/resend',
     ]);
     const declare = doc.paths['/v1/incidents'].post.requestBody.content['application/json'].schema;
     expect(declare.required).toEqual(['title', 'severity']);

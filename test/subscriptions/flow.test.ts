@@ -1,8 +1,14 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emlTransport } from '../../src/mail/eml-transport.ts';
+import { createMailer, GIVE_UP_AFTER_MS } from '../../src/mail/mailer.ts';
+import { createPersonaliser } from '../../src/mail/personalise.ts';
 import { ACCEPTED } from '../../src/api/routes/subscriptions.ts';
 import { listOutbox } from '../../src/storage/outbox.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
 import { startResendStub, type ResendStub } from '../support/resend-stub.ts';
+import { parseEml } from '../mail/parse-eml.ts';
 import { linkIn, pathOf, pipelineFor } from './support.ts';
 
 let h: Harness;
@@ -249,6 +255,28 @@ describe('fan-out', () => {
     expect(email.html).toContain(linkIn(email, 'manage').replace(/&/g, '&amp;'));
   });
 
+  it('lets a follower follow one incident until it is resolved, and no further', async () => {
+    const incident = await declare();
+    await subscribeAndConfirm('follower@example.com', { incident_id: incident });
+    const notices = () => inbox('follower@example.com').filter((e) => e.subject.startsWith('['));
+    h.clock.advance(6 * 60_000);
+    await post(incident, { status: 'resolved', message: 'Fixed.' });
+    await pipeline.deliver();
+    expect(notices().map((e) => e.subject)).toEqual([
+      '[Resolved] Checkout errors — Acme Cloud status',
+    ]);
+    expect(await h.db.query('SELECT * FROM subscriber_incidents')).toHaveLength(0);
+    h.clock.advance(6 * 60_000);
+    await post(incident, { status: 'investigating', message: 'It is back.' });
+    await pipeline.deliver();
+    expect(notices()).toHaveLength(1);
+    const resolved = await h.request('POST', '/v1/subscriptions', {
+      body: { email: 'late@example.com', incident_id: 'nope' },
+      token: null,
+    });
+    expect(resolved.status).toBe(422);
+  });
+
   it('sends nothing for a private incident or an update with notify: false', async () => {
     await subscribeAndConfirm('all@example.com');
     const before = stub.delivered.length;
@@ -374,5 +402,42 @@ describe('leaving', () => {
     expect(await saved.text()).toContain('Preferences saved');
     const row = await h.db.query('SELECT component_id FROM subscriber_components ORDER BY 1');
     expect(row.map((r) => r.component_id)).toEqual(['api', 'data']);
+  });
+});
+
+describe('without a provider key', () => {
+  it('writes subscriber mail as .eml files with the recipient’s own links and the list headers', async () => {
+    const outbox = join(h.dir, 'outbox');
+    const mailer = createMailer({
+      db: h.db,
+      transport: emlTransport(outbox, 'Acme Status <status@acme.example>', h.clock.now),
+      now: h.clock.now,
+      log: () => undefined,
+      pollMs: 50,
+      leaseMs: 5_000,
+      ratePerSecond: 1000,
+      giveUpAfterMs: GIVE_UP_AFTER_MS,
+      backoff: { baseMs: 10, maxMs: 100 },
+      authPauseMs: 100,
+      personalise: createPersonaliser(h.db, h.subscriptions.siteUrl, h.subscriptions.secret),
+    });
+    await subscribe('eml@example.com');
+    expect(await mailer.drain()).toBe(1);
+    const [file] = readdirSync(outbox);
+    const confirmation = parseEml(readFileSync(join(outbox, file!), 'utf8'));
+    const text = confirmation.parts.find((p) => p.type === 'text/plain')!.body;
+    const link = /https:\/\/\S+\/v1\/subscriptions\/confirm\?token=[\w-]{43}/.exec(text)![0];
+    expect((await h.request('GET', pathOf(link), { token: null })).status).toBe(200);
+
+    await declare();
+    await pipeline.fanout.runOnce();
+    expect(await mailer.drain()).toBe(1);
+    const notice = readdirSync(outbox).find((f) => f !== file)!;
+    const parsed = parseEml(readFileSync(join(outbox, notice), 'utf8'));
+    expect(parsed.headers['subject']).toBe('[Investigating] Checkout errors — Acme Cloud status');
+    expect(parsed.headers['list-unsubscribe']).toMatch(
+      /^<https:\/\/status\.example\.test\/v1\/subscriptions\/unsubscribe\?token=[\w-]{43}>$/,
+    );
+    expect(parsed.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
   });
 });
