@@ -4,7 +4,7 @@ import { readSettings } from './config/env.ts';
 import { createApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './lib/log.ts';
-import { healthOf, notifyAll, type Service } from './service.ts';
+import { healthOf, notifyAll, readinessOf, type Service } from './service.ts';
 import { createCadenceServices } from './scheduler/setup.ts';
 import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 
@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   const publisher = createSitePublisher(settings, foundation, now, log);
   const services: Service[] = [cadence.mailer, cadence.scheduler, publisher];
   for (const service of services) await service.start?.();
+  const serviceReadiness = readinessOf(services);
+  let stopping = false;
   const app = createApp({
     db: foundation.db,
     content: foundation.content,
@@ -41,6 +43,11 @@ async function main(): Promise<void> {
     onChange: notifyAll(services, log),
     health: () => ({ ...healthOf(services)(), unhandled_rejections: unhandledRejections }),
     siteDir: siteDirOf(settings),
+    // The site on disk (a previous run's, or the one another process publishes) is served at once;
+    // a file it lacks waits for the publisher's first export instead of being a 404.
+    siteAvailability: publisher,
+    // Once stopping, tell the load balancer at once, while in-flight requests finish.
+    readiness: () => ({ ...serviceReadiness(), server: stopping ? 'shutting down' : null }),
   });
   const server = serve(
     { fetch: app.fetch, port: settings.port, hostname: settings.host },
@@ -57,7 +64,6 @@ async function main(): Promise<void> {
     },
   );
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -3,6 +3,7 @@ import type { IncidentChange } from '../domain/incidents/context.ts';
 import type { UpdateTemplate } from '../domain/templates.ts';
 import type { Db } from '../storage/db.ts';
 import type { Logger } from '../lib/log.ts';
+import type { SiteAvailability } from '../publish/availability.ts';
 
 /** Everything the HTTP app needs, built once by the composition root (or a test). */
 export interface AppDeps {
@@ -18,4 +19,8 @@ export interface AppDeps {
   health?: () => Record<string, unknown>;
   /** Directory of the published site, served at `/` when given. */
   siteDir?: string;
+  /** Whether a site file not on disk is still to come (the publisher's first export is running). */
+  siteAvailability?: SiteAvailability;
+  /** Why each part of the process is not ready yet, by name (null: ready); for /readyz. */
+  readiness?: () => Record<string, string | null>;
 }

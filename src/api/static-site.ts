@@ -2,7 +2,9 @@ import type { Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MiddlewareHandler } from 'hono';
+import type { SiteAvailability } from '../publish/availability.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,6 +26,17 @@ const NOT_FOUND_PAGE =
   'content="width=device-width, initial-scale=1"><title>Page not found</title></head><body>' +
   '<main><h1>Page not found</h1><p>There is no page at this address. ' +
   '<a href="/">Go to the status page</a>.</p></main></body></html>';
+
+/** How long a request for a file the publisher is about to write waits for it. */
+const HOLD_MS = 2000;
+const HOLD_POLL_MS = 50;
+const RETRY_AFTER_SECONDS = 2;
+
+const PUBLISHING_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ' +
+  'content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="2">' +
+  '<title>Publishing the status page</title></head><body><main><h1>Publishing the status page' +
+  '</h1><p>This page is being published right now. It reloads in a moment.</p></main></body></html>';
 
 /**
  * The file under `root` that a URL path names, or null when the path is malformed or would leave
@@ -48,14 +61,31 @@ export function resolveSitePath(root: string, pathname: string): string | null {
  * Serves the published site from `root`. The file is opened first and everything (length, type,
  * validators) comes from that open handle: the publisher renames new versions over old ones, and
  * the handle keeps reading the version it opened, so a reader never gets a file cut at another
- * version's length. Unknown paths get a small HTML 404.
+ * version's length. Unknown paths get a small HTML 404; a file the publisher has yet to write
+ * (see `SiteAvailability`) is waited for briefly, then answered 503 with `Retry-After`.
  */
-export function serveSite(root: string): MiddlewareHandler {
+export function serveSite(root: string, availability?: SiteAvailability): MiddlewareHandler {
   return async function serveSiteFile(c, next) {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
     const url = new URL(c.req.url);
     const target = resolveSitePath(root, url.pathname);
-    const handle = target ? await open(target, 'r').catch(() => null) : null;
+    if (!target) return c.html(NOT_FOUND_PAGE, 404);
+    let handle = await open(target, 'r').catch(() => null);
+    if (!handle && availability?.pending(url.pathname)) {
+      // Before the first export has written it (a fresh data directory), or while its render waits
+      // for a retry: hold the request a little for the file, then ask the reader to come back.
+      // Never a 404, and nothing a cache may keep.
+      const deadline = Date.now() + HOLD_MS;
+      while (!handle && Date.now() < deadline && availability.pending(url.pathname)) {
+        await sleep(HOLD_POLL_MS);
+        handle = await open(target, 'r').catch(() => null);
+      }
+      if (!handle && availability.pending(url.pathname)) {
+        c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+        c.header('Cache-Control', 'no-store');
+        return c.html(PUBLISHING_PAGE, 503);
+      }
+    }
     if (!handle) return c.html(NOT_FOUND_PAGE, 404);
     let stats: Stats;
     try {

@@ -12,9 +12,11 @@ import {
   historyPageCount,
   planChange,
   routeFile,
+  routeFromPath,
   routePath,
   type Route,
 } from './routes.ts';
+import { markExported, wasExported, type SiteAvailability } from './availability.ts';
 import {
   compareIncidents,
   loadComponentStatuses,
@@ -76,7 +78,7 @@ export interface PublisherHealth {
   retries_pending: number;
 }
 
-export interface Publisher extends Service {
+export interface Publisher extends Service, SiteAvailability {
   /**
    * Renders every route and removes files that are no longer part of the site. Takes the site
    * lock (held until `stop()`), like `start()`.
@@ -285,6 +287,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     if (failed.length === 0) {
       recordSuccess(started, routes.length);
       health.last_full_export_at = health.last_publish_at;
+      await markExported(siteDir, health.last_full_export_at!, routes.length);
     }
     ready = true;
     const stats = {
@@ -574,6 +577,28 @@ export function createPublisher(options: PublisherOptions): Publisher {
     },
     health() {
       return { ...health, ready, retries_pending: retries.size };
+    },
+    pending(pathname: string) {
+      // On standby the process holding the lock publishes; its last complete export is on disk.
+      if (!lock) return !wasExported(siteDir);
+      if (!ready) return true;
+      if (retries.size === 0) return false;
+      const route = routeFromPath(pathname);
+      return route !== null && retries.has(routePath(route));
+    },
+    whyNotReady() {
+      if (lock) {
+        if (ready) return null;
+        return health.last_error
+          ? `the first export of the site failed (${health.last_error.message}); retrying`
+          : 'the first export of the site is in progress';
+      }
+      if (stopped) return 'stopped';
+      if (health.standby)
+        return wasExported(siteDir)
+          ? null
+          : 'another process publishes this site and has not finished exporting it';
+      return 'not started';
     },
   };
 }
