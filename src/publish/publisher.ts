@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import type { Content } from '../config/content.ts';
 import { createChangeWatch } from './change-watch.ts';
@@ -588,10 +590,17 @@ export function createPublisher(options: PublisherOptions): Publisher {
     },
     whyNotReady() {
       if (lock) {
-        if (ready) return null;
-        return health.last_error
-          ? `the first export of the site failed (${health.last_error.message}); retrying`
-          : 'the first export of the site is in progress';
+        if (!ready)
+          return health.last_error
+            ? `the first export of the site failed (${health.last_error.message}); retrying`
+            : 'the first export of the site is in progress';
+        // A failed render keeps the previous file live; without one, that route is not served yet.
+        const unwritten = [...retries.values()].filter(
+          ({ route }) => !existsSync(join(siteDir, routeFile(route))),
+        ).length;
+        return unwritten === 0
+          ? null
+          : `${unwritten} route(s) not written yet: their render failed and is retried`;
       }
       if (stopped) return 'stopped';
       if (health.standby)
