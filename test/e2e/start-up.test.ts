@@ -2,7 +2,7 @@
 // connections, on a fresh data directory and across a restart, every route the site publishes is
 // served (200) or, before the first export has written it, "retry soon" (503, never cached).
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,9 @@ import { launchServer, type ServerProcess } from '../support/server-process.ts';
 const started: ServerProcess[] = [];
 afterAll(async () => {
   for (const server of started) await server.stop('SIGKILL');
+  // A seeded site is tens of megabytes: leave nothing behind.
+  for (const dir of new Set(started.map((s) => s.dataDir)))
+    rmSync(dir, { recursive: true, force: true });
 });
 
 /** What the site publishes, one route of each kind. */
