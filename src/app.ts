@@ -4,7 +4,7 @@ import { ApiError, createErrorHandler, errorBody } from './api/errors.ts';
 import type { AppDeps } from './api/deps.ts';
 import type { AppEnv } from './api/env.ts';
 import { renderDocsPage } from './api/docs-page.ts';
-import { serveSite } from './api/static-site.ts';
+import { serveSite } from './serve/site.ts';
 import { requestLog } from './api/middleware/request-log.ts';
 import { buildOpenApi } from './api/openapi.ts';
 import { auditRoutes } from './api/routes/audit.ts';
