@@ -29,8 +29,7 @@ import {
 import { acquireSiteLock, SiteLockedError, type SiteLock } from './site-lock.ts';
 import { monthKey } from '../lib/time.ts';
 import { viewForRoute } from './views/route-view.ts';
-import { writeAtomic } from '../storage/files.ts';
-import { pruneSite, removePublished } from './write.ts';
+import { pruneSite, removePublished, writePublished } from './write.ts';
 
 export interface PublisherOptions {
   db: Db;
@@ -225,7 +224,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
             }
             const result = await renderRoute(routePath(route), view);
             if (result.status !== 200) throw new Error(`render returned HTTP ${result.status}`);
-            await writeAtomic(siteDir, routeFile(route), result.body);
+            await writePublished(siteDir, routeFile(route), result.body);
             bytes += result.body.length;
           } catch (error) {
             failed.push({ route, error: error as Error });

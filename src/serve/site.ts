@@ -5,6 +5,8 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MiddlewareHandler } from 'hono';
 import type { SiteAvailability } from '../publish/availability.ts';
+import { ENCODINGS, siblingsOf } from '../publish/write.ts';
+import { acceptedEncodings, notModified, type Encoding } from './negotiate.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -100,25 +102,63 @@ export function serveSite(root: string, availability?: SiteAvailability): Middle
       if (stats.isDirectory()) return c.redirect(`${url.pathname}/${url.search}`, 301);
       return c.html(NOT_FOUND_PAGE, 404);
     }
+    // The plain file decides the version; a compressed sibling is sent only if it is that version.
+    const variant = await pickVariant(target, stats, c.req.header('accept-encoding'));
+    const validator = `${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}`;
     const headers: Record<string, string> = {
-      'Content-Type': CONTENT_TYPES[extname(target!)] ?? 'application/octet-stream',
+      'Content-Type': CONTENT_TYPES[extname(target)] ?? 'application/octet-stream',
       'Cache-Control': CACHE_CONTROL,
-      ETag: `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
+      ETag: `W/"${validator}${variant ? `-${variant.encoding}` : ''}"`,
       'Last-Modified': stats.mtime.toUTCString(),
     };
+    if (siblingsOf(target).length > 0) headers.Vary = 'Accept-Encoding';
     // The Statuspage-compatible API is read by widgets on other sites.
     if (url.pathname.startsWith('/api/v2/')) headers['Access-Control-Allow-Origin'] = '*';
-    if (c.req.header('if-none-match') === headers.ETag) {
-      await handle.close();
+    const conditional = {
+      ifNoneMatch: c.req.header('if-none-match'),
+      ifModifiedSince: c.req.header('if-modified-since'),
+    };
+    if (notModified(conditional, headers.ETag!, stats.mtimeMs)) {
+      await Promise.all([handle.close(), variant?.handle.close()]);
       return c.body(null, 304, headers);
     }
-    headers['Content-Length'] = String(stats.size);
-    if (c.req.method === 'HEAD' || stats.size === 0) {
+    let body = { handle, size: stats.size };
+    if (variant) {
       await handle.close();
+      body = variant;
+      headers['Content-Encoding'] = variant.encoding;
+    }
+    headers['Content-Length'] = String(body.size);
+    if (c.req.method === 'HEAD' || body.size === 0) {
+      await body.handle.close();
       return c.body(null, 200, headers);
     }
-    return c.body(streamOf(handle, stats.size), 200, headers);
+    return c.body(streamOf(body.handle, body.size), 200, headers);
   };
+}
+
+/**
+ * The best compressed sibling of `file` the client accepts (`<file>.br`, `<file>.gz`), opened,
+ * or null for the plain file. A sibling whose modification time is not the plain file's belongs
+ * to another version (the publisher is between renames) and is skipped.
+ */
+async function pickVariant(
+  file: string,
+  plain: Stats,
+  acceptEncoding: string | undefined,
+): Promise<{ handle: FileHandle; size: number; encoding: Encoding } | null> {
+  if (siblingsOf(file).length === 0) return null;
+  for (const encoding of acceptedEncodings(acceptEncoding)) {
+    const suffix = ENCODINGS.find((e) => e.name === encoding)?.suffix;
+    if (!suffix) return null;
+    const handle = await open(`${file}${suffix}`, 'r').catch(() => null);
+    if (!handle) continue;
+    const stats = await handle.stat().catch(() => null);
+    if (stats?.isFile() && stats.mtimeMs === plain.mtimeMs)
+      return { handle, size: stats.size, encoding };
+    await handle.close();
+  }
+  return null;
 }
 
 /** Exactly `size` bytes of the open file, closing it when done or when the reader goes away. */
