@@ -2,7 +2,7 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
-import { writeAtomic } from '../storage/files.ts';
+import { writeAtomic, writeAtomicGroup } from '../storage/files.ts';
 
 const brotli = promisify(brotliCompress);
 const gzipped = promisify(gzip);
@@ -24,27 +24,32 @@ export function siblingsOf(file: string): string[] {
 /**
  * Writes a published file and its `.br` and `.gz` siblings, each atomically, all with one
  * modification time: the server sends a sibling only when its time is the plain file's, so a
- * reader never gets a compressed file of another version than the plain one. The siblings go
- * first, the plain file last. Brotli at quality 5 compresses as well as 11 to within about 15 %,
- * at a hundredth of the time: publishing stays within its latency budget.
+ * reader never gets a compressed file of another version than the plain one. All three are written
+ * before any is renamed into place, siblings first, the plain file last. Brotli at quality 5
+ * compresses as well as 11 to within about 15 %, at a hundredth of the time: publishing stays
+ * within its latency budget.
  */
 export async function writePublished(siteDir: string, file: string, body: Buffer): Promise<void> {
-  const mtime = new Date();
-  if (COMPRESSIBLE.test(file)) {
-    const [br, gz] = await Promise.all([
-      brotli(body, {
-        params: {
-          [constants.BROTLI_PARAM_QUALITY]: 5,
-          [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-          [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
-        },
-      }),
-      gzipped(body, { level: 6 }),
-    ]);
-    await writeAtomic(siteDir, `${file}.br`, br, mtime);
-    await writeAtomic(siteDir, `${file}.gz`, gz, mtime);
-  }
-  await writeAtomic(siteDir, file, body, mtime);
+  if (!COMPRESSIBLE.test(file)) return writeAtomic(siteDir, file, body);
+  const [br, gz] = await Promise.all([
+    brotli(body, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: 5,
+        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+        [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+      },
+    }),
+    gzipped(body, { level: 6 }),
+  ]);
+  await writeAtomicGroup(
+    siteDir,
+    [
+      { file: `${file}.br`, data: br },
+      { file: `${file}.gz`, data: gz },
+      { file, data: body },
+    ],
+    new Date(),
+  );
 }
 
 /**

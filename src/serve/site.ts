@@ -29,6 +29,9 @@ const NOT_FOUND_PAGE =
   '<main><h1>Page not found</h1><p>There is no page at this address. ' +
   '<a href="/">Go to the status page</a>.</p></main></body></html>';
 
+/** Files up to this size are read in one go; larger ones are streamed. */
+const READ_WHOLE_BYTES = 256 * 1024;
+
 /** How long a request for a file the publisher is about to write waits for it. */
 const HOLD_MS = 2000;
 const HOLD_POLL_MS = 50;
@@ -132,6 +135,18 @@ export function serveSite(root: string, availability?: SiteAvailability): Middle
     if (c.req.method === 'HEAD' || body.size === 0) {
       await body.handle.close();
       return c.body(null, 200, headers);
+    }
+    if (body.size <= READ_WHOLE_BYTES) {
+      // Read whole from the open handle (the version it opened): one read instead of a stream.
+      const bytes = Buffer.allocUnsafe(body.size);
+      try {
+        const { bytesRead } = await body.handle.read(bytes, 0, body.size, 0);
+        if (bytesRead !== body.size)
+          throw new Error(`${target}: read ${bytesRead} of ${body.size}`);
+      } finally {
+        await body.handle.close();
+      }
+      return c.body(bytes, 200, headers);
     }
     return c.body(streamOf(body.handle, body.size), 200, headers);
   };
