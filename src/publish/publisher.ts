@@ -135,6 +135,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const pendingIds = new Set<string>();
   let pendingFull = false;
   let pendingRefresh = false;
+  /** A run that includes the periodic refresh is in progress. */
+  let refreshing = false;
   const retries = new Map<string, { route: Route; attempts: number; at: number }>();
   let timer: NodeJS.Timeout | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
@@ -316,6 +318,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     pendingIds.clear();
     const refresh = pendingRefresh;
     pendingRefresh = false;
+    refreshing = refresh;
     try {
       await publishChanges(ids, refresh, started, now);
     } catch (error) {
@@ -323,6 +326,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       for (const id of ids) pendingIds.add(id);
       pendingRefresh ||= refresh;
       throw error;
+    } finally {
+      refreshing = false;
     }
   }
 
@@ -514,6 +519,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
       pendingFull = true;
       if (lock) schedule(0);
       refreshTimer = setInterval(() => {
+        // A refresh still running covers this one: when a refresh takes longer than the interval
+        // (a loaded machine, a short interval), they must not follow each other without a pause.
+        if (refreshing) return;
         pendingRefresh = true;
         schedule();
       }, refreshMs);
