@@ -1,3 +1,7 @@
+import type { Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { ENCODINGS, siblingsOf } from '../publish/write.ts';
+
 /** A content coding the site is published in (`identity`: the plain file). */
 export type Encoding = 'br' | 'gzip' | 'identity';
 
@@ -54,4 +58,28 @@ export function notModified(
     return Number.isFinite(since) && Math.floor(mtimeMs / 1000) * 1000 <= since;
   }
   return false;
+}
+
+/**
+ * The best compressed sibling of `file` the client accepts (`<file>.br`, `<file>.gz`), opened,
+ * or null for the plain file. A sibling whose modification time is not the plain file's belongs
+ * to another version (the publisher is between renames) and is skipped.
+ */
+export async function pickVariant(
+  file: string,
+  plain: Stats,
+  acceptEncoding: string | undefined,
+): Promise<{ handle: FileHandle; size: number; encoding: Encoding } | null> {
+  if (siblingsOf(file).length === 0) return null;
+  for (const encoding of acceptedEncodings(acceptEncoding)) {
+    const suffix = ENCODINGS.find((e) => e.name === encoding)?.suffix;
+    if (!suffix) return null;
+    const handle = await open(`${file}${suffix}`, 'r').catch(() => null);
+    if (!handle) continue;
+    const stats = await handle.stat().catch(() => null);
+    if (stats?.isFile() && stats.mtimeMs === plain.mtimeMs)
+      return { handle, size: stats.size, encoding };
+    await handle.close();
+  }
+  return null;
 }

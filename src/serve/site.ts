@@ -5,8 +5,8 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MiddlewareHandler } from 'hono';
 import type { SiteAvailability } from '../publish/availability.ts';
-import { ENCODINGS, siblingsOf } from '../publish/write.ts';
-import { acceptedEncodings, notModified, type Encoding } from './negotiate.ts';
+import { siblingsOf } from '../publish/write.ts';
+import { notModified, pickVariant } from './negotiate.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -146,30 +146,6 @@ export function serveSite(root: string, availability?: SiteAvailability): Middle
     }
     return c.body(streamOf(body.handle, body.size), 200, headers);
   };
-}
-
-/**
- * The best compressed sibling of `file` the client accepts (`<file>.br`, `<file>.gz`), opened,
- * or null for the plain file. A sibling whose modification time is not the plain file's belongs
- * to another version (the publisher is between renames) and is skipped.
- */
-async function pickVariant(
-  file: string,
-  plain: Stats,
-  acceptEncoding: string | undefined,
-): Promise<{ handle: FileHandle; size: number; encoding: Encoding } | null> {
-  if (siblingsOf(file).length === 0) return null;
-  for (const encoding of acceptedEncodings(acceptEncoding)) {
-    const suffix = ENCODINGS.find((e) => e.name === encoding)?.suffix;
-    if (!suffix) return null;
-    const handle = await open(`${file}${suffix}`, 'r').catch(() => null);
-    if (!handle) continue;
-    const stats = await handle.stat().catch(() => null);
-    if (stats?.isFile() && stats.mtimeMs === plain.mtimeMs)
-      return { handle, size: stats.size, encoding };
-    await handle.close();
-  }
-  return null;
 }
 
 /** Exactly `size` bytes of the open file, closing it when done or when the reader goes away. */
