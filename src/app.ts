@@ -4,7 +4,7 @@ import { ApiError, createErrorHandler, errorBody } from './api/errors.ts';
 import type { AppDeps } from './api/deps.ts';
 import type { AppEnv } from './api/env.ts';
 import { renderDocsPage } from './api/docs-page.ts';
-import { serveSite } from './api/static-site.ts';
+import { serveSite } from './serve/site.ts';
 import { requestLog } from './api/middleware/request-log.ts';
 import { buildOpenApi } from './api/openapi.ts';
 import { auditRoutes } from './api/routes/audit.ts';
@@ -16,6 +16,7 @@ import { resendWebhookRoutes } from './api/routes/resend-webhook.ts';
 import { subscriberRoutes } from './api/routes/subscribers.ts';
 import { subscriptionRoutes } from './api/routes/subscriptions.ts';
 import { templateRoutes } from './api/routes/templates.ts';
+import { pendingMigrations } from './storage/migrations.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -70,11 +71,31 @@ export function createApp(deps: AppDeps) {
     }
   });
 
+  // Readiness, for a load balancer or an orchestrator: traffic only once the database is migrated
+  // and every service does its part (the site exported, the scheduler and the mailer running).
+  app.get('/readyz', async (c) => {
+    c.header('Cache-Control', 'no-store');
+    let database: string | null;
+    try {
+      const pending = await pendingMigrations(deps.db);
+      database = pending.length === 0 ? null : `migrations not applied: ${pending.join(', ')}`;
+    } catch (error) {
+      database = `unreachable: ${(error as Error).message}`;
+    }
+    const parts = { database, ...deps.readiness?.() };
+    const reasons = Object.entries(parts)
+      .filter(([, why]) => why !== null)
+      .map(([name, why]) => `${name}: ${why}`);
+    const checks = Object.fromEntries(Object.entries(parts).map(([n, why]) => [n, why ?? 'ok']));
+    if (reasons.length > 0) return c.json({ status: 'not_ready', reasons, checks }, 503);
+    return c.json({ status: 'ready', checks });
+  });
+
   const openApi = buildOpenApi(deps.siteUrl);
   const docs = renderDocsPage(openApi);
   app.get('/openapi.json', (c) => c.json(openApi));
   app.get('/docs', (c) => c.html(docs));
 
-  if (deps.siteDir) app.use('/*', serveSite(deps.siteDir));
+  if (deps.siteDir) app.use('/*', serveSite(deps.siteDir, deps.siteAvailability));
   return app;
 }

@@ -4,7 +4,7 @@ import { readSettings } from './config/env.ts';
 import { createApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './lib/log.ts';
-import { healthOf, notifyAll, type Service } from './service.ts';
+import { healthOf, notifyAll, readinessOf, type Service } from './service.ts';
 import { createCadenceServices } from './scheduler/setup.ts';
 import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 import { createSubscriptionServices } from './fanout/setup.ts';
@@ -47,6 +47,8 @@ async function main(): Promise<void> {
   const publisher = createSitePublisher(settings, foundation, now, log);
   const services: Service[] = [cadence.mailer, cadence.scheduler, fanout, publisher];
   for (const service of services) await service.start?.();
+  const serviceReadiness = readinessOf(services);
+  let stopping = false;
   const app = createApp({
     db: foundation.db,
     content: foundation.content,
@@ -63,6 +65,11 @@ async function main(): Promise<void> {
       allowedOrigins: [new URL(settings.siteUrl).origin],
       webhookSecret: settings.resendWebhookSecret,
     },
+    // The site on disk (a previous run's, or the one another process publishes) is served at once;
+    // a file it lacks waits for the publisher's first export instead of being a 404.
+    siteAvailability: publisher,
+    // Once stopping, tell the load balancer at once, while in-flight requests finish.
+    readiness: () => ({ ...serviceReadiness(), server: stopping ? 'shutting down' : null }),
   });
   const server = serve(
     { fetch: app.fetch, port: settings.port, hostname: settings.host },
@@ -79,7 +86,6 @@ async function main(): Promise<void> {
     },
   );
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -12,6 +12,11 @@ export interface Service {
   /** Called after every committed incident change; must not throw or block. */
   onChange?(change: IncidentChange): void;
   health?(): Record<string, unknown>;
+  /**
+   * Why this service cannot yet do its part (the first export of the site still running, say), or
+   * null when it can. `/readyz` answers 200 only when every service returns null.
+   */
+  whyNotReady?(): string | null;
 }
 
 /** Fans one change out to every service; one failing service does not stop the others. */
@@ -38,4 +43,12 @@ export function notifyAll(
 export function healthOf(services: Service[]): () => Record<string, unknown> {
   return () =>
     Object.fromEntries(services.filter((s) => s.health).map((s) => [s.name, s.health!()]));
+}
+
+/** Each service's answer to `whyNotReady` (null: ready), by name. */
+export function readinessOf(services: Service[]): () => Record<string, string | null> {
+  return () =>
+    Object.fromEntries(
+      services.filter((s) => s.whyNotReady).map((s) => [s.name, s.whyNotReady!()]),
+    );
 }

@@ -4,6 +4,7 @@ import type { UpdateTemplate } from '../domain/templates.ts';
 import type { Db } from '../storage/db.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SubscriptionRouteOptions } from './routes/subscriptions.ts';
+import type { SiteAvailability } from '../publish/availability.ts';
 
 /** Everything the HTTP app needs, built once by the composition root (or a test). */
 export interface AppDeps {
@@ -21,4 +22,8 @@ export interface AppDeps {
   siteDir?: string;
   /** Email subscriptions: the public routes, the admin routes and the provider webhook. */
   subscriptions?: SubscriptionRouteOptions & { webhookSecret: string | undefined };
+  /** Whether a site file not on disk is still to come (the publisher's first export is running). */
+  siteAvailability?: SiteAvailability;
+  /** Why each part of the process is not ready yet, by name (null: ready); for /readyz. */
+  readiness?: () => Record<string, string | null>;
 }

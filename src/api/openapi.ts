@@ -188,6 +188,13 @@ export const OPERATIONS: Operation[] = [
     scope: null,
   },
   { method: 'get', path: '/healthz', summary: 'Liveness and database reachability', scope: null },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary:
+      'Readiness: 200 once the database is migrated, the site exported and the scheduler and mailer run; 503 with the reasons otherwise',
+    scope: null,
+  },
 ];
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output') {

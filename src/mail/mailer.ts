@@ -352,6 +352,7 @@ export function createMailer(options: MailerOptions): Mailer {
       await running;
     },
     health: () => ({ transport: transport.name, ...stats }),
+    whyNotReady: () => (stopped ? 'not running' : null),
   };
 }
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import type { Content } from '../config/content.ts';
 import { createChangeWatch } from './change-watch.ts';
@@ -12,9 +14,11 @@ import {
   historyMonths,
   planChange,
   routeFile,
+  routeFromPath,
   routePath,
   type Route,
 } from './routes.ts';
+import { markExported, wasExported, type SiteAvailability } from './availability.ts';
 import {
   compareIncidents,
   loadComponentStatuses,
@@ -25,8 +29,7 @@ import {
 import { acquireSiteLock, SiteLockedError, type SiteLock } from './site-lock.ts';
 import { monthKey } from '../lib/time.ts';
 import { viewForRoute } from './views/route-view.ts';
-import { writeAtomic } from '../storage/files.ts';
-import { pruneSite, removePublished } from './write.ts';
+import { pruneSite, removePublished, writePublished } from './write.ts';
 
 export interface PublisherOptions {
   db: Db;
@@ -78,7 +81,7 @@ export interface PublisherHealth {
   retries_pending: number;
 }
 
-export interface Publisher extends Service {
+export interface Publisher extends Service, SiteAvailability {
   /**
    * Renders every route and removes files that are no longer part of the site. Takes the site
    * lock (held until `stop()`), like `start()`.
@@ -134,6 +137,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const pendingIds = new Set<string>();
   let pendingFull = false;
   let pendingRefresh = false;
+  /** A run that includes the periodic refresh is in progress. */
+  let refreshing = false;
   const retries = new Map<string, { route: Route; attempts: number; at: number }>();
   let timer: NodeJS.Timeout | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
@@ -224,7 +229,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
             }
             const result = await renderRoute(routePath(route), view);
             if (result.status !== 200) throw new Error(`render returned HTTP ${result.status}`);
-            await writeAtomic(siteDir, routeFile(route), result.body);
+            await writePublished(siteDir, routeFile(route), result.body);
             bytes += result.body.length;
           } catch (error) {
             failed.push({ route, error: error as Error });
@@ -288,6 +293,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     if (failed.length === 0) {
       recordSuccess(started, routes.length);
       health.last_full_export_at = health.last_publish_at;
+      await markExported(siteDir, health.last_full_export_at!, routes.length);
     }
     ready = true;
     const stats = {
@@ -315,6 +321,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     pendingIds.clear();
     const refresh = pendingRefresh;
     pendingRefresh = false;
+    refreshing = refresh;
     try {
       await publishChanges(ids, refresh, started, now);
     } catch (error) {
@@ -322,6 +329,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       for (const id of ids) pendingIds.add(id);
       pendingRefresh ||= refresh;
       throw error;
+    } finally {
+      refreshing = false;
     }
   }
 
@@ -512,6 +521,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
       pendingFull = true;
       if (lock) schedule(0);
       refreshTimer = setInterval(() => {
+        // A refresh still running covers this one: when a refresh takes longer than the interval
+        // (a loaded machine, a short interval), they must not follow each other without a pause.
+        if (refreshing) return;
         pendingRefresh = true;
         schedule();
       }, refreshMs);
@@ -576,6 +588,35 @@ export function createPublisher(options: PublisherOptions): Publisher {
     },
     health() {
       return { ...health, ready, retries_pending: retries.size };
+    },
+    pending(pathname: string) {
+      // On standby the process holding the lock publishes; its last complete export is on disk.
+      if (!lock) return !wasExported(siteDir);
+      if (!ready) return true;
+      if (retries.size === 0) return false;
+      const route = routeFromPath(pathname);
+      return route !== null && retries.has(routePath(route));
+    },
+    whyNotReady() {
+      if (lock) {
+        if (!ready)
+          return health.last_error
+            ? `the first export of the site failed (${health.last_error.message}); retrying`
+            : 'the first export of the site is in progress';
+        // A failed render keeps the previous file live; without one, that route is not served yet.
+        const unwritten = [...retries.values()].filter(
+          ({ route }) => !existsSync(join(siteDir, routeFile(route))),
+        ).length;
+        return unwritten === 0
+          ? null
+          : `${unwritten} route(s) not written yet: their render failed and is retried`;
+      }
+      if (stopped) return 'stopped';
+      if (health.standby)
+        return wasExported(siteDir)
+          ? null
+          : 'another process publishes this site and has not finished exporting it';
+      return 'not started';
     },
   };
 }

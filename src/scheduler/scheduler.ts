@@ -210,5 +210,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         .catch((error: unknown) => fail('scheduler failed to act on a change', error, id));
     },
     health: () => ({ ...stats }),
+    whyNotReady: () => (stopped ? (closed ? 'stopped' : 'not started') : null),
   };
 }

@@ -21,6 +21,7 @@ describe('GET /openapi.json and /docs', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
+      '/readyz',
       '/v1/audit',
       '/v1/cadence',
       '/v1/components',

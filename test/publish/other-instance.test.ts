@@ -32,6 +32,8 @@ describe('changes made by another instance', () => {
       components: [{ id: 'api', status: 'degraded_performance' }],
     });
     await expect.poll(() => siteMentions(title), { timeout: 10_000, interval: 50 }).toBe(true);
+    // The incident's own page is written first; the rest of that publish follows.
+    await h.publisher.idle();
     expect(await h.read(`incidents/${incident.id}/index.html`)).toContain(title);
     expect(await h.read('history.rss')).toContain(title);
 

@@ -1,6 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { listPublished } from '../../src/publish/write.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderRoute } from '../../src/publish/publisher.ts';
 import type { Db } from '../../src/storage/db.ts';
@@ -235,7 +237,8 @@ describe('the publisher', () => {
     await h.publisher.idle();
     const published = await filesMentioning(needles);
     for (const file of ['index.html', 'history/index.html', 'components/billing/index.html'])
-      expect(published).toContain(`WILL-GO-PRIVATE-51d2 in ${file}`);
+      for (const encoded of [file, `${file}.br`, `${file}.gz`])
+        expect(published).toContain(`WILL-GO-PRIVATE-51d2 in ${encoded}`);
     expect(published.filter((p) => !p.startsWith(flipped.id) && !p.startsWith('WILL-GO'))).toEqual(
       [],
     );
@@ -285,13 +288,39 @@ describe('the publisher', () => {
     expect(await Promise.race([idle, stuck])).toBe('idle');
   });
 
+  it('writes a .br and a .gz beside every file it publishes, each decompressing to its bytes, with its modification time', async () => {
+    const files = await listPublished(h.siteDir);
+    const plain = files.filter((f) => !f.endsWith('.br') && !f.endsWith('.gz'));
+    expect(plain.length).toBeGreaterThan(20);
+    for (const kind of ['.html', '.rss', '.json', '.svg'])
+      expect(plain.some((f) => f.endsWith(kind))).toBe(true);
+    // Nothing else: no sibling without its plain file.
+    expect(files.sort()).toEqual(plain.flatMap((f) => [f, `${f}.br`, `${f}.gz`]).sort());
+    for (const file of plain) {
+      const bytes = await readFile(join(h.siteDir, file));
+      const mtime = (await stat(join(h.siteDir, file))).mtimeMs;
+      const br = await readFile(join(h.siteDir, `${file}.br`));
+      const gz = await readFile(join(h.siteDir, `${file}.gz`));
+      expect(brotliDecompressSync(br).equals(bytes), file).toBe(true);
+      expect(gunzipSync(gz).equals(bytes), file).toBe(true);
+      expect(br.length, file).toBeLessThan(bytes.length);
+      expect((await stat(join(h.siteDir, `${file}.br`))).mtimeMs, file).toBe(mtime);
+      expect((await stat(join(h.siteDir, `${file}.gz`))).mtimeMs, file).toBe(mtime);
+    }
+  });
+
   it('removes files that are not part of the site on a full export and leaves no temp files', async () => {
     await mkdir(join(h.siteDir, 'incidents/stale000001'), { recursive: true });
     await writeFile(join(h.siteDir, 'incidents/stale000001/index.html'), 'old');
+    await writeFile(join(h.siteDir, 'incidents/stale000001/index.html.br'), 'old');
+    await writeFile(join(h.siteDir, 'incidents/stale000001/index.html.gz'), 'old');
+    // A sibling whose plain file is gone (a crash between two removals) goes too.
+    await writeFile(join(h.siteDir, 'history.atom.gz'), 'orphan');
     const stats = await h.publisher.fullExport();
     expect(stats.removed).toBeGreaterThanOrEqual(1);
     const files = (await h.files()).map((f) => f.file);
     expect(files.some((f) => f.includes('stale000001'))).toBe(false);
+    expect(files).not.toContain('history.atom.gz');
     expect(files.some((f) => f.endsWith('.tmp'))).toBe(false);
   });
 });

@@ -91,6 +91,11 @@ describe('the site lock', () => {
     await server.published();
     second = await startServer({ dataDir: server.dataDir });
     expect(await publisherHealth(second)).toMatchObject({ standby: true, ready: false });
+    // The first server's whole site is on disk: the standby serves it and is ready for traffic,
+    // and an unknown address is a plain 404 there too, not a wait for an export it will not run.
+    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${second.url}/`)).status).toBe(200);
+    expect((await fetch(`${second.url}/nowhere/`)).status).toBe(404);
     await server.stop();
     server = undefined;
     await expect

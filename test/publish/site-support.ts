@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createApp } from '../../src/app.ts';
 import {
   createPublisher,
@@ -17,7 +18,7 @@ export interface SiteHarness extends Omit<Harness, 'close'> {
   /** The app as `main.ts` builds it, serving the site directory at `/`. */
   site: ReturnType<typeof createApp>;
   read(file: string): Promise<string>;
-  /** Every published file with its text. */
+  /** Every published file with its text; compressed siblings (`.br`, `.gz`) decompressed. */
   files(): Promise<Array<{ file: string; text: string }>>;
   /** Stops the publisher (its last run finishes) and only then closes the database. */
   close(): Promise<void>;
@@ -72,7 +73,10 @@ export async function createSiteHarness(
     async files() {
       const files = await listPublished(siteDir);
       return Promise.all(
-        files.map(async (file) => ({ file, text: await readFile(join(siteDir, file), 'utf8') })),
+        files.map(async (file) => ({
+          file,
+          text: decoded(file, await readFile(join(siteDir, file))),
+        })),
       );
     },
     async close() {
@@ -80,4 +84,11 @@ export async function createSiteHarness(
       h.close();
     },
   };
+}
+
+/** A published file's text, whatever encoding it is stored in. */
+export function decoded(file: string, bytes: Buffer): string {
+  if (file.endsWith('.br')) return brotliDecompressSync(bytes).toString('utf8');
+  if (file.endsWith('.gz')) return gunzipSync(bytes).toString('utf8');
+  return bytes.toString('utf8');
 }

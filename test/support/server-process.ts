@@ -38,13 +38,29 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+export interface ServerOptions {
+  dataDir?: string;
+  env?: Record<string, string>;
+  port?: number;
+}
+
 /**
  * Starts the real server (`tsx src/main.ts`) as a child process on a free port and waits until
  * `/healthz` answers. Pass `dataDir` to reuse a database; `env` adds or overrides variables.
  */
-export async function startServer(
-  options: { dataDir?: string; env?: Record<string, string>; port?: number } = {},
-): Promise<ServerProcess> {
+export async function startServer(options: ServerOptions = {}): Promise<ServerProcess> {
+  const server = await launchServer(options);
+  await server.healthy();
+  return server;
+}
+
+/**
+ * Starts the real server like `startServer`, but returns at once, before the port accepts
+ * connections: for tests that watch what the server answers from its very first connection.
+ */
+export async function launchServer(
+  options: ServerOptions = {},
+): Promise<ServerProcess & { healthy(): Promise<void> }> {
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
   const token = options.env?.HERALD_ADMIN_TOKEN ?? 'e2e-admin-token-0123456789';
@@ -71,25 +87,27 @@ export async function startServer(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = `http://127.0.0.1:${port}`;
-  // The first start on a fresh checkout also builds the Astro site (about 10 s, more when busy).
-  const deadline = Date.now() + 120_000;
   let ended = false;
   void exited.then(() => (ended = true));
-  for (;;) {
-    if (ended) throw new Error(`server exited during start-up:\n${err}\n${out}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not become healthy within 120 s:\n${err}\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return {
+    async healthy() {
+      // The first start on a fresh checkout also builds the Astro site (about 10 s, more when busy).
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        if (ended) throw new Error(`server exited during start-up:\n${err}\n${out}`);
+        try {
+          const res = await fetch(`${url}/healthz`);
+          if (res.ok) return;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`server did not become healthy within 120 s:\n${err}\n${out}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     child,
     url,
     port,

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveSite } from '../../src/api/static-site.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src/publish/views/page-security.ts';
+import { serveSite } from '../../src/serve/site.ts';
 import { writeAtomic } from '../../src/storage/files.ts';
 
 let dir: string;
