@@ -8,6 +8,7 @@ import { healthOf, notifyAll, type Service } from './service.ts';
 import { createCadenceServices } from './scheduler/setup.ts';
 import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 import { createSubscriptionServices } from './fanout/setup.ts';
+import { createWebhookServices, webhookSettings } from './webhooks/setup.ts';
 
 function log(line: LogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -37,8 +38,22 @@ async function main(): Promise<void> {
     subscriptions.personalise,
   );
   const fanout = subscriptions.fanout(cadence.mailer);
+  const webhooks = createWebhookServices({
+    ...foundation,
+    ...webhookSettings(settings),
+    now,
+    log,
+    secret: subscriptions.ctx.secret,
+    onMailQueued: () => cadence.mailer.kick(),
+  });
   const publisher = createSitePublisher(settings, foundation, now, log);
-  const services: Service[] = [cadence.mailer, cadence.scheduler, fanout, publisher];
+  const services: Service[] = [
+    cadence.mailer,
+    cadence.scheduler,
+    fanout,
+    webhooks.worker,
+    publisher,
+  ];
   for (const service of services) await service.start?.();
   const app = createApp({
     db: foundation.db,
@@ -56,6 +71,7 @@ async function main(): Promise<void> {
       allowedOrigins: [new URL(settings.siteUrl).origin],
       webhookSecret: settings.resendWebhookSecret,
     },
+    webhooks: webhooks.ctx,
   });
   const server = serve(
     { fetch: app.fetch, port: settings.port, hostname: settings.host },

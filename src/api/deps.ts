@@ -4,6 +4,7 @@ import type { UpdateTemplate } from '../domain/templates.ts';
 import type { Db } from '../storage/db.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SubscriptionRouteOptions } from './routes/subscriptions.ts';
+import type { WebhookContext } from '../domain/webhooks/context.ts';
 
 /** Everything the HTTP app needs, built once by the composition root (or a test). */
 export interface AppDeps {
@@ -21,4 +22,6 @@ export interface AppDeps {
   siteDir?: string;
   /** Email subscriptions: the public routes, the admin routes and the provider webhook. */
   subscriptions?: SubscriptionRouteOptions & { webhookSecret: string | undefined };
+  /** Webhook and chat subscribers: `webhook` in `POST /v1/subscriptions`, admin `/v1/webhooks`. */
+  webhooks?: WebhookContext;
 }
