@@ -170,7 +170,10 @@ async function skipPending(tx: Tx, webhookId: string, at: string, why: string): 
 
 // ---- Events -------------------------------------------------------------------------------
 
-/** Owed updates (the email fan-out's `fanouts` rows) not yet turned into webhook events. */
+/**
+ * Owed updates (the email fan-out's `fanouts` rows) not yet turned into webhook events, in the
+ * order they were committed (rowid): events, and so deliveries, keep the order of the updates.
+ */
 export async function unsourcedUpdates(
   read: Reader,
   limit: number,
@@ -178,7 +181,7 @@ export async function unsourcedUpdates(
   const rows = await read(
     `SELECT f.update_id, f.incident_id FROM fanouts f
      WHERE NOT EXISTS (SELECT 1 FROM hook_sources h WHERE h.update_id = f.update_id)
-     ORDER BY f.created_at, f.update_id LIMIT ?`,
+     ORDER BY f.rowid LIMIT ?`,
     [limit],
   );
   return rows.map((r) => ({ updateId: str(r, 'update_id'), incidentId: str(r, 'incident_id') }));

@@ -34,6 +34,8 @@ export interface WebhookSetup {
   pollMs: number;
   requestsPerClientPerHour: number;
   onMailQueued(): void;
+  /** The HTTP client; tests wrap it to prove no connection leaves loopback. */
+  post?: typeof postPinned;
 }
 
 /** Webhooks as `server.ts` (and the tests) run them: the routes' context and the worker. */
@@ -51,7 +53,7 @@ export function createWebhookServices(s: WebhookSetup): WebhookServices {
     log: s.log,
     openSecret: box.open,
     checkUrl,
-    post: postPinned,
+    post: s.post ?? postPinned,
     pollMs: s.pollMs,
     concurrency: s.concurrency,
     chunkSize: 500,

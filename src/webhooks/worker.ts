@@ -307,7 +307,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       if (!ok) return false;
       if (code) await confirmByChallenge(tx, hashToken(code), at.toISOString());
       const failingSince = outcome === 'delivered' ? null : (d.failingSince ?? at.toISOString());
-      if (d.webhookStatus === 'active' && shouldDisable(failingSince, at)) {
+      // Retried for the whole window without success also means failing for 24 h.
+      const gaveUp = outcome === 'retry' && retryAt === null;
+      if (d.webhookStatus === 'active' && (gaveUp || shouldDisable(failingSince, at))) {
         const reason = `failing since ${failingSince}: ${'error' in result ? result.error : `HTTP ${result.statusCode}`}`;
         if (await disableWebhook(tx, d.webhookId, at.toISOString(), reason)) {
           stats.disabled += 1;
