@@ -70,7 +70,7 @@ export function slackMessage(s: ChatSummary) {
     });
   }
   return {
-    text: clip(`[${s.status}] ${s.title} — ${s.siteName}`, 3000),
+    text: slackEscape(clip(`[${s.status}] ${s.title} — ${s.siteName}`, 3000)),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: clip(`${s.title}`, 150), emoji: false } },
       { type: 'section', fields },
@@ -93,7 +93,7 @@ export function slackMessage(s: ChatSummary) {
         elements: [{ type: 'mrkdwn', text: `${slackEscape(s.siteName)} · ${s.at}` }],
       },
     ],
-    attachments: [{ color: COLOURS[s.tone].hex, fallback: clip(s.message, 300) }],
+    attachments: [{ color: COLOURS[s.tone].hex, fallback: slackEscape(clip(s.message, 300)) }],
   };
 }
 
