@@ -15,6 +15,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** How long to wait for `/healthz`. */
   readyTimeoutMs?: number;
+  /** Extra environment variables for the server (a provider stand-in, rates). */
+  env?: Record<string, string>;
 }
 
 /** A real Herald server in its own process, on a free port, with a fresh data directory. */
@@ -68,6 +70,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         HERALD_ADMIN_TOKEN: adminToken,
         DATABASE_URL: '',
         SITE_URL: '',
+        ...options.env,
       },
       stdio: ['ignore', logFd, logFd],
     },
@@ -92,7 +95,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     const outcome = await exited;
     clearTimeout(timer);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!process.env.KEEP_BENCH_DATA) rmSync(dataDir, { recursive: true, force: true });
     return outcome;
   };
 

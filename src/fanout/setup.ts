@@ -69,7 +69,7 @@ export async function createSubscriptionServices(
         log,
         pollMs: Math.min(settings.tickMs, 1000),
         minIntervalMs: content.policy.subscriberEmailMinIntervalSeconds * 1000,
-        chunkSize: 500,
+        chunkSize: 250,
         leaseMs: 30_000,
         onQueued: kick,
         mailCounts: () => mailer.countsByFamily().subscriber ?? { sent: 0, failed: 0 },

@@ -12,8 +12,8 @@ import {
   insertMailBody,
   insertNotification,
   lastNotifiedAt,
+  owedSummaries,
   StaleFanout,
-  unassignedFanouts,
   unassignedFanoutsOf,
   unexpandedNotifications,
 } from '../storage/fanout.ts';
@@ -65,6 +65,9 @@ export interface FanoutWorker extends Service {
  * notification keeps them from expanding the same one at once, and the outbox's unique key per
  * (subscriber, notification) would make a repeat add nothing anyway.
  */
+/** Runs asked for while one is going on are folded into one, this much later. */
+const KICK_SPACING_MS = 25;
+
 export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
   const { db, content, mail, now, log } = options;
   const holder = options.holder ?? `fanout-${randomBytes(6).toString('hex')}`;
@@ -160,24 +163,31 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
     }
   }
 
+  let backlogAt = 0;
   async function runOnce(): Promise<void> {
     nextWake = null;
-    const owedByIncident = await unassignedFanouts(db.query);
-    for (const [incidentId, owed] of owedByIncident) {
-      const last = await lastNotifiedAt(db.query, incidentId);
-      const due = Date.parse(notificationDueAt(owed, last, options.minIntervalMs));
-      if (due <= now().getTime()) await makeNotification(incidentId);
+    for (const owed of await owedSummaries(db.query)) {
+      const entries = [{ createdAt: owed.first, resolves: false }];
+      if (owed.firstResolving) entries.push({ createdAt: owed.firstResolving, resolves: true });
+      const due = Date.parse(
+        notificationDueAt(entries, owed.lastNotifiedAt, options.minIntervalMs),
+      );
+      if (due <= now().getTime()) await makeNotification(owed.incidentId);
       else nextWake = Math.min(nextWake ?? due, due);
     }
     for (const notification of await unexpandedNotifications(db.query)) {
       if (halting) break;
       await expand(notification.id);
     }
-    const backlog = await fanoutBacklog(db.query);
-    stats.owed = backlog.owed;
-    stats.expanding = backlog.expanding;
-    stats.queue_depth = backlog.queueDepth;
-    stats.suppressed = backlog.suppressed;
+    // The health figures count rows: at most once a second, however often updates kick the worker.
+    if (Date.now() - backlogAt >= 1000) {
+      backlogAt = Date.now();
+      const backlog = await fanoutBacklog(db.query);
+      stats.owed = backlog.owed;
+      stats.expanding = backlog.expanding;
+      stats.queue_depth = backlog.queueDepth;
+      stats.suppressed = backlog.suppressed;
+    }
     stats.last_run_at = now().toISOString();
   }
 
@@ -208,7 +218,8 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
         const untilDue = nextWake === null ? options.pollMs : nextWake - now().getTime();
         if (again) {
           again = false;
-          schedule(0);
+          // A burst of updates becomes one more run shortly, not one run per update.
+          schedule(KICK_SPACING_MS);
         } else schedule(Math.max(0, Math.min(options.pollMs, untilDue)));
       });
   }

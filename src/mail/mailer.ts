@@ -35,6 +35,11 @@ export interface MailerOptions {
   /** Provider requests per second at most. */
   ratePerSecond: number;
   /**
+   * The window those requests are counted in: a little over a second, as the provider counts
+   * arrivals (default 1100 ms; each request is stamped when it is sent, not when it queued).
+   */
+  rateWindowMs?: number;
+  /**
    * How long after it was queued a message still failing transiently is given up on and recorded
    * as failed. Keep it inside the provider's idempotency window (Resend: 24 hours), so that a
    * retry of a batch the provider did get can never be delivered twice.
@@ -47,6 +52,12 @@ export interface MailerOptions {
   personalise?: Personalise;
   /** Names this process in claims; random by default. */
   holder?: string;
+  /**
+   * Batches handed over at once (default 1). Each sender claims under its own name, as separate
+   * processes do, and all share the rate limit: with a slow provider, several requests in flight
+   * keep the sending rate at the allowed one.
+   */
+  concurrency?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -84,9 +95,19 @@ export function batchKeyFor(ids: string[]): string {
 export function createMailer(options: MailerOptions): Mailer {
   const { db, transport, now, log } = options;
   const personalise = options.personalise ?? (async (messages: OutboxMessage[]) => messages);
-  const holder = options.holder ?? `mailer-${randomBytes(6).toString('hex')}`;
+  const baseHolder = options.holder ?? `mailer-${randomBytes(6).toString('hex')}`;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const holders =
+    concurrency === 1
+      ? [baseHolder]
+      : Array.from({ length: concurrency }, (_, i) => `${baseHolder}-${i}`);
   const sleep = options.sleep ?? sleepFor;
-  const limiter = new RateLimiter(options.ratePerSecond, () => Date.now(), sleep);
+  const limiter = new RateLimiter(
+    options.ratePerSecond,
+    () => Date.now(),
+    sleep,
+    options.rateWindowMs,
+  );
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   let again = false;
@@ -114,7 +135,12 @@ export function createMailer(options: MailerOptions): Mailer {
   }
 
   /** Records a group as failed for good, with the reason. */
-  async function giveUp(group: OutboxMessage[], error: string, attempted: boolean): Promise<void> {
+  async function giveUp(
+    holder: string,
+    group: OutboxMessage[],
+    error: string,
+    attempted: boolean,
+  ): Promise<void> {
     const ids = group.map((m) => m.id);
     await markFailed(db, holder, ids, { at: now().toISOString(), error, attempted });
     stats.failed += group.length;
@@ -123,16 +149,21 @@ export function createMailer(options: MailerOptions): Mailer {
   }
 
   /** Hands one batch to the transport and records what became of it. */
-  async function deliver(group: OutboxMessage[], key: string): Promise<Delivery> {
+  async function deliver(holder: string, group: OutboxMessage[], key: string): Promise<Delivery> {
     const ids = group.map((m) => m.id);
     const deadline = Math.min(...group.map((m) => Date.parse(m.createdAt))) + options.giveUpAfterMs;
     if (now().getTime() > deadline) {
       // Not sent within the idempotency window (the process was down that long): a retry might
       // be delivered twice, so it is recorded instead.
-      await giveUp(group, 'not sent in time: the provider may no longer recognise a retry', false);
+      await giveUp(
+        holder,
+        group,
+        'not sent in time: the provider may no longer recognise a retry',
+        false,
+      );
       return 'failed';
     }
-    await limiter.take();
+    const sentNow = await limiter.take();
     // Renewed right before sending, after any wait: a sender that stalled past its claim, or
     // holds only part of the batch, leaves it to whoever holds it now.
     const leaseUntil = new Date(now().getTime() + options.leaseMs).toISOString();
@@ -143,7 +174,9 @@ export function createMailer(options: MailerOptions): Mailer {
       });
       return 'left';
     }
-    const outcome = await transport.send(await personalise(group), key);
+    const messages = await personalise(group);
+    sentNow();
+    const outcome = await transport.send(messages, key);
     const at = now();
     if (outcome.kind === 'sent') {
       await markSent(
@@ -167,7 +200,7 @@ export function createMailer(options: MailerOptions): Mailer {
         });
         return 'split';
       }
-      await giveUp(group, outcome.error, true);
+      await giveUp(holder, group, outcome.error, true);
       return 'failed';
     }
     // The rate limit is the provider's state, not the message's: it does not count as an attempt.
@@ -177,7 +210,7 @@ export function createMailer(options: MailerOptions): Mailer {
     const delay = retryDelayMs(Math.max(0, attempts - 1), pauseMs, options.backoff);
     if (at.getTime() + delay > deadline) {
       const hours = Math.round((options.giveUpAfterMs / 3_600_000) * 100) / 100;
-      await giveUp(group, `gave up ${hours} h after it was queued: ${outcome.error}`, true);
+      await giveUp(holder, group, `gave up ${hours} h after it was queued: ${outcome.error}`, true);
       return 'failed';
     }
     if (pauseMs !== null) pausedUntil = Math.max(pausedUntil, at.getTime() + pauseMs);
@@ -203,7 +236,8 @@ export function createMailer(options: MailerOptions): Mailer {
     return 'retried';
   }
 
-  async function drain(): Promise<number> {
+  /** One sender: claims and sends under its own name until nothing is due. */
+  async function drainAs(holder: string): Promise<number> {
     let sent = 0;
     for (;;) {
       const at = now();
@@ -247,15 +281,20 @@ export function createMailer(options: MailerOptions): Mailer {
       }
       let progressed = false;
       for (const [key, group] of groups) {
-        const delivery = await deliver(group, key);
+        const delivery = await deliver(holder, group, key);
         if (delivery === 'sent') sent += group.length;
         progressed ||= delivery !== 'left';
       }
       // Everything claimed turned out to be held by others: leave it to them until the next run.
       if (!progressed && cancelled.size === 0) break;
     }
-    stats.last_run_at = now().toISOString();
     return sent;
+  }
+
+  async function drain(): Promise<number> {
+    const sent = await Promise.all(holders.map(drainAs));
+    stats.last_run_at = now().toISOString();
+    return sent.reduce((a, b) => a + b, 0);
   }
 
   function schedule(delay: number): void {
@@ -349,6 +388,11 @@ export function mailerFromSettings(
     pollMs: Math.min(settings.tickMs, 2000),
     leaseMs: Math.min(Math.max(settings.tickMs * 4, 2000), 60_000),
     ratePerSecond: settings.emailRatePerSecond,
+    // Requests are stamped as they leave, so 50 ms over the second covers loopback-to-provider
+    // jitter and leaves 95 % of the allowed rate usable (subscriber fan-outs need most of it).
+    rateWindowMs: 1050,
+    // Enough requests in flight to use the allowed rate when the provider takes a while to answer.
+    concurrency: Math.min(settings.emailRatePerSecond, 2),
     giveUpAfterMs: GIVE_UP_AFTER_MS,
     backoff: { baseMs: Math.min(settings.tickMs, 1000), maxMs: 5 * 60_000 },
     authPauseMs: 60_000,

@@ -4,7 +4,7 @@
  * jitter can bring two requests sent a second apart closer together.
  */
 export class RateLimiter {
-  #recent: number[] = [];
+  #recent: Array<{ at: number }> = [];
   constructor(
     readonly perSecond: number,
     private readonly clock: () => number,
@@ -12,16 +12,25 @@ export class RateLimiter {
     private readonly windowMs = 1100,
   ) {}
 
-  /** Resolves when one more request may be made, and counts it. */
-  async take(): Promise<void> {
+  /**
+   * Resolves when one more request may be made, and counts it. The function it returns moves the
+   * request's stamp to the moment it is really sent (after database work that may have queued
+   * behind other writes): the provider counts it when it arrives. A later stamp only makes the
+   * limiter more careful, never less.
+   */
+  async take(): Promise<() => void> {
     for (;;) {
       const now = this.clock();
-      this.#recent = this.#recent.filter((at) => at > now - this.windowMs);
+      this.#recent = this.#recent.filter((r) => r.at > now - this.windowMs);
       if (this.#recent.length < this.perSecond) {
-        this.#recent.push(now);
-        return;
+        const slot = { at: now };
+        this.#recent.push(slot);
+        return () => {
+          slot.at = Math.max(slot.at, this.clock());
+        };
       }
-      await this.sleep(this.#recent[0]! + this.windowMs - now);
+      const oldest = Math.min(...this.#recent.map((r) => r.at));
+      await this.sleep(oldest + this.windowMs - now);
     }
   }
 }

@@ -22,19 +22,28 @@ function toOwed(row: Row): OwedFanout {
   };
 }
 
-/** Owed updates not yet in a notification, by incident, oldest first. */
-export async function unassignedFanouts(read: Reader): Promise<Map<string, OwedFanout[]>> {
+/** Per incident with owed updates: the oldest, the oldest that resolves, and its last email. */
+export interface OwedSummary {
+  incidentId: string;
+  first: string;
+  firstResolving: string | null;
+  lastNotifiedAt: string | null;
+}
+
+/** What the worker needs to decide which incidents are due, in one small query. */
+export async function owedSummaries(read: Reader): Promise<OwedSummary[]> {
   const rows = await read(
-    'SELECT * FROM fanouts WHERE notification_id IS NULL ORDER BY incident_id, created_at, update_id',
+    `SELECT f.incident_id, min(f.created_at) AS first,
+       min(CASE WHEN f.resolves = 1 THEN f.created_at END) AS first_resolving,
+       (SELECT max(n.created_at) FROM notifications n WHERE n.incident_id = f.incident_id) AS last
+     FROM fanouts f WHERE f.notification_id IS NULL GROUP BY f.incident_id`,
   );
-  const byIncident = new Map<string, OwedFanout[]>();
-  for (const row of rows) {
-    const owed = toOwed(row);
-    const list = byIncident.get(owed.incidentId);
-    if (list) list.push(owed);
-    else byIncident.set(owed.incidentId, [owed]);
-  }
-  return byIncident;
+  return rows.map((row) => ({
+    incidentId: str(row, 'incident_id'),
+    first: str(row, 'first'),
+    firstResolving: strOrNull(row, 'first_resolving'),
+    lastNotifiedAt: strOrNull(row, 'last'),
+  }));
 }
 
 export async function unassignedFanoutsOf(read: Reader, incidentId: string): Promise<OwedFanout[]> {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * A stand-in for the part of Resend's HTTP API Herald uses, on 127.0.0.1: `POST /emails/batch`
@@ -104,9 +104,34 @@ function problem(payload: Payload, index: number): string | null {
   return null;
 }
 
-export async function startResendStub(
-  options: { ratePerSecond?: number; apiKey?: string } = {},
-): Promise<ResendStub> {
+export interface StubOptions {
+  ratePerSecond?: number;
+  apiKey?: string;
+  /**
+   * A share (0..1) of requests that fail at random (seeded, so a run can be repeated): half with
+   * 429 + `retry-after: 1` (nothing sent), half with 500, of which half after the emails were
+   * in fact accepted (the client cannot tell; only the idempotency key saves it from a duplicate).
+   */
+  failureRate?: number;
+  seed?: number;
+  /** `false` keeps only the envelope of delivered emails (a benchmark's 50,000 bodies weigh). */
+  recordBodies?: boolean;
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same failures. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function startResendStub(options: StubOptions = {}): Promise<ResendStub> {
+  const random = seeded(options.seed ?? 1);
   const apiKey = options.apiKey ?? 're_test_stub_key';
   const requests: StubRequest[] = [];
   const delivered: StubEmail[] = [];
@@ -183,6 +208,19 @@ export async function startResendStub(
         next.headers,
       );
     }
+    let failAfterDelivery = false;
+    if (options.failureRate !== undefined && random() < options.failureRate) {
+      const roll = random();
+      if (roll < 0.5) {
+        record(429, emails.length);
+        return fail(res, 429, 'Too many requests (injected)', undefined, { 'retry-after': '1' });
+      }
+      if (roll < 0.75) {
+        record(500, emails.length);
+        return fail(res, 500, 'injected failure');
+      }
+      failAfterDelivery = true;
+    }
     if (options.ratePerSecond !== undefined) {
       while (recent.length && recent[0]! <= at - 1000) recent.shift();
       if (recent.length >= options.ratePerSecond) {
@@ -191,7 +229,8 @@ export async function startResendStub(
       }
       recent.push(at);
     }
-    const raw = JSON.stringify(body);
+    // The body's digest stands for it: a retry must send the very same request.
+    const raw = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     if (key !== null && seen.has(key)) {
       const previous = seen.get(key)!;
       if (previous.body !== raw) {
@@ -215,8 +254,8 @@ export async function startResendStub(
       from: e.from as string,
       to: (Array.isArray(e.to) ? e.to : [e.to]) as string[],
       subject: e.subject as string,
-      html: (e.html as string | undefined) ?? '',
-      text: (e.text as string | undefined) ?? '',
+      html: options.recordBodies === false ? '' : ((e.html as string | undefined) ?? ''),
+      text: options.recordBodies === false ? '' : ((e.text as string | undefined) ?? ''),
       headers: (e.headers as Record<string, string> | undefined) ?? {},
       idempotencyKey: key,
       receivedAt: at,
@@ -227,6 +266,10 @@ export async function startResendStub(
         ? { data: accepted.map((a) => ({ id: a.id })) }
         : { id: accepted[0]!.id };
     if (key !== null) seen.set(key, { body: raw, status: 200, response });
+    if (failAfterDelivery) {
+      record(500, emails.length);
+      return fail(res, 500, 'injected failure after the emails were accepted');
+    }
     record(200, emails.length);
     send(res, 200, response);
   }

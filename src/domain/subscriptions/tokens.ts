@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { hashToken } from '../../storage/keys.ts';
 
 /**
@@ -11,7 +11,15 @@ export type TokenPurpose = 'manage' | 'confirm';
 
 /** 256 bits, URL-safe: `HMAC-SHA256(secret, purpose:id)` in base64url. */
 export function deriveToken(secret: Buffer, purpose: TokenPurpose, id: string): string {
-  return createHmac('sha256', secret).update(`${purpose}:${id}`).digest('base64url');
+  return createHmac('sha256', keyOf(secret)).update(`${purpose}:${id}`).digest('base64url');
+}
+
+// A Buffer key becomes a new KeyObject on every HMAC; a fan-out derives two tokens per message.
+const keys = new WeakMap<Buffer, KeyObject>();
+function keyOf(secret: Buffer): KeyObject {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(secret)));
+  return key;
 }
 
 export function tokenDigest(secret: Buffer, purpose: TokenPurpose, id: string): string {
