@@ -57,7 +57,8 @@ export function createWebhookServices(s: WebhookSetup): WebhookServices {
     pollMs: s.pollMs,
     concurrency: s.concurrency,
     chunkSize: 500,
-    leaseMs: Math.max(30_000, s.timeoutMs * 3),
+    // Longer than an attempt (the timeout) plus recording it; a crashed holder's claims run out after it.
+    leaseMs: s.timeoutMs * 3,
     timeoutMs: s.timeoutMs,
     backoffBaseMs: s.backoffBaseMs,
     onMailQueued: s.onMailQueued,

@@ -156,6 +156,8 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   let running: Promise<void> | null = null;
   let again = false;
   const inFlight = new Set<string>();
+  /** Database-wide counts for `/healthz`, refreshed after every pass. */
+  let counts: Record<string, number> = {};
   const stats = { sent: 0, failed: 0, retried: 0, disabled: 0, last_error: null as string | null };
 
   async function makeEvents(): Promise<void> {
@@ -386,6 +388,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     await makeEvents();
     await expandEvents();
     await send();
+    counts = await deliveryCounts(db.query);
   }
 
   function schedule(delay: number): void {
@@ -419,7 +422,6 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       });
   }
 
-  let counts: Record<string, number> = {};
   return {
     name: 'webhooks',
     kick: () => {
@@ -453,20 +455,14 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       await running;
       await releaseDeliveries(db, holder, [...inFlight]);
     },
-    health: () => {
-      void deliveryCounts(db.query).then(
-        (c) => (counts = c),
-        () => undefined,
-      );
-      return {
-        ...counts,
-        sent_by_this_process: stats.sent,
-        failed_by_this_process: stats.failed,
-        retried: stats.retried,
-        disabled_by_this_process: stats.disabled,
-        last_error: stats.last_error,
-      };
-    },
+    health: () => ({
+      ...counts,
+      sent_by_this_process: stats.sent,
+      failed_by_this_process: stats.failed,
+      retried: stats.retried,
+      disabled_by_this_process: stats.disabled,
+      last_error: stats.last_error,
+    }),
   };
 }
 

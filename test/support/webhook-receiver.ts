@@ -15,7 +15,13 @@ export interface Received {
   at: number;
 }
 
-export type Answer = { status: number; headers?: Record<string, string>; body?: string };
+export type Answer = {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Answer this much later (a slow receiver). */
+  delayMs?: number;
+};
 
 /**
  * Local webhook receivers on 127.0.0.1: one HTTP server, one endpoint per path. Each path has its
@@ -86,8 +92,12 @@ export async function startReceiver(): Promise<Receiver> {
       const answer = typeof step === 'function' ? step(record) : step;
       record.answered = answer.status;
       received.push(record);
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end(answer.body ?? '');
+      const respond = () => {
+        res.writeHead(answer.status, answer.headers ?? {});
+        res.end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(respond, answer.delayMs);
+      else respond();
     });
   });
   server.keepAliveTimeout = 1000;
