@@ -332,7 +332,7 @@ export async function claimDeliveries(
          AND d.event_seq <= coalesce((SELECT min(seq) FROM hook_events WHERE expanded_at IS NULL), d.event_seq)
          AND NOT EXISTS (SELECT 1 FROM hook_deliveries p WHERE p.webhook_id = d.webhook_id
            AND p.state = 'pending' AND p.event_seq < d.event_seq)
-       ORDER BY d.next_attempt_at, d.event_seq LIMIT ?2`,
+       ORDER BY d.next_attempt_at LIMIT ?2`,
       [now, limit],
     );
     if (rows.length === 0) return [];

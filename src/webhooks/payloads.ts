@@ -10,16 +10,12 @@ import {
   overallStatus,
 } from '../publish/views/status.ts';
 
-/** Where `meta.documentation` points: the README's webhook section. */
-export const DOCUMENTATION_URL =
-  'https://github.com/herald-status/herald#webhook-and-chat-subscriptions';
-
 export type EventType =
   'incident.updated' | 'component.updated' | 'maintenance.updated' | 'verification';
 
 /**
  * An event as rendered once, for every endpoint: the Statuspage-layout body (without
- * `meta.unsubscribe`, which is each endpoint's own and put in when it is sent) and the summary a
+ * `meta.unsubscribe` and `meta.documentation`, put in when it is sent) and the summary a
  * chat message is made from.
  */
 export interface RenderedEvent {
@@ -40,7 +36,7 @@ function pageOf(snapshot: SiteSnapshot) {
 function meta(eventId: string, type: EventType, at: string) {
   return {
     unsubscribe: '',
-    documentation: DOCUMENTATION_URL,
+    documentation: '',
     event_id: eventId,
     event_type: type,
     generated_at: at,

@@ -212,6 +212,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     if (d.format !== 'statuspage')
       return JSON.stringify(chatBody(d.format, JSON.parse(d.chat) as ChatSummary));
     const payload = JSON.parse(d.payload) as { meta: Record<string, unknown> };
+    payload.meta.documentation = `${options.apiUrl}/docs`;
     payload.meta.unsubscribe = unsubscribeUrl(
       options.apiUrl,
       unsubscribeToken(options.secret, d.webhookId),
