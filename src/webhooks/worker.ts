@@ -208,16 +208,32 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     }
   }
 
+  /** Bounded caches: an event's rendered JSON, an endpoint's unsubscribe link and opened secret. */
+  const cached = <V>(map: Map<string, V>, key: string, make: () => V): V => {
+    let value = map.get(key);
+    if (value === undefined) {
+      value = make();
+      map.set(key, value);
+      if (map.size > 10_000) map.delete(map.keys().next().value!);
+    }
+    return value;
+  };
+  const payloads = new Map<string, string>();
+  const unsubscribeLinks = new Map<string, string>();
+  const secrets = new Map<string, string>();
+  /** How every rendered body begins (payloads.ts writes `meta` first, its links empty). */
+  const META_PREFIX = '{"meta":{"unsubscribe":"","documentation":""';
+
   function bodyOf(d: DueDelivery): string {
-    if (d.format !== 'statuspage')
+    if (d.format !== 'statuspage') {
       return JSON.stringify(chatBody(d.format, JSON.parse(d.chat) as ChatSummary));
-    const payload = JSON.parse(d.payload) as { meta: Record<string, unknown> };
-    payload.meta.documentation = `${options.apiUrl}/docs`;
-    payload.meta.unsubscribe = unsubscribeUrl(
-      options.apiUrl,
-      unsubscribeToken(options.secret, d.webhookId),
+    }
+    const payload = cached(payloads, d.eventId, () => JSON.stringify(JSON.parse(d.payload)));
+    if (!payload.startsWith(META_PREFIX)) throw new Error(`event ${d.eventId} has no meta first`);
+    const unsubscribe = cached(unsubscribeLinks, d.webhookId, () =>
+      unsubscribeUrl(options.apiUrl, unsubscribeToken(options.secret, d.webhookId)),
     );
-    return JSON.stringify(payload);
+    return `{"meta":{"unsubscribe":${JSON.stringify(unsubscribe)},"documentation":${JSON.stringify(`${options.apiUrl}/docs`)}${payload.slice(META_PREFIX.length)}`;
   }
 
   async function attempt(d: DueDelivery): Promise<{ result: PostResult; durationMs: number }> {
@@ -226,7 +242,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     if (!target.ok)
       return { result: { error: `address refused: ${target.reason}` }, durationMs: 0 };
     const body = bodyOf(d);
-    const secret = options.openSecret(d.webhookId, d.secretBox);
+    const secret = cached(secrets, `${d.webhookId}:${d.secretBox}`, () =>
+      options.openSecret(d.webhookId, d.secretBox),
+    );
     const result = await options.post({
       url: target.url,
       address: target.address,
