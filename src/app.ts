@@ -17,6 +17,11 @@ import { subscriberRoutes } from './api/routes/subscribers.ts';
 import { subscriptionRoutes } from './api/routes/subscriptions.ts';
 import { templateRoutes } from './api/routes/templates.ts';
 import { pendingMigrations } from './storage/migrations.ts';
+import {
+  webhookAdminRoutes,
+  webhookPublicRoutes,
+  webhookSubscribe,
+} from './api/routes/webhooks.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -47,6 +52,15 @@ export function createApp(deps: AppDeps) {
     .route('/components', componentRoutes(deps))
     .route('/audit', auditRoutes(deps))
     .route('/keys', keyRoutes(deps));
+  if (deps.webhooks) {
+    // Before the email subscription route: it takes the bodies that name a `webhook`.
+    v1.post('/subscriptions', webhookSubscribe(deps.webhooks))
+      .route(
+        '/subscriptions/webhooks',
+        webhookPublicRoutes(deps.webhooks, { name: deps.content.site.name, siteUrl: deps.siteUrl }),
+      )
+      .route('/webhooks', webhookAdminRoutes(deps.webhooks));
+  }
   if (deps.subscriptions) {
     const { ctx, webhookSecret } = deps.subscriptions;
     v1.route('/subscriptions', subscriptionRoutes(deps.subscriptions))

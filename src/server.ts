@@ -8,6 +8,7 @@ import { healthOf, notifyAll, readinessOf, type Service } from './service.ts';
 import { createCadenceServices } from './scheduler/setup.ts';
 import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 import { createSubscriptionServices } from './fanout/setup.ts';
+import { createWebhookServices, webhookSettings } from './webhooks/setup.ts';
 
 function log(line: LogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -44,8 +45,22 @@ async function main(): Promise<void> {
     subscriptions.personalise,
   );
   const fanout = subscriptions.fanout(cadence.mailer);
+  const webhooks = createWebhookServices({
+    ...foundation,
+    ...webhookSettings(settings),
+    now,
+    log,
+    secret: subscriptions.ctx.secret,
+    onMailQueued: () => cadence.mailer.kick(),
+  });
   const publisher = createSitePublisher(settings, foundation, now, log);
-  const services: Service[] = [cadence.mailer, cadence.scheduler, fanout, publisher];
+  const services: Service[] = [
+    cadence.mailer,
+    cadence.scheduler,
+    fanout,
+    webhooks.worker,
+    publisher,
+  ];
   for (const service of services) await service.start?.();
   const serviceReadiness = readinessOf(services);
   let stopping = false;
@@ -70,6 +85,7 @@ async function main(): Promise<void> {
     siteAvailability: publisher,
     // Once stopping, tell the load balancer at once, while in-flight requests finish.
     readiness: () => ({ ...serviceReadiness(), server: stopping ? 'shutting down' : null }),
+    webhooks: webhooks.ctx,
   });
   const server = serve(
     { fetch: app.fetch, port: settings.port, hostname: settings.host },

@@ -5,6 +5,7 @@ import type { Db } from '../storage/db.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SubscriptionRouteOptions } from './routes/subscriptions.ts';
 import type { SiteAvailability } from '../publish/availability.ts';
+import type { WebhookContext } from '../domain/webhooks/context.ts';
 
 /** Everything the HTTP app needs, built once by the composition root (or a test). */
 export interface AppDeps {
@@ -26,4 +27,6 @@ export interface AppDeps {
   siteAvailability?: SiteAvailability;
   /** Why each part of the process is not ready yet, by name (null: ready); for /readyz. */
   readiness?: () => Record<string, string | null>;
+  /** Webhook and chat subscribers: `webhook` in `POST /v1/subscriptions`, admin `/v1/webhooks`. */
+  webhooks?: WebhookContext;
 }

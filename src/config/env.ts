@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseAllowList, type Cidr } from '../domain/webhooks/address-policy.ts';
 import { ConfigError } from './content.ts';
 
 const MAILBOX = /^[^\s@<>",;:]+@[^\s@<>",;:]+$/;
@@ -41,6 +42,21 @@ const envSchema = z.object({
   HERALD_SCHEDULER_LEASE: z.enum(['on', 'off']).default('on'),
   // Resend's default limit is 2 requests per second per team.
   HERALD_EMAIL_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(2),
+  // Webhooks: address ranges opened to webhooks (and plain http to them), e.g. `127.0.0.1/32`.
+  HERALD_WEBHOOK_ALLOW: z
+    .string()
+    .refine((text) => {
+      try {
+        parseAllowList(text);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be address ranges like 127.0.0.1/32, separated by commas')
+    .optional(),
+  HERALD_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  HERALD_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(10_000),
+  HERALD_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
 });
 
 export interface Settings {
@@ -65,6 +81,7 @@ export interface Settings {
   tickMs: number;
   schedulerLease: boolean;
   emailRatePerSecond: number;
+  webhooks: { allow: Cidr[]; timeoutMs: number; backoffBaseMs: number; concurrency: number };
 }
 
 /** Reads the environment once at start; a bad value stops start-up naming the variable. */
@@ -102,5 +119,11 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     tickMs: e.HERALD_TICK_MS,
     schedulerLease: e.HERALD_SCHEDULER_LEASE === 'on',
     emailRatePerSecond: e.HERALD_EMAIL_RATE_PER_SECOND,
+    webhooks: {
+      allow: parseAllowList(e.HERALD_WEBHOOK_ALLOW),
+      timeoutMs: e.HERALD_WEBHOOK_TIMEOUT_MS,
+      backoffBaseMs: e.HERALD_WEBHOOK_BACKOFF_MS,
+      concurrency: e.HERALD_WEBHOOK_CONCURRENCY,
+    },
   };
 }

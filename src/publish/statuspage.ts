@@ -8,7 +8,7 @@ import { activeIncidents, currentStatus, overallStatus } from './views/status.ts
 /** Statuspage lists this many recent incidents in `incidents.json`. */
 const RECENT_INCIDENTS = 50;
 
-function pageId(snapshot: SiteSnapshot): string {
+export function pageId(snapshot: SiteSnapshot): string {
   return (
     cleanText(snapshot.site.name)
       .toLowerCase()
@@ -41,7 +41,7 @@ function pageObject(snapshot: SiteSnapshot) {
   };
 }
 
-function componentObjects(snapshot: SiteSnapshot) {
+export function componentObjects(snapshot: SiteSnapshot) {
   const page_id = pageId(snapshot);
   const created_at = epoch(snapshot);
   const components = snapshot.catalog.components.map((c) => ({
@@ -105,7 +105,7 @@ function updateObject(snapshot: SiteSnapshot, update: Update) {
   };
 }
 
-function incidentObject(
+export function incidentObject(
   snapshot: SiteSnapshot,
   incident: IncidentRecord,
   components: ReturnType<typeof componentObjects>,

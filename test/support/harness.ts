@@ -17,6 +17,11 @@ import {
 import { subscriberSamples } from '../../src/fanout/messages.ts';
 import { loadMailTemplates } from '../../src/mail/templates.ts';
 import { TestClock } from './clock.ts';
+import {
+  createWebhookServices,
+  type WebhookServices,
+  type WebhookSetup,
+} from '../../src/webhooks/setup.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -33,6 +38,8 @@ export interface Harness {
   changes: IncidentChange[];
   /** What the subscription routes run with (secret, templates, limits). */
   subscriptions: SubscriptionContext;
+  /** Webhook services (routes' context and worker), when asked for with `webhooks`. */
+  webhooks: WebhookServices | null;
   /** Sends a request to the app; `body` objects are sent as JSON, strings as they are. */
   request(
     method: string,
@@ -57,6 +64,8 @@ export async function createHarness(
     driver?: 'embedded' | 'client';
     limits?: Partial<SubscriptionLimits>;
     webhookSecret?: string;
+    /** Webhook subscribers: the allow list, an injected resolver, timings. */
+    webhooks?: Partial<WebhookSetup>;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
@@ -87,6 +96,25 @@ export async function createHarness(
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     onQueued: () => undefined,
   };
+  const webhooks = options.webhooks
+    ? createWebhookServices({
+        db,
+        content,
+        now: clock.now,
+        log: () => undefined,
+        siteUrl,
+        apiUrl: siteUrl,
+        secret: Buffer.from(TEST_SECRET),
+        allow: [],
+        timeoutMs: 2000,
+        backoffBaseMs: 1000,
+        concurrency: 16,
+        pollMs: 1000,
+        requestsPerClientPerHour: DEFAULT_LIMITS.requestsPerClientPerHour,
+        onMailQueued: () => undefined,
+        ...options.webhooks,
+      })
+    : null;
   const app = createApp({
     db,
     content,
@@ -104,6 +132,7 @@ export async function createHarness(
       allowedOrigins: [siteUrl],
       webhookSecret: options.webhookSecret,
     },
+    ...(webhooks ? { webhooks: webhooks.ctx } : {}),
   });
   return {
     app,
@@ -114,6 +143,7 @@ export async function createHarness(
     adminToken,
     changes,
     subscriptions,
+    webhooks,
     async request(method, path, { body, token = adminToken, headers = {} } = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (token !== null)
