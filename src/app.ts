@@ -12,6 +12,7 @@ import { cadenceRoutes } from './api/routes/cadence.ts';
 import { componentRoutes } from './api/routes/components.ts';
 import { incidentRoutes } from './api/routes/incidents.ts';
 import { keyRoutes } from './api/routes/keys.ts';
+import { metricsRoutes } from './api/routes/metrics.ts';
 import { templateRoutes } from './api/routes/templates.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -41,7 +42,8 @@ export function createApp(deps: AppDeps) {
     .route('/templates', templateRoutes(deps))
     .route('/components', componentRoutes(deps))
     .route('/audit', auditRoutes(deps))
-    .route('/keys', keyRoutes(deps));
+    .route('/keys', keyRoutes(deps))
+    .route('/metrics', metricsRoutes(deps));
   app.route('/v1', v1);
   app.all('/v1/*', (c) =>
     c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404),

@@ -231,3 +231,10 @@ export const errorResponse = z.object({
     details: z.array(z.object({ field: z.string(), message: z.string() })),
   }),
 });
+
+export const metricsQuery = z
+  .object({
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+  })
+  .strict();
