@@ -13,6 +13,7 @@ import { componentRoutes } from './api/routes/components.ts';
 import { incidentRoutes } from './api/routes/incidents.ts';
 import { keyRoutes } from './api/routes/keys.ts';
 import { metricsRoutes } from './api/routes/metrics.ts';
+import { incidentPostmortemRoutes, postmortemListRoutes } from './api/routes/postmortems.ts';
 import { templateRoutes } from './api/routes/templates.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -38,6 +39,8 @@ export function createApp(deps: AppDeps) {
 
   const v1 = new Hono<AppEnv>()
     .route('/incidents', incidentRoutes(deps))
+    .route('/incidents', incidentPostmortemRoutes(deps))
+    .route('/postmortems', postmortemListRoutes(deps))
     .route('/cadence', cadenceRoutes(deps))
     .route('/templates', templateRoutes(deps))
     .route('/components', componentRoutes(deps))

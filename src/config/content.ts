@@ -113,6 +113,7 @@ const severityPolicySchema = z
     escalate_executives_after: duration.optional(),
     executive_notice: executiveNotice.default({ kind: 'never' }),
     review_within: duration,
+    review_remind_before: duration.optional(),
     requires: z.array(z.enum(['commander', 'communications', 'business_impact'])).default([]),
   })
   .strict();
@@ -151,6 +152,8 @@ export interface SeverityPolicy {
   escalateExecutivesAfterSeconds: number | null;
   executiveNotice: ExecutiveNoticeRule;
   reviewWithinSeconds: number;
+  /** How long before the review is due the commander is reminded (default: a quarter of it). */
+  reviewRemindBeforeSeconds: number;
   requires: Array<'commander' | 'communications' | 'business_impact'>;
 }
 
@@ -269,6 +272,7 @@ function buildPolicy(raw: z.output<typeof policySchema>): Policy {
       escalateExecutivesAfterSeconds: s.escalate_executives_after ?? null,
       executiveNotice: s.executive_notice,
       reviewWithinSeconds: s.review_within,
+      reviewRemindBeforeSeconds: s.review_remind_before ?? Math.floor(s.review_within / 4),
       requires: s.requires,
     };
   }

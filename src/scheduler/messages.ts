@@ -14,6 +14,8 @@ export const TEMPLATE_FOR: Record<NoticeKind, string> = {
   escalate_commander: 'email/cadence-escalation',
   escalate_executives: 'executive/escalation',
   executive_notice: 'executive/notice',
+  review_reminder: 'email/review-reminder',
+  review_overdue: 'email/review-overdue',
 };
 
 export interface NoticeFacts {
@@ -23,6 +25,8 @@ export interface NoticeFacts {
   content: Content;
   siteUrl: string;
   now: Date;
+  /** When the post-incident review is due (review notices); null otherwise. */
+  reviewDueAt?: string | null;
 }
 
 /**
@@ -40,6 +44,10 @@ export function noticeVariables(facts: NoticeFacts): Record<string, unknown> {
     now,
   );
   const latest = incident.updates[0] ?? null;
+  const reviewDue = facts.reviewDueAt ?? null;
+  const reviewOverdueBy = reviewDue
+    ? Math.max(0, Math.floor((now.getTime() - Date.parse(reviewDue)) / 1000))
+    : 0;
   return {
     site: { name: content.site.name },
     notice: { kind: facts.kind },
@@ -58,6 +66,12 @@ export function noticeVariables(facts: NoticeFacts): Record<string, unknown> {
       url: incidentUrl(base, incident),
       api_url: `${base}/v1/incidents/${incident.id}`,
       latest_message: latest?.message ?? null,
+      resolved_at: utcDateTime(incident.resolved_at),
+    },
+    review: {
+      due_at: utcDateTime(reviewDue),
+      overdue_by: reviewOverdueBy > 0 ? humanSeconds(reviewOverdueBy) : null,
+      api_url: `${base}/v1/incidents/${incident.id}/postmortem`,
     },
     cadence: {
       interval: cadence.interval_seconds === null ? null : formatDuration(cadence.interval_seconds),
@@ -127,7 +141,17 @@ export function sampleVariables(
   return Object.fromEntries(
     (Object.keys(TEMPLATE_FOR) as NoticeKind[]).map((kind) => [
       TEMPLATE_FOR[kind],
-      noticeVariables({ kind, incident, cadence, content, siteUrl, now }),
+      noticeVariables({
+        kind,
+        incident: kind.startsWith('review_')
+          ? { ...incident, status: 'resolved', resolved_at: '2026-01-01T10:10:00.000Z' }
+          : incident,
+        cadence,
+        content,
+        siteUrl,
+        now,
+        reviewDueAt: kind.startsWith('review_') ? '2026-01-02T10:10:00.000Z' : null,
+      }),
     ]),
   );
 }

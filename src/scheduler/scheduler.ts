@@ -8,7 +8,10 @@ import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
 import { listIncidents } from '../storage/incidents.ts';
 import { acquireLease, releaseLease } from '../storage/leases.ts';
-import { noticesForOpenIncidents } from '../storage/notices.ts';
+import { noticesForIncidents, noticesForOpenIncidents } from '../storage/notices.ts';
+import { planReviewNotices, REVIEW_NOTICE_HORIZON_MS } from '../domain/postmortems/review.ts';
+import { reviewsPending } from '../storage/postmortems.ts';
+import { severityHistories } from '../storage/severity-history.ts';
 import { actOnIncident, type Acted } from './act.ts';
 
 export interface SchedulerOptions {
@@ -157,8 +160,42 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         fail('scheduler failed to act on an incident', error, incident.id);
       }
     }
+    acted.push(...(await reviewPass(at)));
     stats.last_tick_at = at.toISOString();
     return { ran: true, acted };
+  }
+
+  /** The post-incident reviews of recently resolved incidents: reminders and overdue notices. */
+  async function reviewPass(at: Date): Promise<Acted[]> {
+    const longest = Math.max(
+      ...Object.values(content.policy.severities).map((s) => s.reviewWithinSeconds),
+    );
+    const since = new Date(at.getTime() - longest * 1000 - REVIEW_NOTICE_HORIZON_MS);
+    const pending = await reviewsPending(query, since.toISOString());
+    if (pending.length === 0) return [];
+    const ids = pending.map((p) => p.id);
+    const sent = await noticesForIncidents(query, ids);
+    const history = await severityHistories(query, ids);
+    const acted: Acted[] = [];
+    for (const incident of pending) {
+      try {
+        const review = { ...incident, severity_history: history.get(incident.id) };
+        const plan = planReviewNotices(
+          content.policy,
+          review,
+          null,
+          sent.get(incident.id) ?? [],
+          at,
+        );
+        if (plan.length === 0) continue;
+        const done = await actOnIncident(deps, incident.id, now());
+        report(incident.id, done, 'tick');
+        acted.push(...done);
+      } catch (error) {
+        fail('scheduler failed to act on a review', error, incident.id);
+      }
+    }
+    return acted;
   }
 
   function loop(): void {
