@@ -1,3 +1,5 @@
+import type { PublicPostmortem } from './postmortems/review.ts';
+
 export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -81,6 +83,8 @@ export interface IncidentRecord {
   /** Current status of each affected component, in the order they were first affected. */
   components: Array<{ id: string; status: ComponentStatus }>;
   updates: Update[];
+  /** The published postmortem's public form, attached where the public site is rendered. */
+  postmortem?: PublicPostmortem | null;
 }
 
 export function worstComponentStatus(statuses: Iterable<ComponentStatus>): ComponentStatus {
