@@ -3,10 +3,9 @@ import { NotFoundError } from '../../domain/errors.ts';
 import type { IncidentContext } from '../../domain/incidents/context.ts';
 import {
   buildTimeline,
-  isActionItemOverdue,
   publicPostmortem,
   reviewDueAt,
-  reviewSeverity,
+  reviewListing,
   type Postmortem,
 } from '../../domain/postmortems/review.ts';
 import { editActionItem, writePostmortem } from '../../domain/postmortems/write.ts';
@@ -99,40 +98,20 @@ export function postmortemListRoutes(deps: AppDeps) {
     const q = parseOr422(postmortemsQuery, c.req.query());
     const now = deps.now();
     const query = deps.db.query;
-    const wantOverdue = q.state === 'overdue';
     const pending = await reviewsPending(query, '');
     const history = await severityHistories(
       query,
       pending.map((p) => p.id),
     );
-    const reviews = pending
-      .map((incident) => {
-        const review = { ...incident, severity_history: history.get(incident.id) };
-        const due = reviewDueAt(deps.content.policy, review)!;
-        const overdueBy = Math.floor((now.getTime() - Date.parse(due)) / 1000);
-        return {
-          incident_id: incident.id,
-          title: incident.title,
-          severity: reviewSeverity(review),
-          commander: incident.roles.commander ?? null,
-          resolved_at: incident.resolved_at,
-          review_due_at: due,
-          overdue: overdueBy > 0,
-          overdue_by_seconds: Math.max(0, overdueBy),
-        };
-      })
-      .filter((r) => r.overdue === wantOverdue)
-      .sort((a, b) => a.review_due_at.localeCompare(b.review_due_at));
     const today = dayKey(now.getTime(), deps.content.site.timezone);
-    const actionItems = (await unfinishedPostmortems(query))
-      .flatMap((p) => p.action_items.map((item) => ({ incident_id: p.incident_id, ...item })))
-      .filter(
-        (item) =>
-          item.state !== 'done' &&
-          item.due_date !== null &&
-          isActionItemOverdue(item, today) === wantOverdue,
-      )
-      .sort((a, b) => a.due_date!.localeCompare(b.due_date!));
-    return c.json({ state: q.state, today, reviews, action_items: actionItems });
+    const listing = reviewListing(
+      deps.content.policy,
+      pending.map((p) => ({ ...p, severity_history: history.get(p.id) })),
+      await unfinishedPostmortems(query),
+      q.state === 'overdue',
+      today,
+      now,
+    );
+    return c.json({ state: q.state, today, ...listing });
   });
 }

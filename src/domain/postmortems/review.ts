@@ -178,3 +178,66 @@ export function buildTimeline(
   ];
   return entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
+
+export interface PendingReviewInput extends ReviewIncident {
+  id: string;
+  title: string;
+  roles: { commander?: string | undefined };
+  resolved_at: string;
+}
+
+export interface ReviewListing {
+  reviews: Array<{
+    incident_id: string;
+    title: string;
+    severity: Severity;
+    commander: string | null;
+    resolved_at: string;
+    review_due_at: string;
+    overdue: boolean;
+    overdue_by_seconds: number;
+  }>;
+  action_items: Array<ActionItem & { incident_id: string }>;
+}
+
+/**
+ * The reviews not complete and the unfinished action items (with a due date) that are overdue
+ * (`overdue: true`) or due but not yet overdue (`false`), soonest due first. `today` is the local
+ * day in the site's time zone: an action item is overdue from the day after its due date.
+ */
+export function reviewListing(
+  policy: Policy,
+  pending: readonly PendingReviewInput[],
+  postmortems: ReadonlyArray<Pick<Postmortem, 'incident_id' | 'action_items'>>,
+  overdue: boolean,
+  today: string,
+  now: Date,
+): ReviewListing {
+  const reviews = pending
+    .map((incident) => {
+      const due = reviewDueAt(policy, incident)!;
+      const overdueBy = Math.floor((now.getTime() - Date.parse(due)) / 1000);
+      return {
+        incident_id: incident.id,
+        title: incident.title,
+        severity: reviewSeverity(incident),
+        commander: incident.roles.commander ?? null,
+        resolved_at: incident.resolved_at,
+        review_due_at: due,
+        overdue: overdueBy > 0,
+        overdue_by_seconds: Math.max(0, overdueBy),
+      };
+    })
+    .filter((r) => r.overdue === overdue)
+    .sort((a, b) => a.review_due_at.localeCompare(b.review_due_at));
+  const actionItems = postmortems
+    .flatMap((p) => p.action_items.map((item) => ({ incident_id: p.incident_id, ...item })))
+    .filter(
+      (item) =>
+        item.state !== 'done' &&
+        item.due_date !== null &&
+        isActionItemOverdue(item, today) === overdue,
+    )
+    .sort((a, b) => a.due_date!.localeCompare(b.due_date!));
+  return { reviews, action_items: actionItems };
+}
