@@ -13,6 +13,7 @@ import { componentRoutes } from './api/routes/components.ts';
 import { incidentRoutes } from './api/routes/incidents.ts';
 import { keyRoutes } from './api/routes/keys.ts';
 import { metricsRoutes } from './api/routes/metrics.ts';
+import { digestRoutes } from './api/routes/digests.ts';
 import { incidentPostmortemRoutes, postmortemListRoutes } from './api/routes/postmortems.ts';
 import { templateRoutes } from './api/routes/templates.ts';
 
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps) {
     .route('/audit', auditRoutes(deps))
     .route('/keys', keyRoutes(deps))
     .route('/metrics', metricsRoutes(deps));
+  if (deps.mail) v1.route('/digests', digestRoutes({ ...deps, mail: deps.mail }));
   app.route('/v1', v1);
   app.all('/v1/*', (c) =>
     c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404),

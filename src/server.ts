@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     onChange: notifyAll(services, log),
     health: () => ({ ...healthOf(services)(), unhandled_rejections: unhandledRejections }),
     siteDir: siteDirOf(settings),
+    mail: cadence.mail,
+    onMailQueued: () => cadence.mailer.kick(),
   });
   const server = serve(
     { fetch: app.fetch, port: settings.port, hostname: settings.host },

@@ -294,3 +294,10 @@ export const actionItemPatchBody = z
 export const postmortemsQuery = z
   .object({ state: z.enum(['overdue', 'due']).default('overdue') })
   .strict();
+
+export const digestsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    before: z.string().max(64).optional(),
+  })
+  .strict();

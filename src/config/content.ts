@@ -118,6 +118,17 @@ const severityPolicySchema = z
   })
   .strict();
 
+const digestSchema = z
+  .object({
+    daily_at: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'must be a local time like 08:00 or 08:00:30')
+      .optional(),
+    while_severe_every: duration.optional(),
+    severe: z.array(z.enum(SEVERITIES)).min(1).default(['SEV1', 'SEV2']),
+  })
+  .strict();
+
 const policySchema = z
   .object({
     severities: z
@@ -135,6 +146,7 @@ const policySchema = z
       })
       .strict()
       .default({ executives: [] }),
+    executive_digest: digestSchema.optional(),
   })
   .strict();
 
@@ -157,9 +169,19 @@ export interface SeverityPolicy {
   requires: Array<'commander' | 'communications' | 'business_impact'>;
 }
 
+/** When the scheduled executive digest goes out; null in `Policy` when there is none. */
+export interface DigestPolicy {
+  /** Seconds after local midnight (site time zone) of the daily digest; null: no daily digest. */
+  dailyAtSeconds: number | null;
+  /** While an incident of `severe` severity is open, a digest every this many seconds. */
+  whileSevereEverySeconds: number | null;
+  severe: Severity[];
+}
+
 export interface Policy {
   severities: Record<Severity, SeverityPolicy>;
   recipients: { communicationsLead: string | null; executives: string[] };
+  digest: DigestPolicy | null;
 }
 
 export interface CatalogComponent {
@@ -282,6 +304,18 @@ function buildPolicy(raw: z.output<typeof policySchema>): Policy {
       communicationsLead: raw.recipients.communications_lead ?? null,
       executives: raw.recipients.executives,
     },
+    digest: raw.executive_digest
+      ? {
+          dailyAtSeconds: raw.executive_digest.daily_at
+            ? raw.executive_digest.daily_at
+                .split(':')
+                .map(Number)
+                .reduce((total, part, index) => total + part * [3600, 60, 1][index]!, 0)
+            : null,
+          whileSevereEverySeconds: raw.executive_digest.while_severe_every ?? null,
+          severe: raw.executive_digest.severe,
+        }
+      : null,
   };
 }
 

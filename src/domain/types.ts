@@ -26,7 +26,8 @@ export type Visibility = (typeof VISIBILITIES)[number];
 export const ROLE_NAMES = ['commander', 'communications', 'technical', 'scribe'] as const;
 export type Roles = Partial<Record<(typeof ROLE_NAMES)[number], string>>;
 
-export const SCOPES = ['read', 'write', 'admin'] as const;
+/** `executive` reads like `read` and, with `admin`, may see executive content (digests, money). */
+export const SCOPES = ['read', 'write', 'admin', 'executive'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface BusinessImpact {

@@ -1,6 +1,7 @@
 import type { Content } from '../config/content.ts';
 import { formatDuration } from '../config/duration.ts';
 import { businessContext, formatMoney } from '../domain/business-impact.ts';
+import { buildDigest, digestVariables } from '../domain/digest/build.ts';
 import type { Cadence } from '../domain/cadence.ts';
 import { incidentUrl } from '../domain/incident-url.ts';
 import type { NoticeKind } from '../domain/notifications.ts';
@@ -138,20 +139,81 @@ export function sampleVariables(
     escalation_level: 3,
   };
   const now = new Date('2026-01-01T10:16:00.000Z');
-  return Object.fromEntries(
-    (Object.keys(TEMPLATE_FOR) as NoticeKind[]).map((kind) => [
-      TEMPLATE_FOR[kind],
-      noticeVariables({
-        kind,
-        incident: kind.startsWith('review_')
-          ? { ...incident, status: 'resolved', resolved_at: '2026-01-01T10:10:00.000Z' }
-          : incident,
-        cadence,
-        content,
-        siteUrl,
-        now,
-        reviewDueAt: kind.startsWith('review_') ? '2026-01-02T10:10:00.000Z' : null,
-      }),
-    ]),
+  return {
+    ...Object.fromEntries(
+      (Object.keys(TEMPLATE_FOR) as NoticeKind[]).map((kind) => [
+        TEMPLATE_FOR[kind],
+        noticeVariables({
+          kind,
+          incident: kind.startsWith('review_')
+            ? { ...incident, status: 'resolved', resolved_at: '2026-01-01T10:10:00.000Z' }
+            : incident,
+          cadence,
+          content,
+          siteUrl,
+          now,
+          reviewDueAt: kind.startsWith('review_') ? '2026-01-02T10:10:00.000Z' : null,
+        }),
+      ]),
+    ),
+    'executive/digest': sampleDigestVariables(content, siteUrl, incident, now),
+  };
+}
+
+/** A digest with one of everything (active, resolved, a repeat, overdue review and item). */
+function sampleDigestVariables(
+  content: Content,
+  siteUrl: string,
+  incident: IncidentRecord,
+  now: Date,
+): Record<string, unknown> {
+  const sample = { ...incident, components: [{ id: 'sample', status: 'major_outage' as const }] };
+  const earlier: IncidentRecord = {
+    ...sample,
+    id: 'earlier',
+    status: 'resolved',
+    started_at: '2026-01-01T08:00:00.000Z',
+    detected_at: '2026-01-01T08:00:00.000Z',
+    acknowledged_at: '2026-01-01T08:05:00.000Z',
+    resolved_at: '2026-01-01T09:00:00.000Z',
+  };
+  const data = buildDigest(
+    content,
+    {
+      incidents: [sample, earlier],
+      severityHistory: new Map(),
+      rootCauseCategory: new Map(),
+      overdue: {
+        reviews: [
+          {
+            incident_id: 'earlier',
+            title: 'Sample review',
+            severity: 'SEV1',
+            commander: 'commander@example.com',
+            resolved_at: '2025-12-30T09:00:00.000Z',
+            review_due_at: '2025-12-31T09:00:00.000Z',
+            overdue: true,
+            overdue_by_seconds: 3600,
+          },
+        ],
+        action_items: [
+          {
+            incident_id: 'earlier',
+            id: 'item',
+            title: 'Sample action',
+            owner: 'owner@example.com',
+            priority: 'P1',
+            due_date: '2025-12-31',
+            state: 'open',
+            created_at: '2025-12-30T09:00:00.000Z',
+            updated_at: '2025-12-30T09:00:00.000Z',
+          },
+        ],
+      },
+    },
+    'daily',
+    new Date('2025-12-31T10:16:00.000Z'),
+    now,
   );
+  return digestVariables(content, siteUrl, data);
 }

@@ -13,6 +13,7 @@ import { planReviewNotices, REVIEW_NOTICE_HORIZON_MS } from '../domain/postmorte
 import { reviewsPending } from '../storage/postmortems.ts';
 import { severityHistories } from '../storage/severity-history.ts';
 import { actOnIncident, type Acted } from './act.ts';
+import { digestPass } from './digest.ts';
 
 export interface SchedulerOptions {
   db: Db;
@@ -87,6 +88,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     leader: false,
     notices_sent: 0,
     notices_skipped_no_recipients: 0,
+    digests_sent: 0,
     last_error: null as string | null,
   };
 
@@ -161,6 +163,25 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
     }
     acted.push(...(await reviewPass(at)));
+    try {
+      for (const digest of await digestPass(deps, now())) {
+        stats.digests_sent += 1;
+        log({
+          time: now().toISOString(),
+          level: digest.outcome === 'queued' ? 'info' : 'error',
+          msg:
+            digest.outcome === 'queued'
+              ? 'executive digest queued'
+              : 'executive digest has no recipient: policy.yaml lists no executives',
+          slot: digest.slot_key,
+          slot_at: digest.slot_at,
+          recipients: digest.recipients.length,
+        });
+        if (digest.outcome === 'queued') options.onQueued?.();
+      }
+    } catch (error) {
+      fail('scheduler failed to send the executive digest', error);
+    }
     stats.last_tick_at = at.toISOString();
     return { ran: true, acted };
   }

@@ -5,6 +5,8 @@ import { createApp } from '../../src/app.ts';
 import { loadContent, type Content } from '../../src/config/content.ts';
 import type { IncidentChange } from '../../src/domain/incidents/context.ts';
 import { loadUpdateTemplates } from '../../src/domain/templates.ts';
+import { loadMailTemplates } from '../../src/mail/templates.ts';
+import { sampleVariables } from '../../src/scheduler/messages.ts';
 import { openDatabase, type Db } from '../../src/storage/db.ts';
 import { createKey } from '../../src/storage/keys.ts';
 import { migrate } from '../../src/storage/migrations.ts';
@@ -51,6 +53,10 @@ export async function createHarness(
   await migrate(db, clock.now);
   const content = await loadContent(options.contentDir ?? join(REPO_ROOT, 'content'));
   const templates = await loadUpdateTemplates(join(REPO_ROOT, 'templates'));
+  const mail = await loadMailTemplates(
+    join(REPO_ROOT, 'templates'),
+    sampleVariables(content, 'https://status.example.test'),
+  );
   const at = clock.now().toISOString();
   const { token: adminToken } = await createKey(db, {
     name: 'test admin',
@@ -66,6 +72,7 @@ export async function createHarness(
     now: clock.now,
     siteUrl: 'https://status.example.test',
     log: () => undefined,
+    mail,
     onChange: (change) => {
       changes.push(change);
       options.onChange?.(change);
