@@ -25,6 +25,8 @@ export interface DigestDeps {
   content: Content;
   mail: MailTemplates;
   siteUrl: string;
+  /** When the schedule first ran on the database, once read (it never changes). */
+  scheduleSince?: string;
 }
 
 /** A digest with nothing sent before it covers the last day. */
@@ -139,7 +141,9 @@ export async function sendDigest(
 export async function dueSlots(deps: DigestDeps, now: Date): Promise<DigestSlot[]> {
   const policy = deps.content.policy.digest;
   if (policy === null) return [];
-  const since = await deps.db.write((tx) => digestScheduleSince(tx, now.toISOString()));
+  const since = (deps.scheduleSince ??= await deps.db.write((tx) =>
+    digestScheduleSince(tx, now.toISOString()),
+  ));
   const every = (policy.whileSevereEverySeconds ?? 0) * 1000;
   const open =
     every > 0

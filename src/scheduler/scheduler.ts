@@ -13,7 +13,7 @@ import { planReviewNotices, REVIEW_NOTICE_HORIZON_MS } from '../domain/postmorte
 import { reviewsPending } from '../storage/postmortems.ts';
 import { severityHistories } from '../storage/severity-history.ts';
 import { actOnIncident, type Acted } from './act.ts';
-import { digestPass } from './digest.ts';
+import { digestPass, type DigestDeps } from './digest.ts';
 
 export interface SchedulerOptions {
   db: Db;
@@ -75,7 +75,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const { db, content, now, log } = options;
   const holder = options.holder ?? `scheduler-${randomBytes(6).toString('hex')}`;
   const leaseMs = Math.max(options.tickMs * 2, 1000);
-  const deps = { db, content, mail: options.mail, siteUrl: options.siteUrl };
+  const deps: DigestDeps = { db, content, mail: options.mail, siteUrl: options.siteUrl };
   const query = db.query;
   let timer: NodeJS.Timeout | null = null;
   let stopped = true;

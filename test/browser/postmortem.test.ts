@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -19,6 +19,8 @@ const SECRETS = {
   customers_grouped: '48,213',
   revenue: '7319.5',
   revenue_grouped: '7,319',
+  active_summary: 'Enterprise dashboards at risk YV-3',
+  active_customers: '38117',
   owner: 'owner.ada@acme.example',
   second_owner: 'Grace Hopper-Owner',
   internal_note: 'Vendor credit negotiation QX-7',
@@ -77,6 +79,22 @@ beforeAll(async () => {
     published: true,
   });
   expect(review.status).toBe(200);
+  // An active SEV2 with business figures, for the digest (and one more thing the sweep must miss).
+  const active = await server.api('POST', '/v1/incidents', {
+    title: 'Dashboard slow to load',
+    severity: 'SEV2',
+    message: 'The dashboard loads slowly for some customers.',
+    components: [{ id: 'dashboard', status: 'degraded_performance' }],
+    roles: { commander: 'Grace Hopper', communications: 'comms@acme.example' },
+    business_impact: {
+      summary: SECRETS.active_summary,
+      customers_affected: Number(SECRETS.active_customers),
+      revenue_per_minute: 120,
+      currency: 'EUR',
+    },
+    eta: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  expect(active.status).toBe(201);
   await server.published();
   browser = await launchBrowser();
 }, 180_000);
@@ -105,6 +123,31 @@ function publishedFiles(dir: string): Array<{ path: string; text: string }> {
   }
   return files;
 }
+
+describe('the executive digest preview', () => {
+  it('renders in a browser with the active incident, its cost so far and the resolved one', async () => {
+    const res = await server.api('GET', '/v1/digests/executive');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const page = await browser.newPage({ viewport: { width: 700, height: 900 } });
+    await page.setContent(html);
+    const text = await page.locator('body').innerText();
+    expect(text).toContain('[SEV2] Dashboard slow to load');
+    expect(text).toContain('38,117');
+    expect(text).toMatch(/Estimated cost so far\s+€[\d,]+\.\d\d/);
+    expect(text).toContain('Resolved since the last digest (1)');
+    await page.screenshot({ path: join('test-results/screenshots', 'digest.png'), fullPage: true });
+    await page.close();
+    const preview = (await (
+      await fetch(`${server.url}/v1/digests/executive`, {
+        headers: { authorization: `Bearer ${server.token}`, accept: 'application/json' },
+      })
+    ).json()) as { text: string };
+    mkdirSync('test-results/screenshots', { recursive: true });
+    writeFileSync(join('test-results/screenshots', 'digest.txt'), preview.text);
+    expect(preview.text).toContain('ACTIVE INCIDENTS: 1');
+  });
+});
 
 describe('a published postmortem', () => {
   it('shows on the incident page in its public form, accessibly', async () => {
