@@ -15,6 +15,9 @@ import { keyRoutes } from './api/routes/keys.ts';
 import { resendWebhookRoutes } from './api/routes/resend-webhook.ts';
 import { subscriberRoutes } from './api/routes/subscribers.ts';
 import { subscriptionRoutes } from './api/routes/subscriptions.ts';
+import { metricsRoutes } from './api/routes/metrics.ts';
+import { digestRoutes } from './api/routes/digests.ts';
+import { incidentPostmortemRoutes, postmortemListRoutes } from './api/routes/postmortems.ts';
 import { templateRoutes } from './api/routes/templates.ts';
 import { pendingMigrations } from './storage/migrations.ts';
 import {
@@ -47,11 +50,14 @@ export function createApp(deps: AppDeps) {
 
   const v1 = new Hono<AppEnv>()
     .route('/incidents', incidentRoutes(deps))
+    .route('/incidents', incidentPostmortemRoutes(deps))
+    .route('/postmortems', postmortemListRoutes(deps))
     .route('/cadence', cadenceRoutes(deps))
     .route('/templates', templateRoutes(deps))
     .route('/components', componentRoutes(deps))
     .route('/audit', auditRoutes(deps))
-    .route('/keys', keyRoutes(deps));
+    .route('/keys', keyRoutes(deps))
+    .route('/metrics', metricsRoutes(deps));
   if (deps.webhooks) {
     // Before the email subscription route: it takes the bodies that name a `webhook`.
     v1.post('/subscriptions', webhookSubscribe(deps.webhooks))
@@ -67,6 +73,7 @@ export function createApp(deps: AppDeps) {
       .route('/subscribers', subscriberRoutes(ctx))
       .route('/webhooks/resend', resendWebhookRoutes(ctx, webhookSecret));
   }
+  if (deps.mail) v1.route('/digests', digestRoutes({ ...deps, mail: deps.mail }));
   app.route('/v1', v1);
   app.all('/v1/*', (c) =>
     c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404),

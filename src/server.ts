@@ -86,6 +86,8 @@ async function main(): Promise<void> {
     // Once stopping, tell the load balancer at once, while in-flight requests finish.
     readiness: () => ({ ...serviceReadiness(), server: stopping ? 'shutting down' : null }),
     webhooks: webhooks.ctx,
+    mail: cadence.mail,
+    onMailQueued: () => cadence.mailer.kick(),
   });
   const server = serve(
     { fetch: app.fetch, port: settings.port, hostname: settings.host },

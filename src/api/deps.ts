@@ -6,6 +6,7 @@ import type { Logger } from '../lib/log.ts';
 import type { SubscriptionRouteOptions } from './routes/subscriptions.ts';
 import type { SiteAvailability } from '../publish/availability.ts';
 import type { WebhookContext } from '../domain/webhooks/context.ts';
+import type { MailTemplates } from '../mail/templates.ts';
 
 /** Everything the HTTP app needs, built once by the composition root (or a test). */
 export interface AppDeps {
@@ -29,4 +30,8 @@ export interface AppDeps {
   readiness?: () => Record<string, string | null>;
   /** Webhook and chat subscribers: `webhook` in `POST /v1/subscriptions`, admin `/v1/webhooks`. */
   webhooks?: WebhookContext;
+  /** The email templates: with them, the executive digest routes are served. */
+  mail?: MailTemplates;
+  /** Told when the API queued emails (the mailer's kick). */
+  onMailQueued?: () => void;
 }

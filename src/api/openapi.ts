@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import {
+  actionItemPatchBody,
+  digestsQuery,
+  metricsQuery,
+  postmortemBody,
+  postmortemsQuery,
   addUpdateBody,
   auditQuery,
   createKeyBody,
@@ -15,10 +20,11 @@ import {
 import { importBody, listSubscribersQuery, subscribeBody } from './subscription-schemas.ts';
 
 interface Operation {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
-  scope: 'read' | 'write' | 'admin' | null;
+  /** The scope needed; `admin or executive` for executive content. */
+  scope: 'read' | 'write' | 'admin' | 'admin or executive' | null;
   body?: z.ZodType;
   query?: z.ZodObject;
   response?: z.ZodType;
@@ -187,6 +193,68 @@ export const OPERATIONS: Operation[] = [
     summary: 'Resend events signed with the Svix scheme; bounces and complaints suppress',
     scope: null,
   },
+  {
+    method: 'put',
+    path: '/v1/incidents/{id}/postmortem',
+    summary:
+      'Write the postmortem (action items without an id are new; those left out are removed)',
+    scope: 'write',
+    body: postmortemBody,
+  },
+  {
+    method: 'get',
+    path: '/v1/incidents/{id}/postmortem',
+    summary: 'The postmortem with its timeline, review due time and public form',
+    scope: 'read',
+  },
+  {
+    method: 'patch',
+    path: '/v1/incidents/{id}/postmortem/action-items/{item_id}',
+    summary: 'Change one action item (state, owner, due date, priority, title)',
+    scope: 'write',
+    body: actionItemPatchBody,
+  },
+  {
+    method: 'get',
+    path: '/v1/postmortems',
+    summary: 'Reviews and action items that are overdue (or due)',
+    scope: 'read',
+    query: postmortemsQuery,
+  },
+  {
+    method: 'get',
+    path: '/v1/metrics',
+    summary: 'Incident response metrics of the incidents started in [from, to)',
+    scope: 'read',
+    query: metricsQuery,
+  },
+  {
+    method: 'get',
+    path: '/v1/digests/executive',
+    summary: 'Preview the executive digest (HTML; JSON with Accept: application/json)',
+    scope: 'admin or executive',
+  },
+  {
+    method: 'post',
+    path: '/v1/digests/executive/send',
+    summary: 'Send the executive digest now',
+    scope: 'admin or executive',
+    status: 201,
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/digests',
+    summary: 'The executive digests sent, newest first',
+    scope: 'admin or executive',
+    query: digestsQuery,
+  },
+  {
+    method: 'get',
+    path: '/v1/digests/{id}',
+    summary: 'One digest as sent, with its HTML, text and figures',
+    scope: 'admin or executive',
+  },
   { method: 'get', path: '/healthz', summary: 'Liveness and database reachability', scope: null },
   {
     method: 'get',
@@ -282,7 +350,7 @@ export function buildOpenApi(serverUrl: string) {
       title: 'Herald management API',
       version: '1',
       description:
-        'Declare incidents, post updates, and read cadence. Authenticate with `Authorization: Bearer <key>`; scopes are read < write < admin.',
+        'Declare incidents, post updates, and read cadence. Authenticate with `Authorization: Bearer <key>`; scopes are read < write < admin; executive content (digests) needs admin or executive, an executive key otherwise reads like a read key.',
     },
     servers: [{ url: serverUrl }],
     components: {

@@ -8,6 +8,7 @@ import {
   SEVERITIES,
   VISIBILITIES,
 } from '../domain/types.ts';
+import { ACTION_STATES, PRIORITIES } from '../domain/postmortems/review.ts';
 
 // Control characters other than tab and newlines, and unpaired surrogates, have no place in text
 // that ends up in HTML, XML feeds and email headers: refuse them with a clear message.
@@ -290,3 +291,72 @@ export const errorResponse = z.object({
     details: z.array(z.object({ field: z.string(), message: z.string() })),
   }),
 });
+
+export const metricsQuery = z
+  .object({
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+  })
+  .strict();
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-01')
+  .refine(
+    (s) =>
+      !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) &&
+      new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+    'must be a real calendar date',
+  );
+
+const listOfText = z.array(paragraph(2000)).max(50).default([]);
+
+export const actionItemBody = z
+  .object({
+    id: z.string().min(1).max(64).optional(),
+    title: line(300).refine((s) => s.trim().length > 0, 'must not be empty'),
+    owner: line(200).nullable().optional(),
+    priority: z.enum(PRIORITIES).default('P3'),
+    due_date: day.nullable().optional(),
+    state: z.enum(ACTION_STATES).default('open'),
+  })
+  .strict();
+
+export const postmortemBody = z
+  .object({
+    summary: paragraph(10_000).default(''),
+    root_cause: paragraph(10_000).default(''),
+    root_cause_category: line(100).nullable().optional(),
+    contributing_factors: listOfText,
+    impact: paragraph(10_000).default(''),
+    what_went_well: listOfText,
+    what_could_improve: listOfText,
+    internal_notes: paragraph(20_000).default(''),
+    action_items: z.array(actionItemBody).max(100).default([]),
+    completed: z.boolean().optional(),
+    published: z.boolean().optional(),
+  })
+  .strict();
+
+export const actionItemPatchBody = z
+  .object({
+    state: z.enum(ACTION_STATES).optional(),
+    owner: line(200).nullable().optional(),
+    due_date: day.nullable().optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    title: line(300)
+      .refine((s) => s.trim().length > 0, 'must not be empty')
+      .optional(),
+  })
+  .strict();
+
+export const postmortemsQuery = z
+  .object({ state: z.enum(['overdue', 'due']).default('overdue') })
+  .strict();
+
+export const digestsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    before: z.string().max(64).optional(),
+  })
+  .strict();

@@ -113,7 +113,19 @@ const severityPolicySchema = z
     escalate_executives_after: duration.optional(),
     executive_notice: executiveNotice.default({ kind: 'never' }),
     review_within: duration,
+    review_remind_before: duration.optional(),
     requires: z.array(z.enum(['commander', 'communications', 'business_impact'])).default([]),
+  })
+  .strict();
+
+const digestSchema = z
+  .object({
+    daily_at: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'must be a local time like 08:00 or 08:00:30')
+      .optional(),
+    while_severe_every: duration.optional(),
+    severe: z.array(z.enum(SEVERITIES)).min(1).default(['SEV1', 'SEV2']),
   })
   .strict();
 
@@ -139,6 +151,7 @@ const policySchema = z
       .object({ min_interval: duration.default(300) })
       .strict()
       .default({ min_interval: 300 }),
+    executive_digest: digestSchema.optional(),
   })
   .strict();
 
@@ -156,7 +169,18 @@ export interface SeverityPolicy {
   escalateExecutivesAfterSeconds: number | null;
   executiveNotice: ExecutiveNoticeRule;
   reviewWithinSeconds: number;
+  /** How long before the review is due the commander is reminded (default: a quarter of it). */
+  reviewRemindBeforeSeconds: number;
   requires: Array<'commander' | 'communications' | 'business_impact'>;
+}
+
+/** When the scheduled executive digest goes out; null in `Policy` when there is none. */
+export interface DigestPolicy {
+  /** Seconds after local midnight (site time zone) of the daily digest; null: no daily digest. */
+  dailyAtSeconds: number | null;
+  /** While an incident of `severe` severity is open, a digest every this many seconds. */
+  whileSevereEverySeconds: number | null;
+  severe: Severity[];
 }
 
 export interface Policy {
@@ -164,6 +188,7 @@ export interface Policy {
   recipients: { communicationsLead: string | null; executives: string[] };
   /** Updates to one incident closer together than this go to subscribers as one email. */
   subscriberEmailMinIntervalSeconds: number;
+  digest: DigestPolicy | null;
 }
 
 export interface CatalogComponent {
@@ -276,6 +301,7 @@ function buildPolicy(raw: z.output<typeof policySchema>): Policy {
       escalateExecutivesAfterSeconds: s.escalate_executives_after ?? null,
       executiveNotice: s.executive_notice,
       reviewWithinSeconds: s.review_within,
+      reviewRemindBeforeSeconds: s.review_remind_before ?? Math.floor(s.review_within / 4),
       requires: s.requires,
     };
   }
@@ -286,6 +312,18 @@ function buildPolicy(raw: z.output<typeof policySchema>): Policy {
       executives: raw.recipients.executives,
     },
     subscriberEmailMinIntervalSeconds: raw.subscriber_email.min_interval,
+    digest: raw.executive_digest
+      ? {
+          dailyAtSeconds: raw.executive_digest.daily_at
+            ? raw.executive_digest.daily_at
+                .split(':')
+                .map(Number)
+                .reduce((total, part, index) => total + part * [3600, 60, 1][index]!, 0)
+            : null,
+          whileSevereEverySeconds: raw.executive_digest.while_severe_every ?? null,
+          severe: raw.executive_digest.severe,
+        }
+      : null,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Policy } from '../config/content.ts';
 import { intervalFor } from './cadence.ts';
+import { severityAt, type SeverityChange } from './severity-history.ts';
 import type { Severity, Update, Visibility } from './types.ts';
 
 export interface AdherenceInput {
@@ -8,6 +9,8 @@ export interface AdherenceInput {
   /** When the incident became public (null: public from its first record). */
   public_since: string | null;
   updates: ReadonlyArray<Pick<Update, 'created_at' | 'status'>>;
+  /** Severities with their times; without it, `severity` is taken to have held throughout. */
+  severity_history?: readonly SeverityChange[] | undefined;
 }
 
 export interface Adherence {
@@ -24,8 +27,9 @@ export interface Adherence {
  * status, counted from when it was posted (as the cadence is); the next update (including the one
  * that resolves) closes it. Updates posted while the incident was private open no window of their
  * own: the first window opens when it became public, with the status it had then. The open window
- * counts only once its due time has passed, as a miss. Uses the incident's current severity: the
- * timeline does not keep a history of severity changes.
+ * counts only once its due time has passed, as a miss. Each window is judged by the interval of
+ * the severity in force when it opened (a SEV3 raised to SEV1 mid-incident is held to SEV1's
+ * interval from the next window on, and not retroactively).
  */
 export function cadenceAdherence(policy: Policy, incident: AdherenceInput, now: Date): Adherence {
   if (incident.visibility === 'private') return { windows_due: 0, windows_met: 0, ratio: null };
@@ -44,7 +48,8 @@ export function cadenceAdherence(policy: Policy, incident: AdherenceInput, now: 
   let met = 0;
   timeline.forEach((update, index) => {
     if (update.status === 'resolved') return;
-    const interval = intervalFor(policy, incident.severity, update.status);
+    const severity = severityAt(incident.severity_history, incident.severity, update.at);
+    const interval = intervalFor(policy, severity, update.status);
     if (interval === null) return;
     const dueAt = update.at + interval * 1000;
     const next = timeline[index + 1];

@@ -3,8 +3,9 @@ import { cadenceWindowStart, computeCadence, type CadenceInput } from './cadence
 import { SEVERITIES, type Roles, type Severity } from './types.ts';
 
 /**
- * The escalation ladder of one overdue window, in order, and the executive notice (once per
- * incident and severity level, independent of windows).
+ * The escalation ladder of one overdue window, in order, the executive notice (once per
+ * incident and severity level, independent of windows) and the post-incident review's reminder
+ * and overdue notice (once per review due time).
  */
 export const NOTICE_KINDS = [
   'reminder',
@@ -12,6 +13,8 @@ export const NOTICE_KINDS = [
   'escalate_commander',
   'escalate_executives',
   'executive_notice',
+  'review_reminder',
+  'review_overdue',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -23,6 +26,8 @@ export const AUDIENCE_OF: Record<NoticeKind, Audience> = {
   escalate_commander: 'commander',
   escalate_executives: 'executives',
   executive_notice: 'executives',
+  review_reminder: 'commander',
+  review_overdue: 'commander',
 };
 
 /**

@@ -1,3 +1,5 @@
+import type { PublicPostmortem } from './postmortems/review.ts';
+
 export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -24,7 +26,8 @@ export type Visibility = (typeof VISIBILITIES)[number];
 export const ROLE_NAMES = ['commander', 'communications', 'technical', 'scribe'] as const;
 export type Roles = Partial<Record<(typeof ROLE_NAMES)[number], string>>;
 
-export const SCOPES = ['read', 'write', 'admin'] as const;
+/** `executive` reads like `read` and, with `admin`, may see executive content (digests, money). */
+export const SCOPES = ['read', 'write', 'admin', 'executive'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface BusinessImpact {
@@ -81,6 +84,8 @@ export interface IncidentRecord {
   /** Current status of each affected component, in the order they were first affected. */
   components: Array<{ id: string; status: ComponentStatus }>;
   updates: Update[];
+  /** The published postmortem's public form, attached where the public site is rendered. */
+  postmortem?: PublicPostmortem | null;
 }
 
 export function worstComponentStatus(statuses: Iterable<ComponentStatus>): ComponentStatus {

@@ -49,13 +49,31 @@ export function newestUpdates(
 }
 
 export function feedItems(siteUrl: string, incidents: readonly IncidentRecord[]): FeedItem[] {
-  return newestUpdates(incidents, FEED_ITEMS).map(({ incident, update }) => ({
+  const updates = newestUpdates(incidents, FEED_ITEMS).map(({ incident, update }) => ({
     guid: update.id,
     title: `${INCIDENT_STATUS_LABEL[update.status]}: ${incident.title}`,
     html: messageToHtml(update.message),
     url: `${siteUrl}/incidents/${incident.id}/`,
     date: update.display_at,
   }));
+  // A published postmortem is an item of its own, dated when it was published.
+  const postmortems = incidents.flatMap((incident) =>
+    incident.postmortem
+      ? [
+          {
+            guid: `${incident.id}-postmortem`,
+            title: `Postmortem: ${incident.title}`,
+            html: messageToHtml(incident.postmortem.summary),
+            url: `${siteUrl}/incidents/${incident.id}/#postmortem`,
+            date: incident.postmortem.published_at,
+          },
+        ]
+      : [],
+  );
+  if (postmortems.length === 0) return updates;
+  return [...updates, ...postmortems]
+    .sort((a, b) => (a.date === b.date ? 0 : a.date < b.date ? 1 : -1))
+    .slice(0, FEED_ITEMS);
 }
 
 /** RSS 2.0 through the `rss` package; every text is cleaned of XML-invalid characters first. */

@@ -1,7 +1,9 @@
 import type { Catalog, Policy, SiteConfig } from '../config/content.ts';
 import type { ComponentStatus, IncidentRecord } from '../domain/types.ts';
 import type { Db } from '../storage/db.ts';
+import { publicPostmortem } from '../domain/postmortems/review.ts';
 import { componentStatuses, findIncident, listIncidents } from '../storage/incidents.ts';
+import { publishedPostmortems } from '../storage/postmortems.ts';
 
 /** Everything the public site is rendered from. Only public incidents ever enter it. */
 export interface SiteSnapshot {
@@ -28,15 +30,24 @@ export async function loadPublicIncidents(db: Db): Promise<IncidentRecord[]> {
   for (;;) {
     const page = await listIncidents(read, { visibility: 'public', limit: PAGE, before });
     all.push(...page);
-    if (page.length < PAGE) return all;
+    if (page.length < PAGE) break;
     before = page[page.length - 1]!.id;
   }
+  const published = await publishedPostmortems(read);
+  return published.size === 0
+    ? all
+    : all.map((i) => {
+        const postmortem = published.get(i.id);
+        return postmortem ? { ...i, postmortem: publicPostmortem(postmortem) } : i;
+      });
 }
 
 /** One incident if, and only if, it is public now; null when private or gone. */
 export async function loadPublicIncident(db: Db, id: string): Promise<IncidentRecord | null> {
   const incident = await findIncident(db.query, id);
-  return incident?.visibility === 'public' ? incident : null;
+  if (incident?.visibility !== 'public') return null;
+  const postmortem = (await publishedPostmortems(db.query, [id])).get(id);
+  return postmortem ? { ...incident, postmortem: publicPostmortem(postmortem) } : incident;
 }
 
 export async function loadComponentStatuses(db: Db): Promise<SiteSnapshot['componentStatus']> {

@@ -124,6 +124,8 @@ export function incidentObject(
     started_at: incident.started_at,
     page_id: pageId(snapshot),
     incident_updates: incident.updates.map((u) => updateObject(snapshot, u)),
+    // Herald's marker of a published postmortem (Statuspage's own name for the field).
+    postmortem_published_at: incident.postmortem?.published_at ?? null,
     components: components.filter((c) => !c.group && affected.has(c.id)),
   };
 }

@@ -7,12 +7,15 @@ import {
   type NoticeOutcome,
   type PlannedNotice,
 } from '../domain/notifications.ts';
+import { planReviewNotices, reviewDueAt } from '../domain/postmortems/review.ts';
 import type { MailTemplates } from '../mail/templates.ts';
 import type { Db } from '../storage/db.ts';
 import { findIncident } from '../storage/incidents.ts';
 import { randomId } from '../storage/keys.ts';
 import { noticesForIncident, recordNotice } from '../storage/notices.ts';
 import { enqueueEmail } from '../storage/outbox.ts';
+import { findPostmortem } from '../storage/postmortems.ts';
+import { severityHistories } from '../storage/severity-history.ts';
 import { noticeVariables, TEMPLATE_FOR } from './messages.ts';
 
 export interface ActDeps {
@@ -29,7 +32,8 @@ export interface Acted {
 }
 
 /**
- * Sends what is due for one incident. In ONE transaction it re-reads the incident and the notices
+ * Sends what is due for one incident: the cadence ladder and executive notice while it is open,
+ * the post-incident review's reminder and overdue notice once it is resolved. In ONE transaction it re-reads the incident and the notices
  * already recorded, plans, records each notice under its unique key and queues its emails: two
  * processes acting at once, or a process killed half-way, can neither send a notice twice nor
  * record one whose emails were not queued. Reading inside the transaction also means a public
@@ -45,9 +49,19 @@ export async function actOnIncident(
   return deps.db.write(async (tx) => {
     const read = tx.execute;
     const incident = await findIncident(read, incidentId);
-    if (!incident || incident.status === 'resolved') return [];
+    if (!incident) return [];
     const sent = await noticesForIncident(read, incidentId);
-    const plan = planNotices(deps.content.policy, incident, sent, now);
+    let plan: PlannedNotice[];
+    let reviewDue: string | null = null;
+    if (incident.status === 'resolved') {
+      const history = (await severityHistories(read, [incidentId])).get(incidentId);
+      const review = { ...incident, severity_history: history };
+      const completedAt = (await findPostmortem(read, incidentId))?.completed_at ?? null;
+      plan = planReviewNotices(deps.content.policy, review, completedAt, sent, now);
+      reviewDue = reviewDueAt(deps.content.policy, review);
+    } else {
+      plan = planNotices(deps.content.policy, incident, sent, now);
+    }
     if (plan.length === 0) return [];
     const cadence = computeCadence(deps.content.policy, incident, now);
     const acted: Acted[] = [];
@@ -78,6 +92,7 @@ export async function actOnIncident(
           content: deps.content,
           siteUrl: deps.siteUrl,
           now,
+          reviewDueAt: reviewDue,
         }),
       );
       for (const to of recipients) {

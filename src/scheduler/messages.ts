@@ -1,6 +1,7 @@
 import type { Content } from '../config/content.ts';
 import { formatDuration } from '../config/duration.ts';
 import { businessContext, formatMoney } from '../domain/business-impact.ts';
+import { buildDigest, digestVariables } from '../domain/digest/build.ts';
 import type { Cadence } from '../domain/cadence.ts';
 import { incidentUrl } from '../domain/incident-url.ts';
 import type { NoticeKind } from '../domain/notifications.ts';
@@ -14,6 +15,8 @@ export const TEMPLATE_FOR: Record<NoticeKind, string> = {
   escalate_commander: 'email/cadence-escalation',
   escalate_executives: 'executive/escalation',
   executive_notice: 'executive/notice',
+  review_reminder: 'email/review-reminder',
+  review_overdue: 'email/review-overdue',
 };
 
 export interface NoticeFacts {
@@ -23,6 +26,8 @@ export interface NoticeFacts {
   content: Content;
   siteUrl: string;
   now: Date;
+  /** When the post-incident review is due (review notices); null otherwise. */
+  reviewDueAt?: string | null;
 }
 
 /**
@@ -40,6 +45,10 @@ export function noticeVariables(facts: NoticeFacts): Record<string, unknown> {
     now,
   );
   const latest = incident.updates[0] ?? null;
+  const reviewDue = facts.reviewDueAt ?? null;
+  const reviewOverdueBy = reviewDue
+    ? Math.max(0, Math.floor((now.getTime() - Date.parse(reviewDue)) / 1000))
+    : 0;
   return {
     site: { name: content.site.name },
     notice: { kind: facts.kind },
@@ -58,6 +67,12 @@ export function noticeVariables(facts: NoticeFacts): Record<string, unknown> {
       url: incidentUrl(base, incident),
       api_url: `${base}/v1/incidents/${incident.id}`,
       latest_message: latest?.message ?? null,
+      resolved_at: utcDateTime(incident.resolved_at),
+    },
+    review: {
+      due_at: utcDateTime(reviewDue),
+      overdue_by: reviewOverdueBy > 0 ? humanSeconds(reviewOverdueBy) : null,
+      api_url: `${base}/v1/incidents/${incident.id}/postmortem`,
     },
     cadence: {
       interval: cadence.interval_seconds === null ? null : formatDuration(cadence.interval_seconds),
@@ -124,10 +139,81 @@ export function sampleVariables(
     escalation_level: 3,
   };
   const now = new Date('2026-01-01T10:16:00.000Z');
-  return Object.fromEntries(
-    (Object.keys(TEMPLATE_FOR) as NoticeKind[]).map((kind) => [
-      TEMPLATE_FOR[kind],
-      noticeVariables({ kind, incident, cadence, content, siteUrl, now }),
-    ]),
+  return {
+    ...Object.fromEntries(
+      (Object.keys(TEMPLATE_FOR) as NoticeKind[]).map((kind) => [
+        TEMPLATE_FOR[kind],
+        noticeVariables({
+          kind,
+          incident: kind.startsWith('review_')
+            ? { ...incident, status: 'resolved', resolved_at: '2026-01-01T10:10:00.000Z' }
+            : incident,
+          cadence,
+          content,
+          siteUrl,
+          now,
+          reviewDueAt: kind.startsWith('review_') ? '2026-01-02T10:10:00.000Z' : null,
+        }),
+      ]),
+    ),
+    'executive/digest': sampleDigestVariables(content, siteUrl, incident, now),
+  };
+}
+
+/** A digest with one of everything (active, resolved, a repeat, overdue review and item). */
+function sampleDigestVariables(
+  content: Content,
+  siteUrl: string,
+  incident: IncidentRecord,
+  now: Date,
+): Record<string, unknown> {
+  const sample = { ...incident, components: [{ id: 'sample', status: 'major_outage' as const }] };
+  const earlier: IncidentRecord = {
+    ...sample,
+    id: 'earlier',
+    status: 'resolved',
+    started_at: '2026-01-01T08:00:00.000Z',
+    detected_at: '2026-01-01T08:00:00.000Z',
+    acknowledged_at: '2026-01-01T08:05:00.000Z',
+    resolved_at: '2026-01-01T09:00:00.000Z',
+  };
+  const data = buildDigest(
+    content,
+    {
+      incidents: [sample, earlier],
+      severityHistory: new Map(),
+      rootCauseCategory: new Map(),
+      overdue: {
+        reviews: [
+          {
+            incident_id: 'earlier',
+            title: 'Sample review',
+            severity: 'SEV1',
+            commander: 'commander@example.com',
+            resolved_at: '2025-12-30T09:00:00.000Z',
+            review_due_at: '2025-12-31T09:00:00.000Z',
+            overdue: true,
+            overdue_by_seconds: 3600,
+          },
+        ],
+        action_items: [
+          {
+            incident_id: 'earlier',
+            id: 'item',
+            title: 'Sample action',
+            owner: 'owner@example.com',
+            priority: 'P1',
+            due_date: '2025-12-31',
+            state: 'open',
+            created_at: '2025-12-30T09:00:00.000Z',
+            updated_at: '2025-12-30T09:00:00.000Z',
+          },
+        ],
+      },
+    },
+    'daily',
+    new Date('2025-12-31T10:16:00.000Z'),
+    now,
   );
+  return digestVariables(content, siteUrl, data);
 }

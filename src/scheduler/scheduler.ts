@@ -8,8 +8,12 @@ import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
 import { listIncidents } from '../storage/incidents.ts';
 import { acquireLease, releaseLease } from '../storage/leases.ts';
-import { noticesForOpenIncidents } from '../storage/notices.ts';
+import { noticesForIncidents, noticesForOpenIncidents } from '../storage/notices.ts';
+import { planReviewNotices, REVIEW_NOTICE_HORIZON_MS } from '../domain/postmortems/review.ts';
+import { reviewsPending } from '../storage/postmortems.ts';
+import { severityHistories } from '../storage/severity-history.ts';
 import { actOnIncident, type Acted } from './act.ts';
+import { digestPass, type DigestDeps } from './digest.ts';
 
 export interface SchedulerOptions {
   db: Db;
@@ -71,7 +75,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const { db, content, now, log } = options;
   const holder = options.holder ?? `scheduler-${randomBytes(6).toString('hex')}`;
   const leaseMs = Math.max(options.tickMs * 2, 1000);
-  const deps = { db, content, mail: options.mail, siteUrl: options.siteUrl };
+  const deps: DigestDeps = { db, content, mail: options.mail, siteUrl: options.siteUrl };
   const query = db.query;
   let timer: NodeJS.Timeout | null = null;
   let stopped = true;
@@ -84,6 +88,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     leader: false,
     notices_sent: 0,
     notices_skipped_no_recipients: 0,
+    digests_sent: 0,
     last_error: null as string | null,
   };
 
@@ -157,8 +162,61 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         fail('scheduler failed to act on an incident', error, incident.id);
       }
     }
+    acted.push(...(await reviewPass(at)));
+    try {
+      for (const digest of await digestPass(deps, now())) {
+        stats.digests_sent += 1;
+        log({
+          time: now().toISOString(),
+          level: digest.outcome === 'queued' ? 'info' : 'error',
+          msg:
+            digest.outcome === 'queued'
+              ? 'executive digest queued'
+              : 'executive digest has no recipient: policy.yaml lists no executives',
+          slot: digest.slot_key,
+          slot_at: digest.slot_at,
+          recipients: digest.recipients.length,
+        });
+        if (digest.outcome === 'queued') options.onQueued?.();
+      }
+    } catch (error) {
+      fail('scheduler failed to send the executive digest', error);
+    }
     stats.last_tick_at = at.toISOString();
     return { ran: true, acted };
+  }
+
+  /** The post-incident reviews of recently resolved incidents: reminders and overdue notices. */
+  async function reviewPass(at: Date): Promise<Acted[]> {
+    const longest = Math.max(
+      ...Object.values(content.policy.severities).map((s) => s.reviewWithinSeconds),
+    );
+    const since = new Date(at.getTime() - longest * 1000 - REVIEW_NOTICE_HORIZON_MS);
+    const pending = await reviewsPending(query, since.toISOString());
+    if (pending.length === 0) return [];
+    const ids = pending.map((p) => p.id);
+    const sent = await noticesForIncidents(query, ids);
+    const history = await severityHistories(query, ids);
+    const acted: Acted[] = [];
+    for (const incident of pending) {
+      try {
+        const review = { ...incident, severity_history: history.get(incident.id) };
+        const plan = planReviewNotices(
+          content.policy,
+          review,
+          null,
+          sent.get(incident.id) ?? [],
+          at,
+        );
+        if (plan.length === 0) continue;
+        const done = await actOnIncident(deps, incident.id, now());
+        report(incident.id, done, 'tick');
+        acted.push(...done);
+      } catch (error) {
+        fail('scheduler failed to act on a review', error, incident.id);
+      }
+    }
+    return acted;
   }
 
   function loop(): void {

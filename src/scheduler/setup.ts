@@ -4,7 +4,7 @@ import { severitiesNotifyingExecutives } from '../domain/notifications.ts';
 import type { Logger } from '../lib/log.ts';
 import { mailerFromSettings, type Mailer } from '../mail/mailer.ts';
 import type { Personalise } from '../mail/personalise.ts';
-import { loadMailTemplates } from '../mail/templates.ts';
+import { loadMailTemplates, type MailTemplates } from '../mail/templates.ts';
 import type { Db } from '../storage/db.ts';
 import { sampleVariables } from './messages.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
@@ -20,7 +20,7 @@ export async function createCadenceServices(
   now: () => Date,
   log: Logger,
   personalise?: Personalise,
-): Promise<{ mailer: Mailer; scheduler: Scheduler }> {
+): Promise<{ mailer: Mailer; scheduler: Scheduler; mail: MailTemplates }> {
   const { policy } = foundation.content;
   const unreachable = severitiesNotifyingExecutives(policy);
   if (policy.recipients.executives.length === 0 && unreachable.length > 0) {
@@ -54,5 +54,15 @@ export async function createCadenceServices(
       msg: 'HERALD_SCHEDULER_LEASE=off: this process runs every scheduler tick without the lease',
     });
   }
-  return { mailer, scheduler };
+  const digest = policy.digest;
+  log({
+    time: now().toISOString(),
+    level: 'info',
+    msg: digest
+      ? 'executive digest scheduled'
+      : 'policy.yaml has no executive_digest section: no scheduled executive digest',
+    daily_at_seconds: digest?.dailyAtSeconds ?? null,
+    while_severe_every_seconds: digest?.whileSevereEverySeconds ?? null,
+  });
+  return { mailer, scheduler, mail };
 }

@@ -68,3 +68,23 @@ export async function noticesForOpenIncidents(read: Reader): Promise<Map<string,
   }
   return result;
 }
+
+/** Every notice recorded for the given incidents, oldest first, grouped by incident. */
+export async function noticesForIncidents(
+  read: Reader,
+  incidentIds: readonly string[],
+): Promise<Map<string, NoticeRecord[]>> {
+  const rows = await read(
+    `SELECT * FROM cadence_notices WHERE incident_id IN (SELECT value FROM json_each(?))
+     ORDER BY sent_at, rowid`,
+    [JSON.stringify(incidentIds)],
+  );
+  const result = new Map<string, NoticeRecord[]>();
+  for (const row of rows) {
+    const notice = toNotice(row);
+    const list = result.get(notice.incident_id);
+    if (list) list.push(notice);
+    else result.set(notice.incident_id, [notice]);
+  }
+  return result;
+}

@@ -15,7 +15,17 @@ beforeAll(async () => {
   const key = (await (
     await h.request('POST', '/v1/keys', { body: { name: 'victim', scope: 'read' } })
   ).json()) as any;
+  const postmortem = (await (
+    await h.request('PUT', `/v1/incidents/${created.id}/postmortem`, {
+      body: { summary: 's', action_items: [{ title: 'fix it' }] },
+    })
+  ).json()) as any;
   routes = [
+    { method: 'PUT', path: `/v1/incidents/${created.id}/postmortem` },
+    {
+      method: 'PATCH',
+      path: `/v1/incidents/${created.id}/postmortem/action-items/${postmortem.action_items[0].id}`,
+    },
     { method: 'POST', path: '/v1/incidents' },
     { method: 'PATCH', path: `/v1/incidents/${created.id}` },
     { method: 'POST', path: `/v1/incidents/${created.id}/updates` },
@@ -96,6 +106,17 @@ const FIELDS = [
   'scope',
   'impact',
   'acknowledged_at',
+  'summary',
+  'root_cause',
+  'root_cause_category',
+  'contributing_factors',
+  'action_items',
+  'owner',
+  'due_date',
+  'state',
+  'priority',
+  'published',
+  'completed',
 ];
 
 function bodiesForFields(): unknown[] {

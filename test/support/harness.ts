@@ -5,6 +5,8 @@ import { createApp } from '../../src/app.ts';
 import { loadContent, type Content } from '../../src/config/content.ts';
 import type { IncidentChange } from '../../src/domain/incidents/context.ts';
 import { loadUpdateTemplates } from '../../src/domain/templates.ts';
+import { loadMailTemplates } from '../../src/mail/templates.ts';
+import { sampleVariables } from '../../src/scheduler/messages.ts';
 import { openDatabase, type Db } from '../../src/storage/db.ts';
 import { createKey } from '../../src/storage/keys.ts';
 import { migrate } from '../../src/storage/migrations.ts';
@@ -15,7 +17,6 @@ import {
   type SubscriptionLimits,
 } from '../../src/domain/subscriptions/context.ts';
 import { subscriberSamples } from '../../src/fanout/messages.ts';
-import { loadMailTemplates } from '../../src/mail/templates.ts';
 import { TestClock } from './clock.ts';
 import {
   createWebhookServices,
@@ -74,6 +75,10 @@ export async function createHarness(
   await migrate(db, clock.now);
   const content = await loadContent(options.contentDir ?? join(REPO_ROOT, 'content'));
   const templates = await loadUpdateTemplates(join(REPO_ROOT, 'templates'));
+  const mail = await loadMailTemplates(
+    join(REPO_ROOT, 'templates'),
+    sampleVariables(content, 'https://status.example.test'),
+  );
   const at = clock.now().toISOString();
   const { token: adminToken } = await createKey(db, {
     name: 'test admin',
@@ -122,6 +127,7 @@ export async function createHarness(
     now: clock.now,
     siteUrl,
     log: () => undefined,
+    mail,
     onChange: (change) => {
       changes.push(change);
       options.onChange?.(change);

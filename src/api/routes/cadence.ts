@@ -4,6 +4,7 @@ import { cadenceWindowStart, computeCadence } from '../../domain/cadence.ts';
 import { recordedEscalationLevel } from '../../domain/notifications.ts';
 import { listIncidents } from '../../storage/incidents.ts';
 import { noticesForOpenIncidents } from '../../storage/notices.ts';
+import { severityHistories } from '../../storage/severity-history.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../env.ts';
 import { requireScope } from '../middleware/auth.ts';
@@ -21,6 +22,10 @@ export function cadenceRoutes(deps: AppDeps) {
     const query = deps.db.query;
     const open = await listIncidents(query, { status: 'open' });
     const notices = await noticesForOpenIncidents(query);
+    const history = await severityHistories(
+      query,
+      open.map((i) => i.id),
+    );
     const incidents = open
       .map((incident) => {
         const cadence = computeCadence(deps.content.policy, incident, now);
@@ -48,7 +53,11 @@ export function cadenceRoutes(deps: AppDeps) {
           executive_notices: sent
             .filter((n) => n.kind === 'executive_notice')
             .map((n) => ({ severity: n.window_key, sent_at: n.sent_at, outcome: n.outcome })),
-          adherence: cadenceAdherence(deps.content.policy, incident, now),
+          adherence: cadenceAdherence(
+            deps.content.policy,
+            { ...incident, severity_history: history.get(incident.id) },
+            now,
+          ),
         };
       })
       // most urgent first: overdue longest, then due soonest

@@ -7,6 +7,7 @@ import {
   saveIncidentComponents,
 } from '../../storage/incidents.ts';
 import { randomId } from '../../storage/keys.ts';
+import { recordSeverityChange } from '../../storage/severity-history.ts';
 import { ValidationError } from '../errors.ts';
 import { deriveIncidentState } from '../incident-state.ts';
 import { owedFanout } from '../subscriptions/fanout.ts';
@@ -116,6 +117,7 @@ export async function declareIncident(
       version: 1,
     });
     await insertUpdate(tx, update);
+    await recordSeverityChange(tx, id, startedAt, input.severity);
     await saveIncidentComponents(tx, id, state.components);
     await refreshComponentStatuses(
       tx,

@@ -1,5 +1,6 @@
 import { recordAudit } from '../../storage/audit.ts';
 import { findIncident, saveIncident } from '../../storage/incidents.ts';
+import { recordSeverityChange } from '../../storage/severity-history.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type {
   BusinessImpact,
@@ -129,6 +130,7 @@ export async function editIncident(
     if (!(await saveIncident(tx, next, previous.version))) {
       throw new ConflictError('the incident changed while this edit was being written; retry');
     }
+    if (changed.includes('severity')) await recordSeverityChange(tx, incidentId, at, next.severity);
     if (changed.includes('visibility')) {
       await refreshComponentStatuses(
         tx,

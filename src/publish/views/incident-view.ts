@@ -9,6 +9,7 @@ import {
   type NextUpdateView,
   type UpdateView,
 } from './incident-parts.ts';
+import { postmortemView, type PostmortemView } from './postmortem-view.ts';
 
 export interface IncidentView {
   site: SiteView;
@@ -16,6 +17,8 @@ export interface IncidentView {
   incident: IncidentSummaryView & NextUpdateView;
   /** Newest first, as status pages show them. */
   updates: UpdateView[];
+  /** The published postmortem, when there is one. */
+  postmortem: PostmortemView | null;
 }
 
 export function buildIncidentView(snapshot: SiteSnapshot, incident: IncidentRecord): IncidentView {
@@ -30,5 +33,6 @@ export function buildIncidentView(snapshot: SiteSnapshot, incident: IncidentReco
     ),
     incident: summary,
     updates: incident.updates.map((u) => updateView(snapshot, u)),
+    postmortem: incident.postmortem ? postmortemView(incident.postmortem) : null,
   };
 }
