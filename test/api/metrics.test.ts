@@ -36,6 +36,7 @@ describe('GET /v1/metrics', () => {
         roles: { commander: 'ada@acme.example', communications: 'grace@acme.example' },
         business_impact: { summary: 'API down', revenue_per_minute: 100, currency: 'USD' },
       },
+      headers: { 'if-match': '"1"' },
     });
     expect(raise.status).toBe(200);
     minutes(30); // 10:50

@@ -15,7 +15,11 @@ async function json(res: Response) {
 async function resolvedSev1(): Promise<string> {
   const incident = await json(await h.request('POST', '/v1/incidents', { body: sev1Body() }));
   h.clock.advance(30 * 60_000);
-  await h.request('PATCH', `/v1/incidents/${incident.id}`, { body: { title: 'Checkout down' } });
+  const retitled = await h.request('PATCH', `/v1/incidents/${incident.id}`, {
+    body: { title: 'Checkout down' },
+    headers: { 'if-match': '"1"' },
+  });
+  expect(retitled.status).toBe(200);
   h.clock.advance(30 * 60_000);
   const res = await h.request('POST', `/v1/incidents/${incident.id}/updates`, {
     body: { status: 'resolved', message: 'Payments work again.' },

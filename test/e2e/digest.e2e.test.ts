@@ -159,9 +159,12 @@ describe('the executive digest in the running server', () => {
     });
     expect(sev3Res.status).toBe(201);
     const sev3 = (await sev3Res.json()) as { id: string };
-    const ack = await b.api('PATCH', `/v1/incidents/${sev1.id}`, {
-      acknowledged_at: new Date().toISOString(),
-    });
+    const ack = await b.api(
+      'PATCH',
+      `/v1/incidents/${sev1.id}`,
+      { acknowledged_at: new Date().toISOString() },
+      { 'if-match': '"1"' },
+    );
     expect(ack.status).toBe(200);
 
     // While the SEV1 is open, a digest every 3 s.
