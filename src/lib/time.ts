@@ -104,6 +104,12 @@ export function monthName(month: string): string {
   return `${MONTH_NAMES[m - 1]} ${y}`;
 }
 
+/** `2026-11-23` → `23 Nov 2026`: a local day as people read it. */
+export function formatDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return `${d} ${MONTH_NAMES[m - 1]!.slice(0, 3)} ${y}`;
+}
+
 /** `23 Nov 2026, 14:05 UTC`: how times read in the HTML (the `datetime` attribute is ISO). */
 export function formatUtc(iso: string): string {
   const d = new Date(iso);

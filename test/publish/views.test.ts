@@ -3,7 +3,12 @@ import { buildCatalog } from '../../src/config/content.ts';
 import { catalogSource } from '../../src/publish/static-site.ts';
 import { statuspageDocument } from '../../src/publish/statuspage.ts';
 import { uptimeView } from '../../src/publish/views/uptime-view.ts';
-import { incidentSummary, nextUpdate } from '../../src/publish/views/incident-parts.ts';
+import {
+  componentImpacts,
+  incidentSummary,
+  nextUpdate,
+} from '../../src/publish/views/incident-parts.ts';
+import { pastDays } from '../../src/publish/views/index-view.ts';
 import { incident, repoContent, snapshotOf } from './fixtures.ts';
 
 describe('a resolved incident', () => {
@@ -109,5 +114,77 @@ describe('the uptime bars', () => {
       /; major outage on 1 day, degraded performance on 2 days\.$/,
     );
     expect(uptimeView(snapshot, 'api').summary).toMatch(/; no incidents\.$/);
+  });
+});
+
+describe('what an incident did to each component', () => {
+  it('names the worst status it caused and for how long, even after it is resolved', async () => {
+    const content = await repoContent();
+    const resolved = incident('imp', [
+      {
+        at: '2026-11-20T10:00:00.000Z',
+        status: 'investigating',
+        components: [
+          { id: 'checkout', old_status: 'operational', new_status: 'degraded_performance' },
+        ],
+      },
+      {
+        at: '2026-11-20T10:20:00.000Z',
+        status: 'identified',
+        components: [
+          { id: 'checkout', old_status: 'degraded_performance', new_status: 'major_outage' },
+          { id: 'billing', old_status: 'operational', new_status: 'operational' },
+        ],
+      },
+      { at: '2026-11-20T11:05:00.000Z', status: 'resolved' },
+    ]);
+    const snapshot = snapshotOf(content, [resolved], '2026-11-23T10:00:00.000Z');
+    expect(componentImpacts(snapshot, resolved)).toEqual([
+      {
+        id: 'checkout',
+        href: '/components/checkout/',
+        name: 'Checkout',
+        worstLabel: 'Major outage',
+        tone: 'major',
+        duration: '1 h 5 min',
+      },
+      {
+        id: 'billing',
+        href: '/components/billing/',
+        name: 'Billing and invoicing',
+        worstLabel: 'No status change',
+        tone: 'ok',
+        duration: null,
+      },
+    ]);
+  });
+});
+
+describe('past incidents on the status page', () => {
+  it('list the last 15 days of the site zone day by day, empty days included', async () => {
+    const content = await repoContent();
+    const at = (iso: string, id: string) =>
+      incident(id, [
+        { at: iso, status: 'investigating' },
+        { at: iso.replace('T', 'T').replace(/:00\.000Z$/, ':30.000Z'), status: 'resolved' },
+      ]);
+    const snapshot = snapshotOf(
+      content,
+      [
+        at('2026-11-23T08:00:00.000Z', 'today1'),
+        ...['a', 'b', 'c', 'd'].map((x, i) => at(`2026-11-20T0${i}:00:00.000Z`, `busy-${x}`)),
+        at('2026-11-08T08:00:00.000Z', 'tooold'),
+      ],
+      '2026-11-23T10:00:00.000Z',
+    );
+    const past = pastDays(snapshot);
+    expect(past).toHaveLength(15);
+    expect(past[0]).toMatchObject({ day: '2026-11-23', label: '23 Nov 2026', more: 0 });
+    expect(past[0]!.incidents.map((i) => i.id)).toEqual(['today1']);
+    expect(past[1]).toMatchObject({ day: '2026-11-22', incidents: [], more: 0 });
+    expect(past[3]!.incidents.map((i) => i.id)).toEqual(['busy-d', 'busy-c', 'busy-b']);
+    expect(past[3]!.more).toBe(1);
+    expect(past[14]!.day).toBe('2026-11-09');
+    expect(past.flatMap((d) => d.incidents.map((i) => i.id))).not.toContain('tooold');
   });
 });

@@ -1,9 +1,11 @@
 import { computeCadence } from '../../domain/cadence.ts';
-import type { IncidentRecord, Update } from '../../domain/types.ts';
+import { worstComponentStatus, type IncidentRecord, type Update } from '../../domain/types.ts';
 import { parseMessage, type Paragraph } from '../message.ts';
 import type { SiteSnapshot } from '../snapshot.ts';
 import { cleanText } from '../text.ts';
-import { formatClockUtc, formatUtc } from '../../lib/time.ts';
+import { formatClockUtc, formatDuration, formatUtc } from '../../lib/time.ts';
+import { touchedComponents } from '../routes.ts';
+import { incidentIntervals } from '../uptime.ts';
 import { componentName, incidentDuration } from './common.ts';
 import {
   COMPONENT_STATUS_LABEL,
@@ -34,6 +36,18 @@ export interface IncidentSummaryView {
   resolvedAt: string | null;
   duration: string;
   components: Array<{ id: string; name: string; statusLabel: string; tone: Tone }>;
+}
+
+/** What an incident did to one component: its worst status during the incident, and for how long. */
+export interface ComponentImpactView {
+  id: string;
+  href: string;
+  name: string;
+  /** `Major outage`, or `No status change` when the incident never changed it. */
+  worstLabel: string;
+  tone: Tone;
+  /** Time spent in any non-operational status, `1 h 5 min`; null when none. */
+  duration: string | null;
 }
 
 /** The promised next update: "Next update by 11:00 UTC", or "Update overdue since …" once missed. */
@@ -92,6 +106,30 @@ export function incidentSummary(
       tone: COMPONENT_STATUS_TONE[c.status],
     })),
   };
+}
+
+/**
+ * Each component the incident touched, with the worst status the incident gave it and how long it
+ * was not operational because of it: the page says what happened, not what is true today.
+ */
+export function componentImpacts(
+  snapshot: SiteSnapshot,
+  incident: IncidentRecord,
+): ComponentImpactView[] {
+  const end = incident.resolved_at ? Date.parse(incident.resolved_at) : snapshot.now.getTime();
+  return touchedComponents(incident).map((id) => {
+    const intervals = incidentIntervals(incident, id, end);
+    const worst = worstComponentStatus(intervals.map((i) => i.status));
+    const ms = intervals.reduce((sum, i) => sum + (i.end - i.start), 0);
+    return {
+      id,
+      href: `/components/${id}/`,
+      name: componentName(snapshot, id),
+      worstLabel: worst === 'operational' ? 'No status change' : COMPONENT_STATUS_LABEL[worst],
+      tone: COMPONENT_STATUS_TONE[worst],
+      duration: ms > 0 ? formatDuration(ms) : null,
+    };
+  });
 }
 
 /** The newest update by timeline order (updates are stored newest first). */

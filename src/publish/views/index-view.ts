@@ -1,4 +1,5 @@
 import type { SiteSnapshot } from '../snapshot.ts';
+import { addDays, dayKey, formatDay } from '../../lib/time.ts';
 import { cleanText } from '../text.ts';
 import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
 import {
@@ -43,6 +44,49 @@ export interface IndexView {
   maintenance: Array<{ id: string; title: string; startsAt: string }>;
   groups: GroupView[];
   recent: IncidentSummaryView[];
+  /** The last `PAST_DAYS` days in the site's zone, newest first, each with the incidents begun on it. */
+  past: PastDayView[];
+}
+
+export interface PastDayView {
+  day: string;
+  label: string;
+  incidents: IncidentSummaryView[];
+  /** Incidents of that day not listed here (see the history page). */
+  more: number;
+}
+
+/** "Past incidents" covers this many days, day by day, as Statuspage does. */
+export const PAST_DAYS = 15;
+/** Per day on the index; a busy day links to the history for the rest. */
+const PAST_PER_DAY = 3;
+
+export function pastDays(snapshot: SiteSnapshot): PastDayView[] {
+  const zone = snapshot.site.timezone;
+  const today = dayKey(snapshot.now.getTime(), zone);
+  const oldest = addDays(today, -(PAST_DAYS - 1));
+  const byDay = new Map<string, IncidentSummaryView[]>();
+  const counts = new Map<string, number>();
+  for (const incident of snapshot.incidents) {
+    const day = dayKey(Date.parse(incident.started_at), zone);
+    // Newest started first: past the oldest day shown, nothing more can match.
+    if (day < oldest) break;
+    if (day > today) continue;
+    counts.set(day, (counts.get(day) ?? 0) + 1);
+    const list = byDay.get(day) ?? [];
+    if (list.length < PAST_PER_DAY) list.push(incidentSummary(snapshot, incident));
+    byDay.set(day, list);
+  }
+  return Array.from({ length: PAST_DAYS }, (_, i) => {
+    const day = addDays(today, -i);
+    const incidents = byDay.get(day) ?? [];
+    return {
+      day,
+      label: formatDay(day),
+      incidents,
+      more: (counts.get(day) ?? 0) - incidents.length,
+    };
+  });
 }
 
 /** Resolved incidents from this many days back are listed under "Recently resolved". */
@@ -97,5 +141,6 @@ export function buildIndexView(snapshot: SiteSnapshot): IndexView {
     maintenance: [],
     groups: groups.filter((g) => g.components.length > 0),
     recent,
+    past: pastDays(snapshot),
   };
 }
