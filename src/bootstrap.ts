@@ -2,6 +2,7 @@ import type { Settings } from './config/env.ts';
 import { loadContent, type Content } from './config/content.ts';
 import { loadUpdateTemplates, type UpdateTemplate } from './domain/templates.ts';
 import { openDatabase, type Db } from './storage/db.ts';
+import { recordCatalogSeen } from './storage/catalog.ts';
 import { countLiveAdminKeys, createKey } from './storage/keys.ts';
 import { migrate } from './storage/migrations.ts';
 
@@ -30,6 +31,11 @@ export async function bootstrap(settings: Settings, now: () => Date): Promise<Fo
     authToken: settings.databaseAuthToken,
   });
   await migrate(db, now);
+  await recordCatalogSeen(
+    db,
+    [...content.catalog.groups.map((g) => g.id), ...content.catalog.components.map((c) => c.id)],
+    now().toISOString(),
+  );
   let generatedAdminToken: string | null = null;
   if (settings.adminToken) {
     await createKey(

@@ -156,6 +156,39 @@ export function formatDuration(ms: number): string {
   return `${mins} min`;
 }
 
+const zoneNames = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The zone's short name at an instant: `UTC`, `CET`, `EST`, or `GMT+9` where English has no
+ * abbreviation. US English names American zones, British English the European ones.
+ */
+export function zoneName(iso: string, timeZone: string): string {
+  const name = (locale: string) => {
+    const key = `${locale}|${timeZone}`;
+    let format = zoneNames.get(key);
+    if (!format) {
+      format = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' });
+      zoneNames.set(key, format);
+    }
+    return format.formatToParts(new Date(iso)).find((p) => p.type === 'timeZoneName')?.value;
+  };
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 'UTC';
+  const us = name('en-US');
+  return us && !us.startsWith('GMT') ? us : (name('en-GB') ?? timeZone);
+}
+
+/** `23 Nov 2026, 15:05 CET`: a time in the site's zone, zone named (SPEC §7). */
+export function formatInZone(iso: string, timeZone: string): string {
+  const p = localParts(Date.parse(iso), timeZone);
+  return `${formatDay(`${p.year}-${pad(p.month!)}-${pad(p.day!)}`)}, ${formatClockInZone(iso, timeZone)}`;
+}
+
+/** `15:05 CET`. */
+export function formatClockInZone(iso: string, timeZone: string): string {
+  const p = localParts(Date.parse(iso), timeZone);
+  return `${pad(p.hour!)}:${pad(p.minute!)} ${zoneName(iso, timeZone)}`;
+}
+
 function pad(n: number): string {
   return String(n).padStart(2, '0');
 }

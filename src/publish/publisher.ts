@@ -18,6 +18,7 @@ import {
 import {
   compareIncidents,
   loadComponentStatuses,
+  loadFirstSeen,
   loadPublicIncident,
   loadPublicIncidents,
   type SiteSnapshot,
@@ -110,6 +111,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let render: RenderRoute | null = null;
   let incidents: IncidentRecord[] = [];
   let componentStatus: SiteSnapshot['componentStatus'] = new Map();
+  let firstSeen: Map<string, string> = new Map();
   let exportedMonth: string | null = null;
   let ready = false;
   let stopped = false;
@@ -158,6 +160,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       policy: content.policy,
       incidents,
       componentStatus,
+      firstSeen,
       now,
     };
   }
@@ -271,6 +274,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     await watch.reset();
     incidents = (await loadPublicIncidents(db)).sort(compareIncidents);
     componentStatus = await loadComponentStatuses(db);
+    firstSeen = await loadFirstSeen(db);
     const snapshot = snapshotAt(now);
     const routes = allRoutes(snapshot);
     const { failed, bytes } = await publish(snapshot, routes, []);

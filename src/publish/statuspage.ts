@@ -1,3 +1,4 @@
+import { computeCadence } from '../domain/cadence.ts';
 import { worstComponentStatus, type IncidentRecord, type Update } from '../domain/types.ts';
 import { messageToPlainText } from './message.ts';
 import type { ApiFile } from './routes.ts';
@@ -125,6 +126,9 @@ function incidentObject(
     page_id: pageId(snapshot),
     incident_updates: incident.updates.map((u) => updateObject(snapshot, u)),
     components: components.filter((c) => !c.group && affected.has(c.id)),
+    // Herald's addition (clients ignore unknown fields): when the next public update is promised,
+    // so an open status page can show "Next update by" as it refreshes itself from this file.
+    next_update_at: computeCadence(snapshot.policy, incident, snapshot.now).next_update_due_at,
   };
 }
 

@@ -9,6 +9,8 @@ export interface SiteView {
   description: string;
   links: Array<{ label: string; url: string }>;
   generatedAt: string;
+  /** The site's IANA zone: times are printed in it, zone named, before the script localises them. */
+  timeZone: string;
 }
 
 export interface PageMeta {
@@ -25,6 +27,7 @@ export function siteView(snapshot: SiteSnapshot): SiteView {
     description: cleanText(snapshot.site.description),
     links: snapshot.site.links.map((l) => ({ label: cleanText(l.label), url: l.url })),
     generatedAt: snapshot.now.toISOString(),
+    timeZone: snapshot.site.timezone,
   };
 }
 

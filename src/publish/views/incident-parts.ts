@@ -3,7 +3,7 @@ import { worstComponentStatus, type IncidentRecord, type Update } from '../../do
 import { parseMessage, type Paragraph } from '../message.ts';
 import type { SiteSnapshot } from '../snapshot.ts';
 import { cleanText } from '../text.ts';
-import { formatClockUtc, formatDuration, formatUtc } from '../../lib/time.ts';
+import { dayKey, formatClockInZone, formatDuration, formatInZone } from '../../lib/time.ts';
 import { touchedComponents } from '../routes.ts';
 import { incidentIntervals } from '../uptime.ts';
 import { componentName, incidentDuration } from './common.ts';
@@ -28,6 +28,7 @@ export interface IncidentSummaryView {
   id: string;
   href: string;
   title: string;
+  impact: IncidentRecord['impact'];
   impactLabel: string;
   tone: Tone;
   statusLabel: string;
@@ -55,7 +56,7 @@ export interface NextUpdateView {
   /** ISO time of the next promised update, or null when no cadence applies. */
   nextUpdateAt: string | null;
   nextUpdateLabel: string | null;
-  /** `11:00 UTC`, with the date in front when it is not today (UTC). */
+  /** `11:00 UTC` in the site's zone, with the date in front when it is not today there. */
   nextUpdateClock: string | null;
 }
 
@@ -90,6 +91,7 @@ export function incidentSummary(
     id: incident.id,
     href: incidentHref(incident.id),
     title: cleanText(incident.title),
+    impact: incident.impact,
     impactLabel: IMPACT_LABEL[incident.impact],
     tone: IMPACT_TONE[incident.impact],
     statusLabel: INCIDENT_STATUS_LABEL[incident.status],
@@ -99,12 +101,17 @@ export function incidentSummary(
     duration: incidentDuration(incident, snapshot.now),
     // What this incident did to each component, as of its latest update: a resolved incident's
     // page shows how it ended, never what a later incident is doing to the same component.
-    components: incident.components.map((c) => ({
-      id: c.id,
-      name: componentName(snapshot, c.id),
-      statusLabel: COMPONENT_STATUS_LABEL[c.status],
-      tone: COMPONENT_STATUS_TONE[c.status],
-    })),
+    components: touchedComponents(incident)
+      .map((id) => ({
+        id,
+        status: incident.components.find((c) => c.id === id)?.status ?? 'operational',
+      }))
+      .map((c) => ({
+        id: c.id,
+        name: componentName(snapshot, c.id),
+        statusLabel: COMPONENT_STATUS_LABEL[c.status],
+        tone: COMPONENT_STATUS_TONE[c.status],
+      })),
   };
 }
 
@@ -141,12 +148,13 @@ export function latestUpdate(incident: IncidentRecord): Update {
 export function nextUpdate(snapshot: SiteSnapshot, incident: IncidentRecord): NextUpdateView {
   const due = computeCadence(snapshot.policy, incident, snapshot.now).next_update_due_at;
   if (!due) return { nextUpdateAt: null, nextUpdateLabel: null, nextUpdateClock: null };
-  const sameDay = due.slice(0, 10) === snapshot.now.toISOString().slice(0, 10);
+  const zone = snapshot.site.timezone;
+  const sameDay = dayKey(Date.parse(due), zone) === dayKey(snapshot.now.getTime(), zone);
   return {
     nextUpdateAt: due,
     nextUpdateLabel:
       Date.parse(due) < snapshot.now.getTime() ? 'Update overdue since' : 'Next update by',
-    nextUpdateClock: sameDay ? formatClockUtc(due) : formatUtc(due),
+    nextUpdateClock: sameDay ? formatClockInZone(due, zone) : formatInZone(due, zone),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { SiteSnapshot } from '../snapshot.ts';
+import { worstComponentStatus } from '../../domain/types.ts';
 import { addDays, dayKey, formatDay } from '../../lib/time.ts';
 import { cleanText } from '../text.ts';
 import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
@@ -32,6 +33,9 @@ export interface ComponentRowView {
 export interface GroupView {
   id: string | null;
   name: string | null;
+  /** The worst status of its components. */
+  statusLabel: string;
+  tone: Tone;
   components: ComponentRowView[];
 }
 
@@ -112,15 +116,29 @@ export function componentRow(snapshot: SiteSnapshot, id: string): ComponentRowVi
 
 export function buildIndexView(snapshot: SiteSnapshot): IndexView {
   const { catalog } = snapshot;
-  const rows = (ids: string[]) =>
-    ids.map((id) => componentRow(snapshot, id)).filter((r) => r !== null);
-  const groups: GroupView[] = catalog.groups.map((g) => ({
-    id: g.id,
-    name: cleanText(g.name),
-    components: rows(g.componentIds),
-  }));
-  const ungrouped = rows(catalog.components.filter((c) => c.groupId === null).map((c) => c.id));
-  if (ungrouped.length > 0) groups.push({ id: null, name: null, components: ungrouped });
+  const open = activeIncidents(snapshot).length > 0;
+  // While an incident is open, the affected components rise to the top of their group.
+  const rows = (ids: string[]) => {
+    const list = ids.map((id) => componentRow(snapshot, id)).filter((r) => r !== null);
+    return open
+      ? [...list.filter((r) => r.tone !== 'ok'), ...list.filter((r) => r.tone === 'ok')]
+      : list;
+  };
+  const group = (id: string | null, name: string | null, ids: string[]): GroupView => {
+    const worst = worstComponentStatus(ids.map((c) => currentStatus(snapshot, c)));
+    return {
+      id,
+      name,
+      statusLabel: COMPONENT_STATUS_LABEL[worst],
+      tone: COMPONENT_STATUS_TONE[worst],
+      components: rows(ids),
+    };
+  };
+  const groups: GroupView[] = catalog.groups.map((g) =>
+    group(g.id, cleanText(g.name), g.componentIds),
+  );
+  const ungroupedIds = catalog.components.filter((c) => c.groupId === null).map((c) => c.id);
+  if (ungroupedIds.length > 0) groups.push(group(null, null, ungroupedIds));
   const since = new Date(snapshot.now.getTime() - RECENT_DAYS * 86_400_000).toISOString();
   const recent = snapshot.incidents
     .filter((i) => i.resolved_at !== null && i.status === 'resolved' && i.resolved_at >= since)
