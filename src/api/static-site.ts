@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
@@ -10,6 +10,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.rss': 'application/rss+xml; charset=utf-8',
+  '.atom': 'application/atom+xml; charset=utf-8',
   '.xml': 'application/xml; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
   '.svg': 'image/svg+xml',
@@ -19,6 +20,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** HTML, feeds and JSON change with every update: let caches keep them only briefly. */
 const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400';
 
+/** Until the publisher has written the site's own styled `404.html`. */
 const NOT_FOUND_PAGE =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ' +
   'content="width=device-width, initial-scale=1"><title>Page not found</title></head><body>' +
@@ -48,15 +50,17 @@ export function resolveSitePath(root: string, pathname: string): string | null {
  * Serves the published site from `root`. The file is opened first and everything (length, type,
  * validators) comes from that open handle: the publisher renames new versions over old ones, and
  * the handle keeps reading the version it opened, so a reader never gets a file cut at another
- * version's length. Unknown paths get a small HTML 404.
+ * version's length. Unknown paths get the site's `404.html` with status 404.
  */
 export function serveSite(root: string): MiddlewareHandler {
+  const notFound = async () =>
+    (await readFile(resolve(root, '404.html'), 'utf8').catch(() => null)) ?? NOT_FOUND_PAGE;
   return async function serveSiteFile(c, next) {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
     const url = new URL(c.req.url);
     const target = resolveSitePath(root, url.pathname);
     const handle = target ? await open(target, 'r').catch(() => null) : null;
-    if (!handle) return c.html(NOT_FOUND_PAGE, 404);
+    if (!handle) return c.html(await notFound(), 404);
     let stats: Stats;
     try {
       stats = await handle.stat();
@@ -68,7 +72,7 @@ export function serveSite(root: string): MiddlewareHandler {
       await handle.close();
       // `/history` is the directory `/history/`: send the reader where relative links work.
       if (stats.isDirectory()) return c.redirect(`${url.pathname}/${url.search}`, 301);
-      return c.html(NOT_FOUND_PAGE, 404);
+      return c.html(await notFound(), 404);
     }
     const headers: Record<string, string> = {
       'Content-Type': CONTENT_TYPES[extname(target!)] ?? 'application/octet-stream',

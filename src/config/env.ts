@@ -41,6 +41,8 @@ export interface Settings {
   port: number;
   host: string;
   siteUrl: string;
+  /** `SITE_URL` was set; otherwise `withSiteYamlUrl` takes `site.yaml`'s `url` once content is read. */
+  siteUrlFromEnv: boolean;
   dataDir: string;
   contentDir: string;
   templatesDir: string;
@@ -73,6 +75,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     port: e.PORT,
     host: e.HOST,
     siteUrl: (e.SITE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    siteUrlFromEnv: e.SITE_URL !== undefined,
     dataDir,
     contentDir: resolve(e.HERALD_CONTENT_DIR),
     templatesDir: resolve(e.HERALD_TEMPLATES_DIR),
@@ -87,4 +90,14 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     schedulerLease: e.HERALD_SCHEDULER_LEASE === 'on',
     emailRatePerSecond: e.HERALD_EMAIL_RATE_PER_SECOND,
   };
+}
+
+/**
+ * The public base URL: `SITE_URL` when set, else the `url` of `content/site.yaml` (links, feeds,
+ * JSON and emails then name the real site, not the loopback address the server listens on).
+ */
+export function withSiteYamlUrl(settings: Settings, siteYamlUrl: string): Settings {
+  return settings.siteUrlFromEnv
+    ? settings
+    : { ...settings, siteUrl: siteYamlUrl.replace(/\/$/, '') };
 }

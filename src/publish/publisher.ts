@@ -11,6 +11,7 @@ import {
   allRoutes,
   historyPageCount,
   planChange,
+  renderPath,
   routeFile,
   routePath,
   type Route,
@@ -222,7 +223,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
               removed++;
               continue;
             }
-            const result = await renderRoute(routePath(route), view);
+            const result = await renderRoute(renderPath(route), view);
             if (result.status !== 200) throw new Error(`render returned HTTP ${result.status}`);
             await writeAtomic(siteDir, routeFile(route), result.body);
             bytes += result.body.length;

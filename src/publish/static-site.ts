@@ -114,6 +114,7 @@ function paramsOf(route: Route): Record<string, string | undefined> {
     case 'incident':
     case 'component':
     case 'component-feed':
+    case 'component-atom':
       return { id: route.id };
     default:
       return {};

@@ -35,7 +35,7 @@ describe('a resolved incident', () => {
 });
 
 describe('components.json', () => {
-  it('lists each group followed by its members, then the ungrouped components, numbered in that order', async () => {
+  it('lists each group followed by its members, then the ungrouped components, positioned as Statuspage does', async () => {
     const content = await repoContent();
     const source = catalogSource(content.catalog);
     source.components.push({
@@ -58,7 +58,12 @@ describe('components.json', () => {
       'status-site',
     ];
     expect(components.map((c) => c.id)).toEqual(expected);
-    expect(components.map((c) => c.position)).toEqual(expected.map((_, i) => i + 1));
+    // Groups and ungrouped components are numbered along the page, members within their group.
+    const groups = content.catalog.groups;
+    expect(components.map((c) => c.position)).toEqual([
+      ...groups.flatMap((g, i) => [i + 1, ...g.componentIds.map((_, k) => k + 1)]),
+      groups.length + 1,
+    ]);
     expect(components.at(-1)).toMatchObject({ id: 'status-site', group_id: null });
   });
 });
@@ -186,5 +191,40 @@ describe('past incidents on the status page', () => {
     expect(past[3]!.more).toBe(1);
     expect(past[14]!.day).toBe('2026-11-09');
     expect(past.flatMap((d) => d.incidents.map((i) => i.id))).not.toContain('tooold');
+  });
+});
+
+describe('components.json dates', () => {
+  it('give each entry the date it was first seen and move a group with its members', async () => {
+    const content = await repoContent();
+    const snapshot = snapshotOf(content, [], '2026-11-23T10:00:00.000Z');
+    const group = content.catalog.groups[0]!;
+    const [first, second] = group.componentIds;
+    const seen = new Map<string, string>(
+      [...content.catalog.groups, ...content.catalog.components].map((c) => [
+        c.id,
+        '2026-01-05T08:00:00.000Z',
+      ]),
+    );
+    seen.set(second!, '2026-03-01T09:30:00.000Z');
+    snapshot.firstSeen = seen;
+    snapshot.componentStatus.set(second!, {
+      status: 'partial_outage',
+      updated_at: '2026-11-23T09:15:00.000Z',
+    });
+    const { components } = statuspageDocument(snapshot, 'components.json') as {
+      components: Array<{ id: string; created_at: string; updated_at: string; status: string }>;
+    };
+    const byId = new Map(components.map((c) => [c.id, c]));
+    expect(byId.get(first!)!.created_at).toBe('2026-01-05T08:00:00.000Z');
+    expect(byId.get(second!)!).toMatchObject({
+      created_at: '2026-03-01T09:30:00.000Z',
+      updated_at: '2026-11-23T09:15:00.000Z',
+    });
+    expect(byId.get(group.id)!).toMatchObject({
+      status: 'partial_outage',
+      created_at: '2026-01-05T08:00:00.000Z',
+      updated_at: '2026-11-23T09:15:00.000Z',
+    });
   });
 });

@@ -124,6 +124,22 @@ describe('hostile text in titles, messages and component names', () => {
     expect(feed).not.toMatch(/<img|<script>/);
   });
 
+  it('leaves every Atom feed well-formed XML, the text escaped, components as categories', async () => {
+    const feeds = (await h.files()).filter((f) => f.file.endsWith('.atom'));
+    expect(feeds.map((f) => f.file)).toEqual(
+      expect.arrayContaining(['history.atom', 'components/checkout/history.atom']),
+    );
+    for (const { file, text } of feeds) expect(xmlProblems(text), file).toEqual([]);
+    const feed = await h.read('history.atom');
+    expect(feed).toContain('<feed xmlns="http://www.w3.org/2005/Atom">');
+    expect(feed).toContain('Identified: Title &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(feed).toContain('<category term="checkout" label="&lt;script&gt;alert(1)');
+    expect(feed).toMatch(
+      /<link rel="alternate" type="text\/html" href="[^"]+\/incidents\/[^/]+\/#update-/,
+    );
+    expect(feed).not.toMatch(/<img|<script>/);
+  });
+
   it('keeps every JSON document valid, with the text as data', async () => {
     const documents = (await h.files()).filter((f) => f.file.endsWith('.json'));
     expect(documents).toHaveLength(8);
