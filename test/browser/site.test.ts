@@ -143,8 +143,12 @@ describe('the published status site in Chromium', () => {
     expect(await page.getByRole('link', { name: 'our blog' }).getAttribute('href')).toBe(
       'https://acme.example/blog',
     );
-    // The local-time script is allowed by its hash and ran.
-    expect(await page.locator('ol.timeline time[title$="(your time)"]').count()).toBe(2);
+    // The page script is allowed by its hash and ran: each time now reads in the reader's zone,
+    // the site's own (UTC here) kept as its tooltip.
+    const times = page.locator('ol.timeline time[title$=" UTC"]');
+    expect(await times.count()).toBe(2);
+    for (const time of await times.all())
+      expect(await time.innerText()).not.toBe(await time.getAttribute('title'));
     expect(await cspViolations()).toEqual([]);
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);
