@@ -86,9 +86,15 @@ afterAll(async () => {
 });
 
 /** Opens a page in its own context, recording console errors, foreign requests and CSP reports. */
-async function open(path: string, options: BrowserContextOptions = {}, status = 200) {
+async function open(
+  path: string,
+  options: BrowserContextOptions = {},
+  status = 200,
+  initScript?: string,
+) {
   const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', ...options });
   const page = await context.newPage();
+  if (initScript) await page.addInitScript(initScript);
   const errors: string[] = [];
   const foreign: string[] = [];
   await page.addInitScript(`
@@ -265,6 +271,21 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
 
   it('refreshes itself from the published JSON: a posted update and a new incident appear without a reload', async () => {
     const { page, checks, close } = await open('/');
+    // A tab in the background does not poll.
+    const background = await open(
+      '/',
+      {},
+      200,
+      `Object.defineProperty(Document.prototype, 'hidden', { get: () => true });
+       Object.defineProperty(Document.prototype, 'visibilityState', { get: () => 'hidden' });`,
+    );
+    const backgroundPolls: string[] = [];
+    background.page.on(
+      'request',
+      (r) => r.url().includes('/api/v2/') && backgroundPolls.push(r.url()),
+    );
+    const polls: string[] = [];
+    page.on('request', (r) => r.url().includes('/api/v2/summary.json') && polls.push(r.url()));
     await page.evaluate('globalThis.notReloaded = true');
     expect(await page.locator('#live').innerText()).toMatch(/^Updated \d+ s ago$/);
     const posted = await server.api('POST', `/v1/incidents/${outageId}/updates`, {
@@ -301,6 +322,10 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
     );
     expect(await page.locator('#live').innerText()).toMatch(/^Updated \d+ s ago$/);
     expect(await page.evaluate<boolean>('globalThis.notReloaded')).toBe(true);
+    expect(polls.length).toBeGreaterThan(0);
+    expect(backgroundPolls).toEqual([]);
+    await background.checks();
+    await background.close();
     await checks();
     await close();
   }, 90_000);

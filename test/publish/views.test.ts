@@ -228,3 +228,44 @@ describe('components.json dates', () => {
     });
   });
 });
+
+describe("an uptime day's details", () => {
+  it('give every day of the window its date, downtime by status and the incidents open that day', async () => {
+    const content = await repoContent();
+    const outage = incident('dd1', [
+      {
+        at: '2026-11-21T23:30:00.000Z',
+        status: 'investigating',
+        components: [{ id: 'checkout', old_status: 'operational', new_status: 'partial_outage' }],
+      },
+      { at: '2026-11-22T00:20:00.000Z', status: 'resolved' },
+    ]);
+    const snapshot = snapshotOf(content, [outage], '2026-11-23T10:00:00.000Z');
+    snapshot.firstSeen = new Map([['checkout', '2026-11-01T00:00:00.000Z']]);
+    const view = uptimeView(snapshot, 'checkout');
+    expect(view.days).toHaveLength(90);
+    expect(view.start).toBe('2026-08-26');
+    const byDay = new Map(view.days.map((d) => [d.day, d]));
+    expect(byDay.get('2026-11-21')).toEqual({
+      day: '2026-11-21',
+      label: '21 Nov 2026',
+      notable: true,
+      summary: 'Partial outage 30 min',
+      uptime: '99.37 %',
+      incidents: [{ href: '/incidents/dd1/', title: 'Incident dd1' }],
+    });
+    expect(byDay.get('2026-11-22')!.incidents).toEqual([
+      { href: '/incidents/dd1/', title: 'Incident dd1' },
+    ]);
+    expect(byDay.get('2026-11-20')).toMatchObject({
+      notable: false,
+      summary: 'No downtime recorded.',
+    });
+    expect(byDay.get('2026-10-31')).toMatchObject({
+      notable: false,
+      summary: 'No data: before this component was first recorded.',
+    });
+    expect(view.bars.filter((b) => b.noData)).toHaveLength(67);
+    expect(view.summary).toMatch(/; no data for the first 67 days\.$/);
+  });
+});
