@@ -133,7 +133,11 @@ describe('the published status site in Chromium', () => {
 
   it('follows the incident link to a full timeline that passes the same checks', async () => {
     const { page, errors, foreign, cspViolations } = await open('/');
-    await page.getByRole('link', { name: 'Card payments failing at checkout' }).click();
+    // The active incident's link (the same incident is also listed under "Past incidents").
+    await page
+      .locator('#incidents')
+      .getByRole('link', { name: 'Card payments failing at checkout' })
+      .click();
     await page.waitForURL(`${server.url}/incidents/${incidentId}/`);
     expect(await page.locator('h1').innerText()).toBe('Card payments failing at checkout');
     const updates = page.locator('ol.timeline > li');

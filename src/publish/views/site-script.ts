@@ -9,8 +9,9 @@
  * - live refresh (`main[data-live]`, the status page): every 30 s while the tab is visible it
  *   reads `/api/v2/summary.json` and updates the banner, the component statuses and the active
  *   incidents (latest update, "next update by"), with an "updated N s ago" line;
- * - uptime days: each bar of a `.bars[data-c]` row becomes focusable (arrow keys move between
- *   days) and tappable; it opens that day's details, taken from the per-day anchor of the
+ * - uptime days: each bar of a `.bars[data-s]` row (in a `[data-c]` component) can be tapped or hovered, and one per row is a
+ *   focusable button (arrow keys, Home and End move it; only that bar carries the attributes, so
+ *   2,700 bars cost nothing at load); it opens that day's details, taken from the per-day anchor of the
  *   component page (`/components/{id}/#day-YYYY-MM-DD`, which is the no-JavaScript path);
  * - history filter: `form#filter` filters the entries of a history page by component and impact.
  *
@@ -63,21 +64,25 @@ d.addEventListener('visibilitychange',refresh);
 }
 const cache={};let pop=null,open=null;
 const dayOf=(s,i)=>{const[y,m,x]=s.split('-').map(Number);return new Date(Date.UTC(y,m-1,x+i)).toISOString().slice(0,10)};
-async function show(bar){const row=bar.parentElement,i=[...row.children].indexOf(bar),day=dayOf(row.dataset.s,i),id=row.dataset.c;
-for(const b of row.children)b.setAttribute('aria-expanded',String(b===bar));
+const label=b=>{const row=b.parentElement;return new Date(dayOf(row.dataset.s,[...row.children].indexOf(b))+'T12:00:00Z').toLocaleDateString(undefined,{day:'numeric',month:'short',year:'numeric',timeZone:'UTC'})};
+function current(b){const row=b.parentElement,old=row.querySelector('[tabindex]');if(old===b)return;
+if(old)for(const a of['tabindex','role','aria-label','aria-expanded'])old.removeAttribute(a);
+b.tabIndex=0;b.setAttribute('role','button');b.setAttribute('aria-label',label(b));b.setAttribute('aria-expanded','false')}
+async function show(bar){const row=bar.parentElement,day=dayOf(row.dataset.s,[...row.children].indexOf(bar)),id=row.closest('[data-c]').dataset.c,name=label(bar);
+if(open&&open!==bar&&open.hasAttribute('aria-expanded'))open.setAttribute('aria-expanded','false');if(bar.hasAttribute('role'))bar.setAttribute('aria-expanded','true');
 if(!pop){pop=d.createElement('div');pop.className='pop';pop.id='daypop';pop.setAttribute('role','region');pop.setAttribute('aria-live','polite')}
-row.after(pop);pop.setAttribute('aria-label','Details for '+bar.getAttribute('aria-label'));open=bar;
+row.after(pop);pop.setAttribute('aria-label','Details for '+name);open=bar;
 try{cache[id]??=fetch('/components/'+id+'/').then(r=>r.text()).then(t=>new DOMParser().parseFromString(t,'text/html'));
 const src=(await cache[id]).getElementById('day-'+day);if(open!==bar)return;
-pop.replaceChildren(...(src?[...src.childNodes].map(n=>d.importNode(n,true)):[bar.getAttribute('aria-label')]));times(pop)}catch{pop.textContent=bar.getAttribute('aria-label')}}
-for(const row of $('.bars[data-c]')){const bars=[...row.children];row.setAttribute('role','group');
-bars.forEach((b,i)=>{const day=dayOf(row.dataset.s,i);b.tabIndex=i===bars.length-1?0:-1;b.setAttribute('role','button');b.setAttribute('aria-expanded','false');
-b.setAttribute('aria-label',new Date(day+'T12:00:00Z').toLocaleDateString(undefined,{day:'numeric',month:'short',year:'numeric',timeZone:'UTC'}));
-b.addEventListener('click',()=>show(b));b.addEventListener('focus',()=>show(b));b.addEventListener('pointerenter',e=>e.pointerType==='mouse'&&show(b))});
+pop.replaceChildren(...(src?[...src.childNodes].map(n=>d.importNode(n,true)):[name]));times(pop)}catch{pop.textContent=name}}
+for(const row of $('.bars[data-s]')){const bars=[...row.children];row.setAttribute('role','group');current(bars[bars.length-1]);
+const bar=e=>e.target.parentElement===row?e.target:null;
+row.addEventListener('click',e=>{const b=bar(e);if(b){current(b);show(b)}});row.addEventListener('focusin',e=>{const b=bar(e);if(b)show(b)});
+row.addEventListener('pointerover',e=>{const b=bar(e);if(b&&e.pointerType==='mouse')show(b)});
 row.addEventListener('keydown',e=>{const i=bars.indexOf(e.target),k={ArrowLeft:i-1,ArrowRight:i+1,Home:0,End:bars.length-1}[e.key];
-if(e.key==='Escape'&&pop){pop.remove();open=null;return}
+if(e.key==='Escape'&&pop){pop.remove();if(open&&open.hasAttribute('aria-expanded'))open.setAttribute('aria-expanded','false');open=null;return}
 if(k==null||0>i)return;e.preventDefault();const dir=e.key==='Home'?1:e.key==='End'?-1:i>k?-1:1;let n=k;while(n>=0&&bars.length>n&&!bars[n].offsetWidth)n+=dir;
-if(0>n||n>=bars.length)return;bars[i].tabIndex=-1;bars[n].tabIndex=0;bars[n].focus()})}
+if(0>n||n>=bars.length)return;current(bars[n]);bars[n].focus()})}
 const f=d.getElementById('filter');
 if(f){f.hidden=false;const run=()=>{const c=f.elements.c.value,m=f.elements.i.value;let n=0;
 for(const e of $('[data-cs]')){const ok=(!c||e.dataset.cs.split(' ').includes(c))&&(!m||e.dataset.im===m);e.hidden=!ok;if(ok)n++}

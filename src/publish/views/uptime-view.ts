@@ -26,8 +26,6 @@ export interface UptimeBar {
   tone: Tone | null;
   /** A day before the component's first record: grey, not counted. */
   noData: boolean;
-  /** Only for days with something to say. */
-  title: string | null;
 }
 
 /** One day's details, on the component page under the anchor `#day-YYYY-MM-DD`. */
@@ -51,8 +49,6 @@ export interface UptimeView {
   start: string;
   /** Every day of the window, newest first: the per-day anchors. */
   days: UptimeDayView[];
-  /** Days with any non-operational time, newest first, for the readable list. */
-  notable: Array<{ day: string; label: string; uptime: string }>;
 }
 
 export function formatPercent(ratio: number | null): string {
@@ -154,7 +150,6 @@ function buildUptimeView(
       day: day.day,
       tone: hasEvents ? COMPONENT_STATUS_TONE[day.worst] : null,
       noData: day.recorded === false,
-      title: hasEvents ? `${day.day}: ${describeDay(day)}` : null,
     };
   });
   const start = uptime.days[0]!.day;
@@ -176,10 +171,6 @@ function buildUptimeView(
       incidents,
     };
   });
-  const notable = uptime.days
-    .filter((d) => Object.keys(d.minutes).length > 0)
-    .reverse()
-    .map((d) => ({ day: d.day, label: describeDay(d), uptime: formatPercent(d.uptime) }));
   const percent = formatPercent(uptime.overall);
   return {
     percent,
@@ -187,7 +178,6 @@ function buildUptimeView(
     bars,
     start,
     days,
-    notable,
   };
 }
 
