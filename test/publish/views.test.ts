@@ -8,7 +8,7 @@ import {
   incidentSummary,
   nextUpdate,
 } from '../../src/publish/views/incident-parts.ts';
-import { pastDays } from '../../src/publish/views/index-view.ts';
+import { buildIndexView, pastDays } from '../../src/publish/views/index-view.ts';
 import { incident, repoContent, snapshotOf } from './fixtures.ts';
 
 describe('a resolved incident', () => {
@@ -267,5 +267,42 @@ describe("an uptime day's details", () => {
     });
     expect(view.bars.filter((b) => b.noData)).toHaveLength(67);
     expect(view.summary).toMatch(/; no data for the first 67 days\.$/);
+  });
+});
+
+describe('component groups on the status page', () => {
+  it('show their worst status and put affected components first while an incident is open', async () => {
+    const content = await repoContent();
+    const open = incident('grp', [
+      {
+        at: '2026-11-23T09:00:00.000Z',
+        status: 'investigating',
+        components: [{ id: 'payouts', old_status: 'operational', new_status: 'partial_outage' }],
+      },
+    ]);
+    const snapshot = snapshotOf(content, [open], '2026-11-23T10:00:00.000Z');
+    snapshot.componentStatus.set('payouts', {
+      status: 'partial_outage',
+      updated_at: '2026-11-23T09:00:00.000Z',
+    });
+    const view = buildIndexView(snapshot);
+    const payments = view.groups.find((g) => g.id === 'payments')!;
+    expect(payments).toMatchObject({ statusLabel: 'Partial outage', tone: 'partial' });
+    expect(payments.components.map((c) => c.id)).toEqual(['payouts', 'checkout', 'billing']);
+    expect(view.groups.find((g) => g.id === 'core-platform')).toMatchObject({
+      statusLabel: 'Operational',
+      tone: 'ok',
+    });
+    // Once nothing is open, the catalog's order returns.
+    const resolved = snapshotOf(content, [], '2026-11-23T10:00:00.000Z');
+    resolved.componentStatus.set('payouts', {
+      status: 'partial_outage',
+      updated_at: '2026-11-23T09:00:00.000Z',
+    });
+    expect(
+      buildIndexView(resolved)
+        .groups.find((g) => g.id === 'payments')!
+        .components.map((c) => c.id),
+    ).toEqual(['checkout', 'billing', 'payouts']);
   });
 });
