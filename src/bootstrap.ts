@@ -2,6 +2,7 @@ import type { Settings } from './config/env.ts';
 import { loadContent, type Content } from './config/content.ts';
 import { loadUpdateTemplates, type UpdateTemplate } from './domain/templates.ts';
 import { openDatabase, type Db } from './storage/db.ts';
+import { recordCatalogSeen } from './storage/catalog.ts';
 import { countLiveAdminKeys, createKey, isRevokedToken } from './storage/keys.ts';
 import { migrate } from './storage/migrations.ts';
 
@@ -35,6 +36,11 @@ export async function bootstrap(settings: Settings, now: () => Date): Promise<Fo
     authToken: settings.databaseAuthToken,
   });
   await migrate(db, now);
+  await recordCatalogSeen(
+    db,
+    [...content.catalog.groups.map((g) => g.id), ...content.catalog.components.map((c) => c.id)],
+    now().toISOString(),
+  );
   let generatedAdminToken: string | null = null;
   const adminTokenRevoked = settings.adminToken
     ? await isRevokedToken(db, ENV_ADMIN_KEY_ID, settings.adminToken)

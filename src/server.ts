@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { ConfigError } from './config/content.ts';
-import { readSettings } from './config/env.ts';
+import { readSettings, withSiteYamlUrl } from './config/env.ts';
 import { createApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './lib/log.ts';
@@ -20,8 +20,8 @@ function log(line: LogLine): void {
  */
 async function main(): Promise<void> {
   const now = () => new Date();
-  const settings = readSettings(process.env);
-  const foundation = await bootstrap(settings, now);
+  const foundation = await bootstrap(readSettings(process.env), now);
+  const settings = withSiteYamlUrl(readSettings(process.env), foundation.content.site.url);
   if (foundation.generatedAdminToken) {
     process.stdout.write(
       `\n  First start: generated an admin API key. It is shown only this once; store it now.\n\n    ${foundation.generatedAdminToken}\n\n`,

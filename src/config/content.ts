@@ -33,6 +33,15 @@ const optionalInterval = z
   )
   .transform((text) => (text === 'none' ? null : parseDuration(text)!));
 
+const IMAGE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.(svg|png|ico)$/;
+const IMAGE_TYPES: Record<string, string> = {
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  ico: 'image/x-icon',
+};
+/** Logos and icons are embedded in every page: keep them small. */
+const IMAGE_MAX_BYTES = 32 * 1024;
+
 const siteSchema = z
   .object({
     name: z.string().min(1),
@@ -50,6 +59,9 @@ const siteSchema = z
         }
       }, 'must be an IANA time zone such as UTC or Europe/Berlin'),
     links: z.array(z.object({ label: z.string().min(1), url: z.url() }).strict()).default([]),
+    // File names in the content directory; once loaded, `data:` URIs of those files.
+    logo: z.string().regex(IMAGE_FILE, 'must be an .svg, .png or .ico file name').optional(),
+    favicon: z.string().regex(IMAGE_FILE, 'must be an .svg, .png or .ico file name').optional(),
   })
   .strict();
 
@@ -327,6 +339,19 @@ function buildPolicy(raw: z.output<typeof policySchema>): Policy {
   };
 }
 
+async function imageDataUri(siteFile: string, key: string, file: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new ConfigError(`${siteFile} is invalid:\n  ${key}: ${(error as Error).message}`);
+  }
+  if (bytes.length > IMAGE_MAX_BYTES)
+    throw new ConfigError(`${siteFile} is invalid:\n  ${key}: ${file} is larger than 32 KB`);
+  const type = IMAGE_TYPES[file.slice(file.lastIndexOf('.') + 1)]!;
+  return `data:${type};base64,${bytes.toString('base64')}`;
+}
+
 /** Reads and validates `site.yaml`, `components.yaml` and `policy.yaml` from one directory. */
 export async function loadContent(dir: string): Promise<Content> {
   const files = {
@@ -339,8 +364,13 @@ export async function loadContent(dir: string): Promise<Content> {
     readYaml(files.components),
     readYaml(files.policy),
   ]);
+  const siteConfig = parseWith(files.site, siteSchema, site);
+  for (const key of ['logo', 'favicon'] as const) {
+    const name = siteConfig[key];
+    if (name) siteConfig[key] = await imageDataUri(files.site, key, join(dir, name));
+  }
   return {
-    site: parseWith(files.site, siteSchema, site),
+    site: siteConfig,
     catalog: buildCatalog(parseWith(files.components, catalogSchema, components)),
     policy: buildPolicy(parseWith(files.policy, policySchema, policy)),
   };

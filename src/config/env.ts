@@ -63,6 +63,8 @@ export interface Settings {
   port: number;
   host: string;
   siteUrl: string;
+  /** `SITE_URL` was set; otherwise `withSiteYamlUrl` takes `site.yaml`'s `url` once content is read. */
+  siteUrlFromEnv: boolean;
   dataDir: string;
   contentDir: string;
   templatesDir: string;
@@ -76,6 +78,8 @@ export interface Settings {
   secret: string | undefined;
   /** The API's public base URL: subscription links and the site's forms point here. */
   publicApiUrl: string;
+  /** `HERALD_PUBLIC_API_URL` was set; otherwise the API is public where the site is. */
+  publicApiUrlFromEnv: boolean;
   subscribePerHour: number;
   confirmationsPerDay: number;
   tickMs: number;
@@ -102,6 +106,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     port: e.PORT,
     host: e.HOST,
     siteUrl,
+    siteUrlFromEnv: e.SITE_URL !== undefined,
     dataDir,
     contentDir: resolve(e.HERALD_CONTENT_DIR),
     templatesDir: resolve(e.HERALD_TEMPLATES_DIR),
@@ -114,6 +119,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     secret: e.HERALD_SECRET,
     publicApiUrl: (e.HERALD_PUBLIC_API_URL ?? siteUrl).replace(/\/$/, ''),
+    publicApiUrlFromEnv: e.HERALD_PUBLIC_API_URL !== undefined,
     subscribePerHour: e.HERALD_SUBSCRIBE_PER_HOUR,
     confirmationsPerDay: e.HERALD_CONFIRMATIONS_PER_DAY,
     tickMs: e.HERALD_TICK_MS,
@@ -125,5 +131,20 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
       backoffBaseMs: e.HERALD_WEBHOOK_BACKOFF_MS,
       concurrency: e.HERALD_WEBHOOK_CONCURRENCY,
     },
+  };
+}
+
+/**
+ * The public base URL: `SITE_URL` when set, else the `url` of `content/site.yaml` (links, feeds,
+ * JSON and emails then name the real site, not the loopback address the server listens on).
+ */
+export function withSiteYamlUrl(settings: Settings, siteYamlUrl: string): Settings {
+  if (settings.siteUrlFromEnv) return settings;
+  const siteUrl = siteYamlUrl.replace(/\/$/, '');
+  // The API is served beside the site unless HERALD_PUBLIC_API_URL says otherwise.
+  return {
+    ...settings,
+    siteUrl,
+    publicApiUrl: settings.publicApiUrlFromEnv ? settings.publicApiUrl : siteUrl,
   };
 }

@@ -104,6 +104,12 @@ export function monthName(month: string): string {
   return `${MONTH_NAMES[m - 1]} ${y}`;
 }
 
+/** `2026-11-23` → `23 Nov 2026`: a local day as people read it. */
+export function formatDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return `${d} ${MONTH_NAMES[m - 1]!.slice(0, 3)} ${y}`;
+}
+
 /** `23 Nov 2026, 14:05 UTC`: how times read in the HTML (the `datetime` attribute is ISO). */
 export function formatUtc(iso: string): string {
   const d = new Date(iso);
@@ -148,6 +154,39 @@ export function formatDuration(ms: number): string {
   if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
   if (hours > 0) return mins > 0 ? `${hours} h ${mins} min` : `${hours} h`;
   return `${mins} min`;
+}
+
+const zoneNames = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The zone's short name at an instant: `UTC`, `CET`, `EST`, or `GMT+9` where English has no
+ * abbreviation. US English names American zones, British English the European ones.
+ */
+export function zoneName(iso: string, timeZone: string): string {
+  const name = (locale: string) => {
+    const key = `${locale}|${timeZone}`;
+    let format = zoneNames.get(key);
+    if (!format) {
+      format = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' });
+      zoneNames.set(key, format);
+    }
+    return format.formatToParts(new Date(iso)).find((p) => p.type === 'timeZoneName')?.value;
+  };
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 'UTC';
+  const us = name('en-US');
+  return us && !us.startsWith('GMT') ? us : (name('en-GB') ?? timeZone);
+}
+
+/** `23 Nov 2026, 15:05 CET`: a time in the site's zone, zone named (SPEC §7). */
+export function formatInZone(iso: string, timeZone: string): string {
+  const p = localParts(Date.parse(iso), timeZone);
+  return `${formatDay(`${p.year}-${pad(p.month!)}-${pad(p.day!)}`)}, ${formatClockInZone(iso, timeZone)}`;
+}
+
+/** `15:05 CET`. */
+export function formatClockInZone(iso: string, timeZone: string): string {
+  const p = localParts(Date.parse(iso), timeZone);
+  return `${pad(p.hour!)}:${pad(p.minute!)} ${zoneName(iso, timeZone)}`;
 }
 
 function pad(n: number): string {

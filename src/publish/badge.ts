@@ -10,7 +10,7 @@ export interface BadgeView {
 const FILL: Record<Tone, string> = {
   ok: '#1a7f4b',
   minor: '#8a6100',
-  partial: '#b44d00',
+  partial: '#9c2f83',
   major: '#b3261e',
   maint: '#1d5fb4',
 };

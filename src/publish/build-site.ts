@@ -3,7 +3,7 @@
  * the server. The same directory can then be copied to any static host.
  */
 import { loadContent } from '../config/content.ts';
-import { readSettings } from '../config/env.ts';
+import { readSettings, withSiteYamlUrl } from '../config/env.ts';
 import { openDatabase } from '../storage/db.ts';
 import { migrate } from '../storage/migrations.ts';
 import { createSitePublisher, siteDirOf } from './setup.ts';
@@ -12,8 +12,9 @@ import { SiteLockedError } from './site-lock.ts';
 const now = () => new Date();
 const log = (line: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(line)}\n`);
 
-const settings = readSettings(process.env);
-const content = await loadContent(settings.contentDir);
+const envSettings = readSettings(process.env);
+const content = await loadContent(envSettings.contentDir);
+const settings = withSiteYamlUrl(envSettings, content.site.url);
 const db = await openDatabase({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
 const publisher = createSitePublisher(settings, { db, content }, now, log);
 try {

@@ -1,6 +1,7 @@
 import RSS from 'rss';
 import type { IncidentRecord, Update } from '../domain/types.ts';
 import { messageToHtml } from './message.ts';
+import { touchedComponents } from './routes.ts';
 import { cleanText, escapeHtml } from './text.ts';
 import { INCIDENT_STATUS_LABEL } from './views/status.ts';
 
@@ -11,8 +12,11 @@ export interface FeedItem {
   guid: string;
   title: string;
   html: string;
+  /** The update's anchor on its incident page. */
   url: string;
   date: string;
+  /** The incident's components: `term` is the id, `label` the name. */
+  categories: Array<{ term: string; label: string }>;
 }
 
 export interface FeedView {
@@ -48,13 +52,20 @@ export function newestUpdates(
   return top;
 }
 
-export function feedItems(siteUrl: string, incidents: readonly IncidentRecord[]): FeedItem[] {
+export function feedItems(
+  siteUrl: string,
+  incidents: readonly IncidentRecord[],
+  componentName: (id: string) => string,
+): FeedItem[] {
+  const categories = (incident: IncidentRecord) =>
+    touchedComponents(incident).map((id) => ({ term: id, label: componentName(id) }));
   const updates = newestUpdates(incidents, FEED_ITEMS).map(({ incident, update }) => ({
     guid: update.id,
     title: `${INCIDENT_STATUS_LABEL[update.status]}: ${incident.title}`,
     html: messageToHtml(update.message),
-    url: `${siteUrl}/incidents/${incident.id}/`,
+    url: `${siteUrl}/incidents/${incident.id}/#update-${update.id}`,
     date: update.display_at,
+    categories: categories(incident),
   }));
   // A published postmortem is an item of its own, dated when it was published.
   const postmortems = incidents.flatMap((incident) =>
@@ -66,6 +77,7 @@ export function feedItems(siteUrl: string, incidents: readonly IncidentRecord[])
             html: messageToHtml(incident.postmortem.summary),
             url: `${siteUrl}/incidents/${incident.id}/#postmortem`,
             date: incident.postmortem.published_at,
+            categories: categories(incident),
           },
         ]
       : [],
@@ -95,7 +107,35 @@ export function buildRss(view: FeedView): string {
       url: item.url,
       guid: item.guid,
       date: item.date,
+      // Escaped for the same reason as the title.
+      categories: item.categories.map((c) => escapeHtml(c.label)),
     });
   }
   return feed.xml();
+}
+
+/**
+ * Atom 1.0 (RFC 4287) beside each RSS feed, as Statuspage offers both. Written by hand: every
+ * text is escaped, entry ids are the updates' stable anchors.
+ */
+export function buildAtom(view: FeedView): string {
+  const x = escapeHtml;
+  const updated = view.items[0]?.date ?? new Date(0).toISOString();
+  const entries = view.items.map(
+    (item) =>
+      `<entry><id>${x(item.url)}</id><title type="text">${x(item.title)}</title>` +
+      `<link rel="alternate" type="text/html" href="${x(item.url)}"/>` +
+      `<published>${x(item.date)}</published><updated>${x(item.date)}</updated>` +
+      item.categories.map((c) => `<category term="${x(c.term)}" label="${x(c.label)}"/>`).join('') +
+      `<content type="html">${x(item.html)}</content></entry>`,
+  );
+  return (
+    '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">' +
+    `<id>${x(view.feedUrl)}</id><title type="text">${x(view.title)}</title>` +
+    `<subtitle type="text">${x(view.description)}</subtitle>` +
+    `<link rel="self" type="application/atom+xml" href="${x(view.feedUrl)}"/>` +
+    `<link rel="alternate" type="text/html" href="${x(view.siteUrl)}"/>` +
+    `<updated>${x(updated)}</updated><author><name>${x(view.title)}</name></author>` +
+    `<generator>Herald</generator>${entries.join('')}</feed>\n`
+  );
 }

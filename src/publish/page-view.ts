@@ -1,4 +1,4 @@
-import { staticView } from './static-site.ts';
+import { staticSiteZone, staticView } from './static-site.ts';
 
 /**
  * The view a page or endpoint renders. The publisher passes it as `Astro.locals.view`; a plain
@@ -9,4 +9,10 @@ export function pageView<T>(context: { locals: unknown; url: URL }): T {
   const view = (context.locals as { view?: unknown } | undefined)?.view;
   if (view !== undefined && view !== null) return view as T;
   return staticView(context.url.pathname) as T;
+}
+
+/** The site's time zone for a component that prints times, from the page's view (see `pageView`). */
+export function pageTimeZone(context: { locals: unknown }): string {
+  const view = (context.locals as { view?: { site?: { timeZone?: string } } } | undefined)?.view;
+  return view?.site?.timeZone ?? staticSiteZone();
 }

@@ -13,6 +13,7 @@ import {
   allRoutes,
   historyMonths,
   planChange,
+  renderPath,
   routeFile,
   routeFromPath,
   routePath,
@@ -22,6 +23,7 @@ import { markExported, wasExported, type SiteAvailability } from './availability
 import {
   compareIncidents,
   loadComponentStatuses,
+  loadFirstSeen,
   loadPublicIncident,
   loadPublicIncidents,
   type SiteSnapshot,
@@ -115,6 +117,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let render: RenderRoute | null = null;
   let incidents: IncidentRecord[] = [];
   let componentStatus: SiteSnapshot['componentStatus'] = new Map();
+  let firstSeen: Map<string, string> = new Map();
   let exportedMonth: string | null = null;
   let ready = false;
   let stopped = false;
@@ -166,6 +169,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       policy: content.policy,
       incidents,
       componentStatus,
+      firstSeen,
       now,
     };
   }
@@ -227,7 +231,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
               removed++;
               continue;
             }
-            const result = await renderRoute(routePath(route), view);
+            const result = await renderRoute(renderPath(route), view);
             if (result.status !== 200) throw new Error(`render returned HTTP ${result.status}`);
             await writePublished(siteDir, routeFile(route), result.body);
             bytes += result.body.length;
@@ -279,6 +283,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     await watch.reset();
     incidents = (await loadPublicIncidents(db)).sort(compareIncidents);
     componentStatus = await loadComponentStatuses(db);
+    firstSeen = await loadFirstSeen(db);
     const snapshot = snapshotAt(now);
     const routes = allRoutes(snapshot);
     const { failed, bytes } = await publish(snapshot, routes, []);

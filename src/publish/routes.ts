@@ -22,8 +22,11 @@ export type Route =
   | { kind: 'component'; id: string }
   | { kind: 'feed' }
   | { kind: 'component-feed'; id: string }
+  | { kind: 'atom' }
+  | { kind: 'component-atom'; id: string }
   | { kind: 'api'; file: ApiFile }
-  | { kind: 'badge' };
+  | { kind: 'badge' }
+  | { kind: 'not-found' };
 
 /** Ids become directory names; anything else is never used as a path. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -46,11 +49,25 @@ export function routePath(route: Route): string {
       return '/history.rss';
     case 'component-feed':
       return `/components/${route.id}/history.rss`;
+    case 'atom':
+      return '/history.atom';
+    case 'component-atom':
+      return `/components/${route.id}/history.atom`;
+    case 'not-found':
+      return '/404.html';
     case 'api':
       return `/api/v2/${route.file}`;
     case 'badge':
       return '/badge.svg';
   }
+}
+
+/**
+ * The path the Astro build renders a route at: its public path, except the not-found page, which
+ * Astro would answer with status 404 under `/404.html` (`src/pages/not-found.astro`).
+ */
+export function renderPath(route: Route): string {
+  return route.kind === 'not-found' ? '/not-found/' : routePath(route);
 }
 
 /** Where a route lives under the site directory: directory routes become `index.html`. */
@@ -64,12 +81,16 @@ export function routeFromPath(path: string): Route | null {
   if (path === '/' || path === '') return { kind: 'index' };
   if (path === '/history.rss') return { kind: 'feed' };
   if (path === '/badge.svg') return { kind: 'badge' };
+  if (path === '/history.atom') return { kind: 'atom' };
+  if (path === '/404.html' || path === '/not-found/') return { kind: 'not-found' };
   let m = /^\/incidents\/([^/]+)\/?$/.exec(path);
   if (m && isSafeId(m[1]!)) return { kind: 'incident', id: m[1]! };
   m = /^\/history(?:\/(\d{1,4}))?\/?$/.exec(path);
   if (m) return { kind: 'history', page: m[1] ? Number(m[1]) : 1 };
   m = /^\/components\/([^/]+)\/history\.rss$/.exec(path);
   if (m && isSafeId(m[1]!)) return { kind: 'component-feed', id: m[1]! };
+  m = /^\/components\/([^/]+)\/history\.atom$/.exec(path);
+  if (m && isSafeId(m[1]!)) return { kind: 'component-atom', id: m[1]! };
   m = /^\/components\/([^/]+)\/?$/.exec(path);
   if (m && isSafeId(m[1]!)) return { kind: 'component', id: m[1]! };
   m = /^\/api\/v2\/(.+)$/.exec(path);
@@ -142,6 +163,7 @@ function siteWideRoutes(): Route[] {
   return [
     { kind: 'index' },
     { kind: 'feed' },
+    { kind: 'atom' },
     { kind: 'badge' },
     ...API_FILES.map((file): Route => ({ kind: 'api', file })),
   ];
@@ -152,10 +174,12 @@ export function allRoutes(snapshot: SiteSnapshot): Route[] {
   const pages = historyPageCount(snapshot);
   return [
     ...siteWideRoutes(),
+    { kind: 'not-found' },
     ...Array.from({ length: pages }, (_, i): Route => ({ kind: 'history', page: i + 1 })),
     ...snapshot.catalog.components.flatMap((c): Route[] => [
       { kind: 'component', id: c.id },
       { kind: 'component-feed', id: c.id },
+      { kind: 'component-atom', id: c.id },
     ]),
     ...snapshot.incidents
       .filter((i) => isSafeId(i.id))
@@ -210,7 +234,11 @@ export function planChange(input: {
   ]);
   for (const id of components) {
     if (!input.knownComponents.has(id)) continue;
-    render.push({ kind: 'component', id }, { kind: 'component-feed', id });
+    render.push(
+      { kind: 'component', id },
+      { kind: 'component-feed', id },
+      { kind: 'component-atom', id },
+    );
   }
   return { render, remove };
 }

@@ -2,6 +2,7 @@ import type { Catalog, Policy, SiteConfig } from '../config/content.ts';
 import type { ComponentStatus, IncidentRecord } from '../domain/types.ts';
 import type { Db } from '../storage/db.ts';
 import { publicPostmortem } from '../domain/postmortems/review.ts';
+import { catalogFirstSeen } from '../storage/catalog.ts';
 import { componentStatuses, findIncident, listIncidents } from '../storage/incidents.ts';
 import { publishedPostmortems } from '../storage/postmortems.ts';
 
@@ -17,6 +18,11 @@ export interface SiteSnapshot {
   /** Public incidents, newest started first. */
   incidents: IncidentRecord[];
   componentStatus: Map<string, { status: ComponentStatus; updated_at: string }>;
+  /**
+   * Catalog id → when this installation first saw it. Uptime days before a component's first
+   * record (this or its oldest incident, whichever is earlier) show as "no data". Absent: none.
+   */
+  firstSeen?: ReadonlyMap<string, string>;
   now: Date;
 }
 
@@ -52,6 +58,10 @@ export async function loadPublicIncident(db: Db, id: string): Promise<IncidentRe
 
 export async function loadComponentStatuses(db: Db): Promise<SiteSnapshot['componentStatus']> {
   return componentStatuses(db.query);
+}
+
+export async function loadFirstSeen(db: Db): Promise<Map<string, string>> {
+  return catalogFirstSeen(db.query);
 }
 
 /** Orders incidents as the snapshot keeps them: newest started first, then by id. */

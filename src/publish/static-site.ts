@@ -84,6 +84,11 @@ function staticSnapshot(): SiteSnapshot {
   return cached;
 }
 
+/** The site's zone in a plain static build (no locals); UTC when there is no snapshot. */
+export function staticSiteZone(): string {
+  return process.env[STATIC_SNAPSHOT_ENV] ? staticSnapshot().site.timezone : 'UTC';
+}
+
 export function staticView(pathname: string): unknown {
   const route = routeFromPath(pathname.replace(/index\.html$/, ''));
   if (!route) throw new Error(`no route for ${pathname}`);
@@ -109,6 +114,7 @@ function paramsOf(route: Route): Record<string, string | undefined> {
     case 'incident':
     case 'component':
     case 'component-feed':
+    case 'component-atom':
       return { id: route.id };
     default:
       return {};

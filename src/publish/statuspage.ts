@@ -1,3 +1,4 @@
+import { computeCadence } from '../domain/cadence.ts';
 import { worstComponentStatus, type IncidentRecord, type Update } from '../domain/types.ts';
 import { messageToPlainText } from './message.ts';
 import type { ApiFile } from './routes.ts';
@@ -43,13 +44,19 @@ function pageObject(snapshot: SiteSnapshot) {
 
 export function componentObjects(snapshot: SiteSnapshot) {
   const page_id = pageId(snapshot);
-  const created_at = epoch(snapshot);
+  const epochAt = epoch(snapshot);
+  // When this installation first saw the entry; the oldest fact the site knows when unrecorded
+  // (or when the history goes back further, as after an import).
+  const createdAt = (id: string) => {
+    const seen = snapshot.firstSeen?.get(id);
+    return seen && seen < epochAt ? seen : epochAt;
+  };
   const components = snapshot.catalog.components.map((c) => ({
     id: c.id,
     name: cleanText(c.name),
     status: currentStatus(snapshot, c.id),
-    created_at,
-    updated_at: snapshot.componentStatus.get(c.id)?.updated_at ?? created_at,
+    created_at: createdAt(c.id),
+    updated_at: snapshot.componentStatus.get(c.id)?.updated_at ?? createdAt(c.id),
     position: c.position,
     description: c.description ? cleanText(c.description) : null,
     showcase: true,
@@ -59,31 +66,45 @@ export function componentObjects(snapshot: SiteSnapshot) {
     group: false,
     only_show_if_degraded: c.onlyShowIfDegraded,
   }));
-  const groups = snapshot.catalog.groups.map((g) => ({
-    id: g.id,
-    name: cleanText(g.name),
-    status: worstComponentStatus(
-      components.filter((c) => c.group_id === g.id).map((c) => c.status),
-    ),
-    created_at,
-    updated_at: created_at,
-    position: g.position,
-    description: g.description ? cleanText(g.description) : null,
-    showcase: false,
-    start_date: null,
-    group_id: null,
-    page_id,
-    group: true,
-    only_show_if_degraded: false,
-    components: g.componentIds,
-  }));
-  // Statuspage's order: each group followed by its members, then the ungrouped components,
-  // numbered in that order.
+  const groups = snapshot.catalog.groups.map((g) => {
+    const members = components.filter((c) => c.group_id === g.id);
+    const created_at = createdAt(g.id);
+    // A group's status is its members' worst: it moves whenever a member's status does.
+    const updated_at = members.reduce(
+      (latest, c) => (c.updated_at > latest ? c.updated_at : latest),
+      created_at,
+    );
+    return {
+      id: g.id,
+      name: cleanText(g.name),
+      status: worstComponentStatus(members.map((c) => c.status)),
+      created_at,
+      updated_at,
+      position: g.position,
+      description: g.description ? cleanText(g.description) : null,
+      showcase: false,
+      start_date: null,
+      group_id: null,
+      page_id,
+      group: true,
+      only_show_if_degraded: false,
+      components: g.componentIds,
+    };
+  });
+  // Statuspage's order: each group followed by its members, then the ungrouped components.
+  // Positions count as Statuspage's do: groups and ungrouped components along the page, and the
+  // members of a group within their group.
+  let top = 0;
   const ordered = [
-    ...groups.flatMap((g) => [g, ...components.filter((c) => c.group_id === g.id)]),
-    ...components.filter((c) => c.group_id === null),
+    ...groups.flatMap((g) => [
+      { ...g, position: ++top },
+      ...components
+        .filter((c) => c.group_id === g.id)
+        .map((c, index) => ({ ...c, position: index + 1 })),
+    ]),
+    ...components.filter((c) => c.group_id === null).map((c) => ({ ...c, position: ++top })),
   ];
-  return ordered.map((item, index) => ({ ...item, position: index + 1 }));
+  return ordered;
 }
 
 function updateObject(snapshot: SiteSnapshot, update: Update) {
@@ -127,6 +148,9 @@ export function incidentObject(
     // Herald's marker of a published postmortem (Statuspage's own name for the field).
     postmortem_published_at: incident.postmortem?.published_at ?? null,
     components: components.filter((c) => !c.group && affected.has(c.id)),
+    // Herald's addition (clients ignore unknown fields): when the next public update is promised,
+    // so an open status page can show "Next update by" as it refreshes itself from this file.
+    next_update_at: computeCadence(snapshot.policy, incident, snapshot.now).next_update_due_at,
   };
 }
 

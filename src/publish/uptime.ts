@@ -22,6 +22,8 @@ export interface UptimeDay {
   worst: ComponentStatus;
   /** Minutes spent in each non-operational status (rounded). */
   minutes: Partial<Record<ComponentStatus, number>>;
+  /** Set (false) for a day wholly before the component's first record: no data, not uptime. */
+  recorded?: false;
 }
 
 export interface Uptime {
@@ -75,15 +77,20 @@ export function incidentIntervals(
 export function componentUptime(
   incidents: readonly UptimeIncident[],
   componentId: string,
-  options: { now: number; timeZone: string; days: number },
+  options: { now: number; timeZone: string; days: number; since?: number | undefined },
 ): Uptime {
   const { now, timeZone } = options;
+  const since = options.since ?? -Infinity;
   const intervals = incidents.flatMap((incident) => incidentIntervals(incident, componentId, now));
   const days: UptimeDay[] = [];
   let countedTotal = 0;
   let downTotal = 0;
   for (const { day, start, end } of dayWindow(dayKey(now, timeZone), timeZone, options.days)) {
-    const result = measureDay(intervals, start, Math.min(end, now));
+    if (end <= since) {
+      days.push({ day, uptime: null, worst: 'operational', minutes: {}, recorded: false });
+      continue;
+    }
+    const result = measureDay(intervals, Math.max(start, since), Math.min(end, now));
     countedTotal += result.counted;
     downTotal += result.down;
     days.push({

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.rss': 'application/rss+xml; charset=utf-8',
+  '.atom': 'application/atom+xml; charset=utf-8',
   '.xml': 'application/xml; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
   '.svg': 'image/svg+xml',
@@ -39,6 +40,7 @@ export const PAGE_CSP = `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`;
 /** Feeds, JSON and the badge run nothing and load nothing. */
 export const FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
+/** Until the publisher has written the site's own styled `404.html`. */
 const NOT_FOUND_PAGE =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ' +
   'content="width=device-width, initial-scale=1"><title>Page not found</title></head><body>' +
@@ -82,17 +84,19 @@ export function resolveSitePath(root: string, pathname: string): string | null {
  * Serves the published site from `root`. The file is opened first and everything (length, type,
  * validators) comes from that open handle: the publisher renames new versions over old ones, and
  * the handle keeps reading the version it opened, so a reader never gets a file cut at another
- * version's length. Unknown paths get a small HTML 404; a file the publisher has yet to write
+ * version's length. Unknown paths get the site's `404.html` (a small built-in page until it exists), status 404; a file the publisher has yet to write
  * (see `SiteAvailability`) is waited for briefly, then answered 503 with `Retry-After`.
  */
 export function serveSite(root: string, availability?: SiteAvailability): MiddlewareHandler {
+  const notFound = async () =>
+    (await readFile(resolve(root, '404.html'), 'utf8').catch(() => null)) ?? NOT_FOUND_PAGE;
   return async function serveSiteFile(c, next) {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
     c.header('Content-Security-Policy', PAGE_CSP);
     const url = new URL(c.req.url);
     const target = resolveSitePath(root, url.pathname);
-    if (!target) return c.html(NOT_FOUND_PAGE, 404);
+    if (!target) return c.html(await notFound(), 404);
     let handle = await open(target, 'r').catch(() => null);
     if (!handle && availability?.pending(url.pathname)) {
       // Before the first export has written it (a fresh data directory), or while its render waits
@@ -109,7 +113,7 @@ export function serveSite(root: string, availability?: SiteAvailability): Middle
         return c.html(PUBLISHING_PAGE, 503);
       }
     }
-    if (!handle) return c.html(NOT_FOUND_PAGE, 404);
+    if (!handle) return c.html(await notFound(), 404);
     let stats: Stats;
     try {
       stats = await handle.stat();
@@ -125,7 +129,7 @@ export function serveSite(root: string, availability?: SiteAvailability): Middle
         const segments = url.pathname.split('/').filter((s) => s.length > 0);
         return c.redirect(`/${segments.map((s) => `${s}/`).join('')}${url.search}`, 301);
       }
-      return c.html(NOT_FOUND_PAGE, 404);
+      return c.html(await notFound(), 404);
     }
     // The plain file decides the version; a compressed sibling is sent only if it is that version.
     const variant = await pickVariant(target, stats, c.req.header('accept-encoding'));

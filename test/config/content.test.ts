@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadContent } from '../../src/config/content.ts';
 import { formatDuration, parseDuration } from '../../src/config/duration.ts';
-import { readSettings } from '../../src/config/env.ts';
+import { readSettings, withSiteYamlUrl } from '../../src/config/env.ts';
 import { REPO_ROOT } from '../support/harness.ts';
 
 function contentCopy(): string {
@@ -112,6 +112,18 @@ describe('settings from the environment', () => {
     expect(settings.siteUrl).toBe('http://127.0.0.1:3000');
     expect(settings.databaseUrl).toMatch(/^file:.*data\/herald\.db$/);
     expect(settings.tickMs).toBe(15_000);
+  });
+
+  it("take site.yaml's url as the public address when SITE_URL is not set", () => {
+    expect(withSiteYamlUrl(readSettings({}), 'https://status.acme.example/').siteUrl).toBe(
+      'https://status.acme.example',
+    );
+    expect(
+      withSiteYamlUrl(
+        readSettings({ SITE_URL: 'https://status.other.example' }),
+        'https://x.example',
+      ).siteUrl,
+    ).toBe('https://status.other.example');
   });
 
   it('name the variable that is wrong', () => {

@@ -159,3 +159,31 @@ describe('component uptime per day', () => {
     expect(checkout.days[0]!.uptime).toBeCloseTo(0.5, 10);
   });
 });
+
+describe('days before the first record', () => {
+  it('show no data and are left out of the uptime', () => {
+    const incident = {
+      updates: [
+        update('2026-03-10T10:00:00Z', 'investigating', [change('api', 'major_outage')]),
+        update('2026-03-10T10:36:00Z', 'resolved'),
+      ],
+    };
+    const uptime = componentUptime([incident], 'api', {
+      now: Date.parse('2026-03-10T12:00:00Z'),
+      timeZone: 'UTC',
+      days: 5,
+      // First seen at 09:00 on 9 March: the 6th to the 8th have no data.
+      since: Date.parse('2026-03-09T09:00:00Z'),
+    });
+    expect(uptime.days.map((d) => [d.day, d.recorded])).toEqual([
+      ['2026-03-06', false],
+      ['2026-03-07', false],
+      ['2026-03-08', false],
+      ['2026-03-09', undefined],
+      ['2026-03-10', undefined],
+    ]);
+    expect(uptime.days[0]).toMatchObject({ uptime: null, minutes: {} });
+    // Counted: 9 March from 09:00 (15 h) and 10 March until 12:00 (12 h); down 36 min.
+    expect(uptime.overall).toBeCloseTo(1 - 36 / (27 * 60), 10);
+  });
+});

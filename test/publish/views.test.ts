@@ -3,7 +3,12 @@ import { buildCatalog } from '../../src/config/content.ts';
 import { catalogSource } from '../../src/publish/static-site.ts';
 import { statuspageDocument } from '../../src/publish/statuspage.ts';
 import { uptimeView } from '../../src/publish/views/uptime-view.ts';
-import { incidentSummary, nextUpdate } from '../../src/publish/views/incident-parts.ts';
+import {
+  componentImpacts,
+  incidentSummary,
+  nextUpdate,
+} from '../../src/publish/views/incident-parts.ts';
+import { buildIndexView, pastDays } from '../../src/publish/views/index-view.ts';
 import { incident, repoContent, snapshotOf } from './fixtures.ts';
 
 describe('a resolved incident', () => {
@@ -30,7 +35,7 @@ describe('a resolved incident', () => {
 });
 
 describe('components.json', () => {
-  it('lists each group followed by its members, then the ungrouped components, numbered in that order', async () => {
+  it('lists each group followed by its members, then the ungrouped components, positioned as Statuspage does', async () => {
     const content = await repoContent();
     const source = catalogSource(content.catalog);
     source.components.push({
@@ -53,7 +58,12 @@ describe('components.json', () => {
       'status-site',
     ];
     expect(components.map((c) => c.id)).toEqual(expected);
-    expect(components.map((c) => c.position)).toEqual(expected.map((_, i) => i + 1));
+    // Groups and ungrouped components are numbered along the page, members within their group.
+    const groups = content.catalog.groups;
+    expect(components.map((c) => c.position)).toEqual([
+      ...groups.flatMap((g, i) => [i + 1, ...g.componentIds.map((_, k) => k + 1)]),
+      groups.length + 1,
+    ]);
     expect(components.at(-1)).toMatchObject({ id: 'status-site', group_id: null });
   });
 });
@@ -109,5 +119,190 @@ describe('the uptime bars', () => {
       /; major outage on 1 day, degraded performance on 2 days\.$/,
     );
     expect(uptimeView(snapshot, 'api').summary).toMatch(/; no incidents\.$/);
+  });
+});
+
+describe('what an incident did to each component', () => {
+  it('names the worst status it caused and for how long, even after it is resolved', async () => {
+    const content = await repoContent();
+    const resolved = incident('imp', [
+      {
+        at: '2026-11-20T10:00:00.000Z',
+        status: 'investigating',
+        components: [
+          { id: 'checkout', old_status: 'operational', new_status: 'degraded_performance' },
+        ],
+      },
+      {
+        at: '2026-11-20T10:20:00.000Z',
+        status: 'identified',
+        components: [
+          { id: 'checkout', old_status: 'degraded_performance', new_status: 'major_outage' },
+          { id: 'billing', old_status: 'operational', new_status: 'operational' },
+        ],
+      },
+      { at: '2026-11-20T11:05:00.000Z', status: 'resolved' },
+    ]);
+    const snapshot = snapshotOf(content, [resolved], '2026-11-23T10:00:00.000Z');
+    expect(componentImpacts(snapshot, resolved)).toEqual([
+      {
+        id: 'checkout',
+        href: '/components/checkout/',
+        name: 'Checkout',
+        worstLabel: 'Major outage',
+        tone: 'major',
+        duration: '1 h 5 min',
+      },
+      {
+        id: 'billing',
+        href: '/components/billing/',
+        name: 'Billing and invoicing',
+        worstLabel: 'No status change',
+        tone: 'ok',
+        duration: null,
+      },
+    ]);
+  });
+});
+
+describe('past incidents on the status page', () => {
+  it('list the last 15 days of the site zone day by day, empty days included', async () => {
+    const content = await repoContent();
+    const at = (iso: string, id: string) =>
+      incident(id, [
+        { at: iso, status: 'investigating' },
+        { at: iso.replace('T', 'T').replace(/:00\.000Z$/, ':30.000Z'), status: 'resolved' },
+      ]);
+    const snapshot = snapshotOf(
+      content,
+      [
+        at('2026-11-23T08:00:00.000Z', 'today1'),
+        ...['a', 'b', 'c', 'd'].map((x, i) => at(`2026-11-20T0${i}:00:00.000Z`, `busy-${x}`)),
+        at('2026-11-08T08:00:00.000Z', 'tooold'),
+      ],
+      '2026-11-23T10:00:00.000Z',
+    );
+    const past = pastDays(snapshot);
+    expect(past).toHaveLength(15);
+    expect(past[0]).toMatchObject({ day: '2026-11-23', label: '23 Nov 2026', more: 0 });
+    expect(past[0]!.incidents.map((i) => i.id)).toEqual(['today1']);
+    expect(past[1]).toMatchObject({ day: '2026-11-22', incidents: [], more: 0 });
+    expect(past[3]!.incidents.map((i) => i.id)).toEqual(['busy-d', 'busy-c', 'busy-b']);
+    expect(past[3]!.more).toBe(1);
+    expect(past[14]!.day).toBe('2026-11-09');
+    expect(past.flatMap((d) => d.incidents.map((i) => i.id))).not.toContain('tooold');
+  });
+});
+
+describe('components.json dates', () => {
+  it('give each entry the date it was first seen and move a group with its members', async () => {
+    const content = await repoContent();
+    const snapshot = snapshotOf(content, [], '2026-11-23T10:00:00.000Z');
+    const group = content.catalog.groups[0]!;
+    const [first, second] = group.componentIds;
+    const seen = new Map<string, string>(
+      [...content.catalog.groups, ...content.catalog.components].map((c) => [
+        c.id,
+        '2026-01-05T08:00:00.000Z',
+      ]),
+    );
+    seen.set(second!, '2026-03-01T09:30:00.000Z');
+    snapshot.firstSeen = seen;
+    snapshot.componentStatus.set(second!, {
+      status: 'partial_outage',
+      updated_at: '2026-11-23T09:15:00.000Z',
+    });
+    const { components } = statuspageDocument(snapshot, 'components.json') as {
+      components: Array<{ id: string; created_at: string; updated_at: string; status: string }>;
+    };
+    const byId = new Map(components.map((c) => [c.id, c]));
+    expect(byId.get(first!)!.created_at).toBe('2026-01-05T08:00:00.000Z');
+    expect(byId.get(second!)!).toMatchObject({
+      created_at: '2026-03-01T09:30:00.000Z',
+      updated_at: '2026-11-23T09:15:00.000Z',
+    });
+    expect(byId.get(group.id)!).toMatchObject({
+      status: 'partial_outage',
+      created_at: '2026-01-05T08:00:00.000Z',
+      updated_at: '2026-11-23T09:15:00.000Z',
+    });
+  });
+});
+
+describe("an uptime day's details", () => {
+  it('give every day of the window its date, downtime by status and the incidents open that day', async () => {
+    const content = await repoContent();
+    const outage = incident('dd1', [
+      {
+        at: '2026-11-21T23:30:00.000Z',
+        status: 'investigating',
+        components: [{ id: 'checkout', old_status: 'operational', new_status: 'partial_outage' }],
+      },
+      { at: '2026-11-22T00:20:00.000Z', status: 'resolved' },
+    ]);
+    const snapshot = snapshotOf(content, [outage], '2026-11-23T10:00:00.000Z');
+    snapshot.firstSeen = new Map([['checkout', '2026-11-01T00:00:00.000Z']]);
+    const view = uptimeView(snapshot, 'checkout');
+    expect(view.days).toHaveLength(90);
+    expect(view.start).toBe('2026-08-26');
+    const byDay = new Map(view.days.map((d) => [d.day, d]));
+    expect(byDay.get('2026-11-21')).toEqual({
+      day: '2026-11-21',
+      label: '21 Nov 2026',
+      notable: true,
+      summary: 'Partial outage 30 min',
+      uptime: '99.37 %',
+      incidents: [{ href: '/incidents/dd1/', title: 'Incident dd1' }],
+    });
+    expect(byDay.get('2026-11-22')!.incidents).toEqual([
+      { href: '/incidents/dd1/', title: 'Incident dd1' },
+    ]);
+    expect(byDay.get('2026-11-20')).toMatchObject({
+      notable: false,
+      summary: 'No downtime recorded.',
+    });
+    expect(byDay.get('2026-10-31')).toMatchObject({
+      notable: false,
+      summary: 'No data: before this component was first recorded.',
+    });
+    expect(view.bars.filter((b) => b.noData)).toHaveLength(67);
+    expect(view.summary).toMatch(/; no data for the first 67 days\.$/);
+  });
+});
+
+describe('component groups on the status page', () => {
+  it('show their worst status and put affected components first while an incident is open', async () => {
+    const content = await repoContent();
+    const open = incident('grp', [
+      {
+        at: '2026-11-23T09:00:00.000Z',
+        status: 'investigating',
+        components: [{ id: 'payouts', old_status: 'operational', new_status: 'partial_outage' }],
+      },
+    ]);
+    const snapshot = snapshotOf(content, [open], '2026-11-23T10:00:00.000Z');
+    snapshot.componentStatus.set('payouts', {
+      status: 'partial_outage',
+      updated_at: '2026-11-23T09:00:00.000Z',
+    });
+    const view = buildIndexView(snapshot);
+    const payments = view.groups.find((g) => g.id === 'payments')!;
+    expect(payments).toMatchObject({ statusLabel: 'Partial outage', tone: 'partial' });
+    expect(payments.components.map((c) => c.id)).toEqual(['payouts', 'checkout', 'billing']);
+    expect(view.groups.find((g) => g.id === 'core-platform')).toMatchObject({
+      statusLabel: 'Operational',
+      tone: 'ok',
+    });
+    // Once nothing is open, the catalog's order returns.
+    const resolved = snapshotOf(content, [], '2026-11-23T10:00:00.000Z');
+    resolved.componentStatus.set('payouts', {
+      status: 'partial_outage',
+      updated_at: '2026-11-23T09:00:00.000Z',
+    });
+    expect(
+      buildIndexView(resolved)
+        .groups.find((g) => g.id === 'payments')!
+        .components.map((c) => c.id),
+    ).toEqual(['checkout', 'billing', 'payouts']);
   });
 });

@@ -169,6 +169,24 @@ describe('the static site handler', () => {
     expect(await res.text()).toContain('<a href="/">');
   });
 
+  it("answers with the site's own styled 404.html, once the publisher has written one", async () => {
+    writeFileSync(join(siteDir, '404.html'), '<!doctype html><title>Not here · Acme</title>');
+    try {
+      const res = await fetch(`${base}/nowhere/`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toBe('<!doctype html><title>Not here · Acme</title>');
+    } finally {
+      rmSync(join(siteDir, '404.html'));
+    }
+  });
+
+  it('serves Atom feeds as Atom', async () => {
+    writeFileSync(join(siteDir, 'history.atom'), '<feed xmlns="http://www.w3.org/2005/Atom"/>');
+    const res = await fetch(`${base}/history.atom`);
+    expect(res.headers.get('content-type')).toBe('application/atom+xml; charset=utf-8');
+    await res.text();
+  });
+
   it('never returns a file cut short while the publisher renames new versions over it', async () => {
     // Two versions of very different sizes, swapped by rename as the publisher writes them.
     const big = `${'<p>big version</p>'.repeat(20_000)}END-BIG`;

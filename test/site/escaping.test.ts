@@ -73,9 +73,15 @@ describe('hostile text in titles, messages and component names', () => {
     for (const { file, text } of pages) {
       // Inside a quoted attribute value only `"` and `&` matter (Astro escapes both); outside of
       // attribute values, no injected tag may appear.
-      const markup = text.replace(/="[^"]*"/g, '=""');
+      // The one image is the site's logo from site.yaml, first thing in the header's brand link.
+      const markup = text
+        .replace(/="[^"]*"/g, '=""')
+        .replace(
+          '<a class="" href=""><img src="" alt="" width="" height="">',
+          '<a class="" href="">',
+        );
       expect(markup, file).not.toMatch(/<img/i);
-      // The only script is the page's own local-time enhancement.
+      // The only script is the page's own enhancement.
       expect(markup.match(/<script/g)?.length ?? 0, file).toBe(1);
       expect(markup, file).not.toContain('<script>alert');
       // No tag carries an attribute that a message or name smuggled in.
@@ -107,7 +113,7 @@ describe('hostile text in titles, messages and component names', () => {
       const policy = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(text)?.[1];
       expect(policy, file).toMatch(/script-src 'sha256-[^']+'(;|$)/);
       expect(policy, file).toContain("default-src 'self'");
-      const script = /<script>([^<]*)<\/script>\s*<\/body>/.exec(text)![1]!;
+      const script = /<script id="page-script">([^<]*)<\/script>\s*<\/body>/.exec(text)![1]!;
       const hash = createHash('sha256').update(script).digest('base64');
       expect(policy, file).toContain(`script-src 'sha256-${hash}'`);
     }
@@ -121,6 +127,22 @@ describe('hostile text in titles, messages and component names', () => {
     // Titles and descriptions are HTML-escaped inside CDATA, so readers that render them as HTML
     // show the text instead of running it.
     expect(feed).toContain('Identified: Title &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(feed).not.toMatch(/<img|<script>/);
+  });
+
+  it('leaves every Atom feed well-formed XML, the text escaped, components as categories', async () => {
+    const feeds = (await h.files()).filter((f) => f.file.endsWith('.atom'));
+    expect(feeds.map((f) => f.file)).toEqual(
+      expect.arrayContaining(['history.atom', 'components/checkout/history.atom']),
+    );
+    for (const { file, text } of feeds) expect(xmlProblems(text), file).toEqual([]);
+    const feed = await h.read('history.atom');
+    expect(feed).toContain('<feed xmlns="http://www.w3.org/2005/Atom">');
+    expect(feed).toContain('Identified: Title &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(feed).toContain('<category term="checkout" label="&lt;script&gt;alert(1)');
+    expect(feed).toMatch(
+      /<link rel="alternate" type="text\/html" href="[^"]+\/incidents\/[^/]+\/#update-/,
+    );
     expect(feed).not.toMatch(/<img|<script>/);
   });
 

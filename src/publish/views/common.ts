@@ -14,7 +14,25 @@ export interface SiteView {
   subscribeAction: string;
   /** The page's Content-Security-Policy (forms may post to the API's origin). */
   contentSecurityPolicy: string;
+  /** The site's IANA zone: times are printed in it, zone named, before the script localises them. */
+  timeZone: string;
+  /** `data:` URIs from `site.yaml` (`logo` may be absent: the name stands alone). */
+  logo: string | null;
+  favicon: string;
 }
+
+/** Herald's mark, the tab icon when `site.yaml` names none. */
+export const DEFAULT_FAVICON =
+  'data:image/svg+xml,' +
+  encodeURIComponent(
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#1a7f4b"/><path d="M9 16.5l4.5 4.5L23 11.5" fill="none" stroke="#fff" stroke-width="3.4" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  );
+
+/**
+ * Where "Powered by Herald" points: the instance's own API reference, which says what Herald is
+ * and how to use it (Herald has no public project site to link to).
+ */
+export const POWERED_BY_URL = '/docs';
 
 export interface PageMeta {
   title: string;
@@ -37,6 +55,9 @@ export function siteView(snapshot: SiteSnapshot): SiteView {
     contentSecurityPolicy: contentSecurityPolicy(
       snapshot.apiUrl && snapshot.apiUrl !== snapshot.siteUrl ? snapshot.apiUrl : null,
     ),
+    timeZone: snapshot.site.timezone,
+    logo: snapshot.site.logo ?? null,
+    favicon: snapshot.site.favicon ?? DEFAULT_FAVICON,
   };
 }
 

@@ -45,7 +45,7 @@ export function buildComponentView(snapshot: SiteSnapshot, id: string): Componen
       snapshot,
       `/components/${id}/`,
       `${component.name} · ${snapshot.site.name} status`,
-      `Status, uptime and incidents of ${component.name}.`,
+      `${COMPONENT_STATUS_LABEL[status]}. Status, uptime and incidents of ${component.name}.`,
     ),
     component: {
       id,

@@ -1,7 +1,8 @@
 import type { SiteSnapshot } from '../snapshot.ts';
 import { historyMonths, routePath } from '../routes.ts';
 import { monthKey, monthName } from '../../lib/time.ts';
-import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
+import { componentName, pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
+import { IMPACT_LABEL } from './status.ts';
 import { incidentSummary, type IncidentSummaryView } from './incident-parts.ts';
 
 export interface HistoryView {
@@ -12,6 +13,11 @@ export interface HistoryView {
   months: Array<{ month: string; name: string; incidents: IncidentSummaryView[] }>;
   newer: string | null;
   older: string | null;
+  /** The choices of the filter (components of the catalog, impacts worst first). */
+  filter: {
+    components: Array<{ id: string; name: string }>;
+    impacts: Array<{ value: string; label: string }>;
+  };
 }
 
 export function buildHistoryView(snapshot: SiteSnapshot, page: number): HistoryView {
@@ -43,5 +49,15 @@ export function buildHistoryView(snapshot: SiteSnapshot, page: number): HistoryV
     months: months.map((m) => ({ month: m, name: monthName(m), incidents: byMonth.get(m)! })),
     newer: page > 1 ? routePath({ kind: 'history', page: page - 1 }) : null,
     older: page < pageCount ? routePath({ kind: 'history', page: page + 1 }) : null,
+    filter: {
+      components: snapshot.catalog.components.map((c) => ({
+        id: c.id,
+        name: componentName(snapshot, c.id),
+      })),
+      impacts: (['critical', 'major', 'minor', 'none'] as const).map((value) => ({
+        value,
+        label: IMPACT_LABEL[value],
+      })),
+    },
   };
 }

@@ -2,9 +2,11 @@ import type { IncidentRecord } from '../../domain/types.ts';
 import type { SiteSnapshot } from '../snapshot.ts';
 import { pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
 import {
+  componentImpacts,
   incidentSummary,
   nextUpdate,
   updateView,
+  type ComponentImpactView,
   type IncidentSummaryView,
   type NextUpdateView,
   type UpdateView,
@@ -15,6 +17,8 @@ export interface IncidentView {
   site: SiteView;
   meta: PageMeta;
   incident: IncidentSummaryView & NextUpdateView;
+  /** What the incident did to each component it touched. */
+  impacts: ComponentImpactView[];
   /** Newest first, as status pages show them. */
   updates: UpdateView[];
   /** The published postmortem, when there is one. */
@@ -32,6 +36,7 @@ export function buildIncidentView(snapshot: SiteSnapshot, incident: IncidentReco
       `${summary.statusLabel}: ${incident.title}`,
     ),
     incident: summary,
+    impacts: componentImpacts(snapshot, incident),
     updates: incident.updates.map((u) => updateView(snapshot, u)),
     postmortem: incident.postmortem ? postmortemView(incident.postmortem) : null,
   };

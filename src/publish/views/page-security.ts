@@ -1,18 +1,14 @@
 import { createHash } from 'node:crypto';
+import { PAGE_SCRIPT } from './site-script.ts';
 
-/**
- * Progressive enhancement only: the reader's local time as a tooltip on every UTC time. It is the
- * page's only script, allowed by its hash in the Content-Security-Policy below.
- */
-export const LOCAL_TIME_SCRIPT =
-  "for(const t of document.querySelectorAll('time[datetime]')){const d=new Date(t.getAttribute('datetime'));" +
-  "if(!isNaN(d))t.title=d.toLocaleString(undefined,{dateStyle:'medium',timeStyle:'short'})+' (your time)'}";
+export { PAGE_SCRIPT };
 
-const scriptHash = createHash('sha256').update(LOCAL_TIME_SCRIPT).digest('base64');
+/** The page's only script (progressive enhancement), allowed by its hash in the policy below. */
+const scriptHash = createHash('sha256').update(PAGE_SCRIPT).digest('base64');
 
 /**
  * A strict policy, delivered as a `<meta>` so it travels with the files to any static host: only
- * the local-time script runs, nothing loads from another host, and even an attribute that
+ * the page script runs, it fetches only from the site itself, nothing loads from another host, and even an attribute that
  * slipped past escaping could not run an inline event handler. Styles are inline (one `<style>`
  * per page, `--level` custom properties on uptime bars).
  */

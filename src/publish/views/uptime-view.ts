@@ -1,5 +1,6 @@
 import type { SiteSnapshot } from '../snapshot.ts';
-import { formatDuration } from '../../lib/time.ts';
+import { addDays, dayKey, formatDay, formatDuration } from '../../lib/time.ts';
+import { cleanText } from '../text.ts';
 import { incidentsOfComponent } from './indexes.ts';
 import { componentUptime, type UptimeDay } from '../uptime.ts';
 import { COMPONENT_STATUS_LABEL, COMPONENT_STATUS_TONE, type Tone } from './status.ts';
@@ -16,12 +17,27 @@ export const TONE_CLASS: Record<Tone, string> = {
   maint: 'm',
 };
 
+/** The bar class of a day before the component's first record. */
+export const NO_DATA_CLASS = 'n';
+
 export interface UptimeBar {
   day: string;
   /** null: operational all day (the default bar colour, kept out of the HTML to keep it small). */
   tone: Tone | null;
-  /** Only for days with something to say. */
-  title: string | null;
+  /** A day before the component's first record: grey, not counted. */
+  noData: boolean;
+}
+
+/** One day's details, on the component page under the anchor `#day-YYYY-MM-DD`. */
+export interface UptimeDayView {
+  day: string;
+  label: string;
+  /** Something happened (shown without being targeted). */
+  notable: boolean;
+  /** `Major outage 25 min, partial outage 10 min`, `No downtime recorded` or the no-data note. */
+  summary: string;
+  uptime: string;
+  incidents: Array<{ href: string; title: string }>;
 }
 
 export interface UptimeView {
@@ -29,8 +45,10 @@ export interface UptimeView {
   /** One sentence a screen reader announces instead of 90 bars. */
   summary: string;
   bars: UptimeBar[];
-  /** Days with any non-operational time, newest first, for the readable list. */
-  notable: Array<{ day: string; label: string; uptime: string }>;
+  /** The first day of the window (`YYYY-MM-DD`, site zone): the script dates each bar from it. */
+  start: string;
+  /** Every day of the window, newest first: the per-day anchors. */
+  days: UptimeDayView[];
 }
 
 export function formatPercent(ratio: number | null): string {
@@ -75,12 +93,42 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
   const relevant = incidentsOfComponent(snapshot, componentId).filter(
     (i) => (i.resolved_at === null || i.resolved_at >= windowStart) && i.started_at <= nowIso,
   );
-  const key = `${Math.floor(now / 60_000)}|${snapshot.site.timezone}|${relevant.map((i) => `${i.id}:${i.version}`).join(',')}`;
+  const since = firstRecord(snapshot, componentId);
+  const key = `${Math.floor(now / 60_000)}|${snapshot.site.timezone}|${since}|${relevant.map((i) => `${i.id}:${i.version}`).join(',')}`;
   const last = lastByComponent.get(componentId);
   if (last?.key === key) return last.view;
-  const view = buildUptimeView(relevant, componentId, now, snapshot.site.timezone);
+  const view = buildUptimeView(relevant, componentId, now, snapshot.site.timezone, since);
   lastByComponent.set(componentId, { key, view });
   return view;
+}
+
+/**
+ * When the site's record of a component begins: when this installation first saw it, or its
+ * oldest incident if that is earlier (an imported history). Undefined when unknown: no cut-off.
+ */
+function firstRecord(snapshot: SiteSnapshot, componentId: string): number | undefined {
+  const seen = snapshot.firstSeen?.get(componentId);
+  if (seen === undefined) return undefined;
+  const oldest = incidentsOfComponent(snapshot, componentId).at(-1)?.started_at;
+  return Math.min(Date.parse(seen), oldest ? Date.parse(oldest) : Infinity);
+}
+
+/** The incidents open at any time of each day, newest first: the links of a day's details. */
+function incidentsByDay(relevant: IncidentRecord[], first: string, now: number, timeZone: string) {
+  const byDay = new Map<string, Array<{ href: string; title: string }>>();
+  for (const incident of relevant) {
+    const link = { href: `/incidents/${incident.id}/`, title: cleanText(incident.title) };
+    const end = incident.resolved_at ? Date.parse(incident.resolved_at) : now;
+    const last = dayKey(Math.min(end, now), timeZone);
+    let day = dayKey(Date.parse(incident.started_at), timeZone);
+    if (day < first) day = first;
+    for (; day <= last; day = addDays(day, 1)) {
+      const list = byDay.get(day);
+      if (list) list.push(link);
+      else byDay.set(day, [link]);
+    }
+  }
+  return byDay;
 }
 
 function buildUptimeView(
@@ -88,27 +136,58 @@ function buildUptimeView(
   componentId: string,
   now: number,
   timeZone: string,
+  since: number | undefined,
 ): UptimeView {
-  const uptime = componentUptime(relevant, componentId, { now, timeZone, days: UPTIME_DAYS });
+  const uptime = componentUptime(relevant, componentId, {
+    now,
+    timeZone,
+    days: UPTIME_DAYS,
+    since,
+  });
   const bars = uptime.days.map((day): UptimeBar => {
     const hasEvents = Object.keys(day.minutes).length > 0;
     return {
       day: day.day,
       tone: hasEvents ? COMPONENT_STATUS_TONE[day.worst] : null,
-      title: hasEvents ? `${day.day}: ${describeDay(day)}` : null,
+      noData: day.recorded === false,
     };
   });
-  const notable = uptime.days
-    .filter((d) => Object.keys(d.minutes).length > 0)
-    .reverse()
-    .map((d) => ({ day: d.day, label: describeDay(d), uptime: formatPercent(d.uptime) }));
+  const start = uptime.days[0]!.day;
+  const links = incidentsByDay(relevant, start, now, timeZone);
+  const days = [...uptime.days].reverse().map((d): UptimeDayView => {
+    const hasEvents = Object.keys(d.minutes).length > 0;
+    const incidents = links.get(d.day) ?? [];
+    return {
+      day: d.day,
+      label: formatDay(d.day),
+      notable: hasEvents || incidents.length > 0,
+      summary:
+        d.recorded === false
+          ? 'No data: before this component was first recorded.'
+          : hasEvents
+            ? capitalise(describeDay(d))
+            : 'No downtime recorded.',
+      uptime: formatPercent(d.uptime),
+      incidents,
+    };
+  });
   const percent = formatPercent(uptime.overall);
   return {
     percent,
-    summary: `${percent} uptime over the last ${UPTIME_DAYS} days; ${severityCounts(uptime.days)}.`,
+    summary: `${percent} uptime over the last ${UPTIME_DAYS} days; ${severityCounts(uptime.days)}${noDataNote(uptime.days)}.`,
     bars,
-    notable,
+    start,
+    days,
   };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function noDataNote(days: UptimeDay[]): string {
+  const missing = days.filter((d) => d.recorded === false).length;
+  return missing > 0 ? `; no data for the first ${missing} ${missing === 1 ? 'day' : 'days'}` : '';
 }
 
 const WORST_FIRST: ComponentStatus[] = [

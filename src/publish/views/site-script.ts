@@ -1,0 +1,91 @@
+/**
+ * The page's only script: progressive enhancement over pages that work without it (SPEC §7).
+ * It is inline (allowed by its hash in the Content-Security-Policy), fetches only from the page's
+ * own origin, and writes text through `textContent`, never markup. What it does:
+ *
+ * - times: every `<time datetime>` with a clock is shown in the reader's own zone, zone named (the
+ *   HTML carries the site's zone, kept as the tooltip); `data-ago` / `data-for` elements show
+ *   "5 min ago" and "33 min" and keep counting;
+ * - live refresh (`main[data-live]`, the status page): every 30 s while the tab is visible it
+ *   reads `/api/v2/summary.json` and updates the banner, the component statuses and the active
+ *   incidents (latest update, "next update by"), with an "updated N s ago" line;
+ * - uptime days: each bar of a `.bars[data-s]` row (in a `[data-c]` component) can be tapped or hovered, and one per row is a
+ *   focusable button (arrow keys, Home and End move it; only that bar carries the attributes, so
+ *   2,700 bars cost nothing at load); it opens that day's details, taken from the per-day anchor of the
+ *   component page (`/components/{id}/#day-YYYY-MM-DD`, which is the no-JavaScript path);
+ * - history filter: `form#filter` filters the entries of a history page by component and impact.
+ *
+ * The script holds no `<` at all (comparisons are written `b>a`), so no `</script>` can ever end it.
+ */
+export const PAGE_SCRIPT = `(()=>{
+const d=document,$=(s,r=d)=>[...r.querySelectorAll(s)],now=()=>Date.now();
+const FULL={day:'numeric',month:'short',year:'numeric',hour:'2-digit',minute:'2-digit',timeZoneName:'short'};
+const CLOCK={hour:'2-digit',minute:'2-digit',timeZoneName:'short'};
+const dur=ms=>{const m=Math.max(0,Math.round(ms/6e4));if(1>m)return'under a minute';const D=Math.floor(m/1440),h=Math.floor(m%1440/60),n=m%60;return D?D+' d'+(h?' '+h+' h':''):h?h+' h'+(n?' '+n+' min':''):n+' min'};
+const ago=iso=>{const s=Math.round((now()-Date.parse(iso))/1e3);return 60>s?Math.max(0,s)+' s ago':dur(s*1e3)+' ago'};
+function times(r){
+for(const t of $('time[datetime*="T"]',r)){const x=new Date(t.dateTime);if(isNaN(x))continue;
+if(!t.dataset.site)t.dataset.site=t.textContent;t.title=t.dataset.site;
+t.textContent=x.toLocaleString(undefined,t.dataset.f==='t'&&x.toDateString()===new Date().toDateString()?CLOCK:FULL)}
+for(const e of $('[data-ago]',r))e.textContent=ago(e.dataset.ago);
+for(const e of $('[data-for]',r))e.textContent=dur(now()-Date.parse(e.dataset.for))}
+times(d);
+let poll=()=>{};
+setInterval(()=>{poll();for(const e of $('[data-ago]'))e.textContent=ago(e.dataset.ago);for(const e of $('[data-for]'))e.textContent=dur(now()-Date.parse(e.dataset.for))},1e3);
+const main=d.querySelector('main[data-live]');
+if(main){
+const TONE={none:'ok',minor:'minor',major:'partial',critical:'major',maintenance:'maint'};
+const CTONE={operational:'ok',degraded_performance:'minor',partial_outage:'partial',major_outage:'major',under_maintenance:'maint'};
+const CLABEL={operational:'Operational',degraded_performance:'Degraded performance',partial_outage:'Partial outage',major_outage:'Major outage',under_maintenance:'Under maintenance'};
+const ILABEL={investigating:'Investigating',identified:'Identified',monitoring:'Monitoring',resolved:'Resolved'};
+const IMPACT={none:['No impact','ok'],minor:['Minor','minor'],major:['Major','partial'],critical:['Critical','major']};
+const el=(tag,cls,text)=>{const e=d.createElement(tag);if(cls)e.className=cls;if(text!=null)e.textContent=text;return e};
+const icon=tone=>{const s=d.createElementNS('http://www.w3.org/2000/svg','svg'),u=d.createElementNS('http://www.w3.org/2000/svg','use');s.setAttribute('class','i');s.setAttribute('aria-hidden','true');u.setAttribute('href','#i-'+tone);s.append(u);return s};
+const tone=(e,p,t)=>{e.className=e.className.replace(new RegExp('\\\\b'+p+'-\\\\w+'),p+'-'+t)};
+const paras=body=>{const m=el('div','msg');for(const p of String(body).split(/\\n\\s*\\n/))m.append(el('p',null,p));return m};
+const time=(iso,f)=>{const t=el('time');t.dateTime=iso;if(f)t.dataset.f=f;t.textContent=iso;return t};
+function next(a,i){let p=a.querySelector('.next');if(!i.next_update_at){p&&p.remove();return}
+if(!p){p=el('p','next');a.append(p)}p.replaceChildren((now()>Date.parse(i.next_update_at)?'Update overdue since':'Next update by')+' ',time(i.next_update_at,'t'))}
+function card(i){const a=el('article','card incident');a.dataset.id=i.id;const h=el('h3'),l=el('a',null,i.name);l.href='/incidents/'+i.id+'/';h.append(l);
+const m=el('div','meta'),[label,t]=IMPACT[i.impact]||IMPACT.none,s=el('span');s.dataset.k='latest';a.className+=' tone-'+t;m.append(el('span','pill t-'+t,label+' impact'),s);a.append(h,m,el('div','msg'));return a}
+function incident(i){const list=d.getElementById('incidents');let a=list.querySelector('article[data-id="'+CSS.escape(i.id)+'"]');if(!a){a=card(i);list.prepend(a)}
+const u=i.incident_updates[0];if(u&&a.dataset.u!==u.id){a.dataset.u=u.id;const s=a.querySelector('[data-k=latest]');
+const st=el('strong',null,ILABEL[u.status]||u.status);s.replaceChildren(st,' \\u00b7 ',time(u.display_at));a.querySelector('.msg').replaceWith(paras(u.body))}
+next(a,i)}
+function apply(j){const b=d.querySelector('h1.banner');if(b){tone(b,'bg',TONE[j.status.indicator]);b.replaceChildren(icon(TONE[j.status.indicator]),j.status.description)}
+for(const c of j.components||[]){if(c.group)continue;const s=d.querySelector('[data-c="'+CSS.escape(c.id)+'"] .status');if(!s)continue;const t=CTONE[c.status];tone(s,'t',t);s.replaceChildren(icon(t),CLABEL[c.status])}
+const sec=d.getElementById('active-s');if(sec){const ids=new Set(j.incidents.map(i=>i.id));for(const a of $('#incidents>article'))if(!ids.has(a.dataset.id))a.remove();
+for(const i of [...j.incidents].reverse())incident(i);sec.hidden=j.incidents.length===0;times(sec)}}
+let last=now(),busy=false,fresh=new Date().toISOString();const live=d.getElementById('live');
+const tick=()=>{if(live)live.textContent='Updated '+ago(fresh)};
+async function refresh(){if(busy||d.hidden||3e4>now()-last)return;busy=true;try{const r=await fetch('/api/v2/summary.json',{cache:'no-store'});if(r.ok){apply(await r.json());fresh=new Date().toISOString()}}catch{}finally{busy=false;last=now();tick()}}
+tick();poll=()=>{refresh();tick()};
+d.addEventListener('visibilitychange',refresh);
+}
+const cache={};let pop=null,open=null;
+const dayOf=(s,i)=>{const[y,m,x]=s.split('-').map(Number);return new Date(Date.UTC(y,m-1,x+i)).toISOString().slice(0,10)};
+const label=b=>{const row=b.parentElement;return new Date(dayOf(row.dataset.s,[...row.children].indexOf(b))+'T12:00:00Z').toLocaleDateString(undefined,{day:'numeric',month:'short',year:'numeric',timeZone:'UTC'})};
+function current(b){const row=b.parentElement,old=row.querySelector('[tabindex]');if(old===b)return;
+if(old)for(const a of['tabindex','role','aria-label','aria-expanded'])old.removeAttribute(a);
+b.tabIndex=0;b.setAttribute('role','button');b.setAttribute('aria-label',label(b));b.setAttribute('aria-expanded','false')}
+async function show(bar){const row=bar.parentElement,day=dayOf(row.dataset.s,[...row.children].indexOf(bar)),id=row.closest('[data-c]').dataset.c,name=label(bar);
+if(open&&open!==bar&&open.hasAttribute('aria-expanded'))open.setAttribute('aria-expanded','false');if(bar.hasAttribute('role'))bar.setAttribute('aria-expanded','true');
+if(!pop){pop=d.createElement('div');pop.className='pop';pop.id='daypop';pop.setAttribute('role','region');pop.setAttribute('aria-live','polite')}
+row.after(pop);pop.setAttribute('aria-label','Details for '+name);open=bar;
+try{cache[id]??=fetch('/components/'+id+'/').then(r=>r.text()).then(t=>new DOMParser().parseFromString(t,'text/html'));
+const src=(await cache[id]).getElementById('day-'+day);if(open!==bar)return;
+pop.replaceChildren(...(src?[...src.childNodes].map(n=>d.importNode(n,true)):[name]));times(pop)}catch{pop.textContent=name}}
+for(const row of $('.bars[data-s]')){const bars=[...row.children];row.setAttribute('role','group');current(bars[bars.length-1]);
+const bar=e=>e.target.parentElement===row?e.target:null;
+row.addEventListener('click',e=>{const b=bar(e);if(b){current(b);show(b)}});row.addEventListener('focusin',e=>{const b=bar(e);if(b)show(b)});
+row.addEventListener('pointerover',e=>{const b=bar(e);if(b&&e.pointerType==='mouse')show(b)});
+row.addEventListener('keydown',e=>{const i=bars.indexOf(e.target),k={ArrowLeft:i-1,ArrowRight:i+1,Home:0,End:bars.length-1}[e.key];
+if(e.key==='Escape'&&pop){pop.remove();if(open&&open.hasAttribute('aria-expanded'))open.setAttribute('aria-expanded','false');open=null;return}
+if(k==null||0>i)return;e.preventDefault();const dir=e.key==='Home'?1:e.key==='End'?-1:i>k?-1:1;let n=k;while(n>=0&&bars.length>n&&!bars[n].offsetWidth)n+=dir;
+if(0>n||n>=bars.length)return;current(bars[n]);bars[n].focus()})}
+const f=d.getElementById('filter');
+if(f){f.hidden=false;const run=()=>{const c=f.elements.c.value,m=f.elements.i.value;let n=0;
+for(const e of $('[data-cs]')){const ok=(!c||e.dataset.cs.split(' ').includes(c))&&(!m||e.dataset.im===m);e.hidden=!ok;if(ok)n++}
+for(const s of $('.month')){const any=s.querySelector('[data-cs]:not([hidden])');const none=s.querySelector('.none');if(none)none.hidden=!!any||!s.querySelector('[data-cs]')}
+d.getElementById('fcount').textContent=n+' shown'};f.addEventListener('change',run);f.addEventListener('submit',e=>{e.preventDefault();run()});run()}
+})()`;
