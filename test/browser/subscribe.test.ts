@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
 import { startResendStub, type ResendStub } from '../support/resend-stub.ts';
-import { startServer, waitFor, type ServerProcess } from '../support/server-process.ts';
+import { freePort, startServer, waitFor, type ServerProcess } from '../support/server-process.ts';
 import { linkIn } from '../subscriptions/support.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -16,8 +16,12 @@ let incidentId: string;
 
 beforeAll(async () => {
   stub = await startResendStub();
+  const port = await freePort();
   server = await startServer({
+    port,
     env: {
+      // The site and the API are this process: the browser follows every link to loopback.
+      SITE_URL: `http://127.0.0.1:${port}`,
       RESEND_API_KEY: stub.apiKey,
       RESEND_BASE_URL: stub.url,
       EMAIL_FROM: 'Acme Status <status@acme.example>',

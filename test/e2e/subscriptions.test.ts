@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/harness.ts';
 import { startResendStub, type ResendStub, type StubEmail } from '../support/resend-stub.ts';
-import { startServer, waitFor, type ServerProcess } from '../support/server-process.ts';
+import { freePort, startServer, waitFor, type ServerProcess } from '../support/server-process.ts';
 import { linkIn } from '../subscriptions/support.ts';
 
 /**
@@ -14,8 +14,12 @@ let server: ServerProcess;
 
 beforeAll(async () => {
   stub = await startResendStub();
+  const port = await freePort();
   server = await startServer({
+    port,
     env: {
+      // The site and the API are this process: every link in an email can be followed.
+      SITE_URL: `http://127.0.0.1:${port}`,
       RESEND_API_KEY: stub.apiKey,
       RESEND_BASE_URL: stub.url,
       EMAIL_FROM: 'Acme Status <status@acme.example>',

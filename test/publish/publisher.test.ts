@@ -318,12 +318,12 @@ describe('the publisher', () => {
     await writeFile(join(h.siteDir, 'incidents/stale000001/index.html.br'), 'old');
     await writeFile(join(h.siteDir, 'incidents/stale000001/index.html.gz'), 'old');
     // A sibling whose plain file is gone (a crash between two removals) goes too.
-    await writeFile(join(h.siteDir, 'history.atom.gz'), 'orphan');
+    await writeFile(join(h.siteDir, 'retired.atom.gz'), 'orphan');
     const stats = await h.publisher.fullExport();
     expect(stats.removed).toBeGreaterThanOrEqual(1);
     const files = (await h.files()).map((f) => f.file);
     expect(files.some((f) => f.includes('stale000001'))).toBe(false);
-    expect(files).not.toContain('history.atom.gz');
+    expect(files).not.toContain('retired.atom.gz');
     expect(files.some((f) => f.endsWith('.tmp'))).toBe(false);
   });
 });

@@ -16,6 +16,8 @@ const FLAGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  // Links to the public site URL (site.yaml's, e.g. https://status.acme.example) are never looked up.
+  '--dns-prefetch-disable',
 ];
 
 export interface ChosenBrowser {

@@ -75,8 +75,6 @@ export async function launchServer(
       HERALD_DATA_DIR: dataDir,
       HERALD_ADMIN_TOKEN: token,
       RESEND_API_KEY: '',
-      // The API a test's browser and emails reach is this process, whatever site URL is public.
-      HERALD_PUBLIC_API_URL: `http://127.0.0.1:${port}`,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
