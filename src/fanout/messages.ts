@@ -1,3 +1,4 @@
+import { SAMPLE_AT, sampleIncident } from '../domain/sample-incident.ts';
 import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import type { Content } from '../config/content.ts';
@@ -159,7 +160,7 @@ export function subscriberSamples(
   content: Content,
   siteUrl: string,
 ): Record<string, Record<string, unknown>> {
-  const at = '2026-01-01T10:00:00.000Z';
+  const at = SAMPLE_AT;
   const update: Update = {
     id: 'sample-update',
     incident_id: 'sample',
@@ -172,29 +173,7 @@ export function subscriberSamples(
     created_at: at,
     author: 'sample',
   };
-  const incident: IncidentRecord = {
-    id: 'sample',
-    title: 'Sample incident',
-    severity: 'SEV3',
-    status: 'investigating',
-    impact: 'minor',
-    impact_override: false,
-    visibility: 'public',
-    public_since: at,
-    roles: {},
-    business_impact: null,
-    eta: null,
-    started_at: at,
-    detected_at: null,
-    acknowledged_at: null,
-    resolved_at: null,
-    monitoring_at: null,
-    created_at: at,
-    updated_at: at,
-    version: 1,
-    components: [],
-    updates: [update],
-  };
+  const incident = sampleIncident({ updates: [update] });
   return {
     [UPDATE_TEMPLATE]: updateVariables(content, siteUrl, incident, [update], 'sample'),
     [CONFIRM_TEMPLATE]: confirmVariables(content, siteUrl, 'all components', 'sample'),

@@ -1,3 +1,4 @@
+import { SAMPLE_AT, sampleIncident } from '../domain/sample-incident.ts';
 import type { Content } from '../config/content.ts';
 import { formatDuration } from '../config/duration.ts';
 import { businessContext, formatMoney } from '../domain/business-impact.ts';
@@ -101,16 +102,10 @@ export function sampleVariables(
   content: Content,
   siteUrl: string,
 ): Record<string, Record<string, unknown>> {
-  const at = '2026-01-01T10:00:00.000Z';
-  const incident: IncidentRecord = {
-    id: 'sample',
-    title: 'Sample incident',
+  const at = SAMPLE_AT;
+  const incident = sampleIncident({
     severity: 'SEV1',
-    status: 'investigating',
     impact: 'critical',
-    impact_override: false,
-    visibility: 'public',
-    public_since: at,
     roles: { commander: 'commander@example.com', communications: 'comms@example.com' },
     business_impact: {
       summary: 'Sample',
@@ -118,18 +113,7 @@ export function sampleVariables(
       revenue_per_minute: 1,
       currency: 'USD',
     },
-    eta: null,
-    started_at: at,
-    detected_at: null,
-    acknowledged_at: null,
-    resolved_at: null,
-    monitoring_at: null,
-    created_at: at,
-    updated_at: at,
-    version: 1,
-    components: [],
-    updates: [],
-  };
+  });
   const cadence: Cadence = {
     interval_seconds: 900,
     last_public_update_at: at,
