@@ -137,7 +137,9 @@ describe('webhooks through the real server', () => {
             webhooks: { pending?: number; delivered?: number; failed?: number };
           }
         ).webhooks;
-      await waitFor('the counts', async () => (await health()).delivered === N, 10_000);
+      // A delivery the killed process had claimed waits out its lease (3 × its 5 s timeout) before
+      // the new process sends it again and counts it: wait past that, not just a pass or two.
+      await waitFor('the counts', async () => (await health()).delivered === N, 30_000);
       expect(await health()).toMatchObject({ pending: 0, failed: 0, delivered: N });
       console.log(
         `SIGKILL after ${atKill} of ${N} deliveries; repeated on the wire: ${inFlightAtKill.length} in flight at the kill, ${repeatedPaths.length - inFlightAtKill.length} recorded retries`,
