@@ -10,6 +10,7 @@ import { createSubscriptionServices } from './fanout/setup.ts';
 import { createWebhookServices, webhookSettings } from './webhooks/setup.ts';
 import { createHttpServer } from './serve/http.ts';
 import { SiteFiles } from './serve/site.ts';
+import { urgent } from './storage/db.ts';
 
 function log(line: LogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -72,7 +73,8 @@ async function main(): Promise<void> {
     reserved: isAppPath,
   });
   const app = createApp({
-    db: foundation.db,
+    // A request's database work goes before the background services' waiting work.
+    db: urgent(foundation.db),
     content: foundation.content,
     templates: foundation.templates,
     now,
