@@ -121,6 +121,11 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
         }).formatToParts(new Date(iso));
         const clock = ['hour', 'minute'].map((t) => parts.find((p) => p.type === t)!.value);
         expect(await latest.innerText(), where).toContain(clock.join(':'));
+        // "5 min ago" beside it, written by the script before the first paint.
+        expect(
+          await page.locator('#incidents [data-k="latest"] .ago').first().innerText(),
+          where,
+        ).toMatch(/^(\d+ s|\d+ min) ago$/);
         // Relative times are written too, and keep counting once a second: wait out two ticks.
         expect(await page.locator('#live').innerText(), where).toMatch(/^Updated \d+ s ago$/);
         await page.waitForTimeout(2_100);
@@ -132,10 +137,40 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
       }
   });
 
+  it('keeps an open page\'s clock moving without a reload: "ongoing for", "5 min ago" and a passed "Next update by"', async () => {
+    const { page, checks, close } = await open(`/incidents/${outageId}/`);
+    // The page's timers run on a clock the test moves.
+    await page.clock.install();
+    await page.reload();
+    const ongoing = page.locator('.meta [data-for]');
+    const next = page.locator('p.next[data-due]');
+    expect(await next.locator('span').innerText()).toBe('Next update by');
+    const before = await ongoing.innerText();
+    expect(await page.locator('.timeline [data-ago]').first().innerText()).toMatch(/ago$/);
+    // Three hours pass in the open tab: every promise of an update has passed by then.
+    await page.clock.fastForward('03:00:00');
+    await expect.poll(() => next.locator('span').innerText()).toBe('Update overdue since');
+    expect(await ongoing.innerText()).not.toBe(before);
+    expect(await ongoing.innerText()).toMatch(/^3 h/);
+    expect(await page.locator('.timeline [data-ago]').first().innerText()).toMatch(/^3 h .*ago$/);
+    await checks();
+    await close();
+  });
+
   it("opens a day's details by keyboard on a wide screen, with its downtime and incidents", async () => {
     const { page, checks, close } = await open('/', { colorScheme: 'light' });
     const row = page.locator('.comp[data-c="checkout"]');
-    expect(await row.locator('.bars > *').count()).toBe(90);
+    // 90 days on a wide screen, each a full-height bar whatever its status.
+    const sizes = await row
+      .locator('.bars > *')
+      .evaluateAll((all) =>
+        all.map((b) => [
+          (b as unknown as { offsetWidth: number }).offsetWidth,
+          (b as unknown as { offsetHeight: number }).offsetHeight,
+        ]),
+      );
+    expect(sizes.filter(([w]) => w! > 0)).toHaveLength(90);
+    expect(new Set(sizes.map(([, h]) => h)).size).toBe(1);
     // From the component's name, Tab reaches today's bar (one tab stop per row, arrows inside).
     await row.locator('.comp-head a').focus();
     await page.keyboard.press('Tab');
@@ -167,6 +202,26 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
     );
     await page.keyboard.press('Escape');
     expect(await details.count()).toBe(0);
+    await checks();
+    await close();
+  });
+
+  it('folds a group as a native <details> that names its worst status, affected members first', async () => {
+    const { page, checks, close } = await open('/');
+    const group = page.locator('details.group', { has: page.locator('[data-c="checkout"]') });
+    const summary = group.locator('summary');
+    // Checkout is down and first in its group while the incident is open.
+    expect(await summary.innerText()).toMatch(/Major outage/);
+    expect(await group.locator('.comp').first().getAttribute('data-c')).toBe('checkout');
+    await summary.click();
+    expect(await group.locator('.comp[data-c="checkout"]').isVisible()).toBe(false);
+    await summary.press('Enter');
+    expect(await group.locator('.comp[data-c="checkout"]').isVisible()).toBe(true);
+    // "Affects Checkout" on the incident's card links to the component.
+    const card = page.locator(`#incidents article[data-id="${outageId}"]`);
+    expect(
+      await card.getByRole('link', { name: 'Checkout', exact: true }).getAttribute('href'),
+    ).toBe('/components/checkout/');
     await checks();
     await close();
   });
@@ -257,6 +312,14 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
       /^(Next update by|Update overdue since) /,
     );
     await page.getByRole('link', { name: 'Webhook deliveries delayed' }).waitFor();
+    // A card the refresh added reads like a published one: what it affects, linked, and when.
+    const added = page.locator('#incidents article', { hasText: 'Webhook deliveries delayed' });
+    expect(await added.getByRole('link', { name: 'Webhooks' }).getAttribute('href')).toBe(
+      '/components/webhooks/',
+    );
+    expect(await added.locator('[data-k="latest"]').innerText()).toMatch(
+      /^Investigating · .+ (\d+ s|\d+ min) ago$/,
+    );
     expect(await page.locator(`#incidents article[data-id="${slowId}"]`).count()).toBe(0);
     expect(await page.locator('.comp[data-c="checkout"] .status').innerText()).toBe('Operational');
     expect(await page.locator('.comp[data-c="webhooks"] .status').innerText()).toBe(
@@ -344,7 +407,7 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
     const total = await rows.count();
     expect(total).toBeGreaterThanOrEqual(3);
     expect(await rows.filter({ hasText: 'Slow dashboard loading' }).innerText()).toMatch(
-      /lasted .+ · Dashboard/,
+      /Dashboard · lasted /,
     );
     await page.getByLabel('Component').selectOption('dashboard');
     expect(await page.locator('[data-cs]:visible').count()).toBe(1);
@@ -362,8 +425,11 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
     const html = await (await fetch(`${server.url}/`)).text();
     expect(html.match(/class="comp"/g)).toHaveLength(30);
     expect(Buffer.byteLength(html)).toBeLessThan(60_000);
-    expect(html).toMatch(/<link rel="icon" href="data:image\/svg\+xml;base64,/);
-    expect(html).toMatch(/<a class="brand" href="\/"><img src="data:image\/svg\+xml;base64,/);
+    // The logo and favicon are site.yaml's files, inlined.
+    const inlined = (file: string) =>
+      `data:image/svg+xml;base64,${readFileSync(join(REPO_ROOT, 'content', file)).toString('base64')}`;
+    expect(html).toContain(`<link rel="icon" href="${inlined('favicon.svg')}">`);
+    expect(html).toContain(`<a class="brand" href="/"><img src="${inlined('logo.svg')}"`);
     expect(html).toContain('<meta property="og:title" content="Acme Cloud status">');
     const banner = /<h1 class="banner[^"]*">.*?<\/svg>([^<]+)<\/h1>/.exec(html)![1]!;
     expect(html).toContain(`<meta property="og:description" content="${banner}. `);

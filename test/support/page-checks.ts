@@ -47,8 +47,10 @@ const RECORDER = `
         const n = s.node;
         if (!n) return '?';
         const e = n.nodeType === 1 ? n : n.parentElement;
+        const r = (q) => Math.round(q.x) + ',' + Math.round(q.y) + ' ' + Math.round(q.width) + 'x' + Math.round(q.height);
         return (e ? e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + (e.id ? '#' + e.id : '') : '#text')
-          + ' "' + (n.textContent || '').trim().slice(0, 40) + '"';
+          + ' "' + (n.textContent || '').trim().slice(0, 40) + '" ' + r(s.previousRect) + ' -> ' + r(s.currentRect)
+          + ' at ' + Math.round(entry.startTime) + ' ms';
       });
       globalThis.layoutShifts.push({ value: entry.value, moved });
     }
