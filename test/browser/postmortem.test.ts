@@ -1,13 +1,11 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
+import { openChecked, problemsInEveryLook, SCREENSHOTS } from '../support/page-checks.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
  * Private facts of the incident and its review, each distinctive enough that finding it anywhere
@@ -136,26 +134,26 @@ describe('the executive digest preview', () => {
     expect(text).toContain('38,117');
     expect(text).toMatch(/Estimated cost so far\s+€[\d,]+\.\d\d/);
     expect(text).toContain('Resolved since the last digest (1)');
-    await page.screenshot({ path: join('test-results/screenshots', 'digest.png'), fullPage: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'digest.png'), fullPage: true });
     await page.close();
     const preview = (await (
       await fetch(`${server.url}/v1/digests/executive`, {
         headers: { authorization: `Bearer ${server.token}`, accept: 'application/json' },
       })
     ).json()) as { text: string };
-    mkdirSync('test-results/screenshots', { recursive: true });
-    writeFileSync(join('test-results/screenshots', 'digest.txt'), preview.text);
+    writeFileSync(join(SCREENSHOTS, 'digest.txt'), preview.text);
     expect(preview.text).toContain('ACTIVE INCIDENTS: 1');
   });
 });
 
 describe('a published postmortem', () => {
-  it('shows on the incident page in its public form, accessibly', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const response = await page.goto(`${server.url}/incidents/${incidentId}/`);
-    expect(response?.status()).toBe(200);
+  it('shows on the incident page in its public form, accessibly at 1280 and 390 px in both schemes', async () => {
+    const { page, checks, close } = await openChecked(
+      browser,
+      `${server.url}/incidents/${incidentId}/`,
+      { viewport: { width: 1100, height: 900 } },
+    );
     const section = page.locator('section.postmortem');
     await expect.poll(() => section.count()).toBe(1);
     expect(await page.getByRole('heading', { name: 'Postmortem', level: 2 }).count()).toBe(1);
@@ -166,29 +164,10 @@ describe('a published postmortem', () => {
     expect(text).toContain('Alert 30 days before any certificate expires');
     expect(text).toContain('P2 · In progress');
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-      const axe = (
-        globalThis as unknown as {
-          axe: {
-            run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string }> }>;
-          };
-        }
-      ).axe;
-      const result = await axe.run({
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      });
-      return result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id);
-    });
-    expect(violations).toEqual([]);
-    expect(errors).toEqual([]);
-    await page.screenshot({
-      path: join('test-results/screenshots', 'postmortem.png'),
-      fullPage: true,
-    });
-    await page.close();
+    await page.screenshot({ path: join(SCREENSHOTS, 'postmortem.png'), fullPage: true });
+    expect(await problemsInEveryLook(page)).toEqual([]);
+    await checks();
+    await close();
   });
 
   it('is marked in the feed and the Statuspage JSON', async () => {

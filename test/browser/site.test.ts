@@ -1,22 +1,24 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
-import { REPO_ROOT } from '../support/harness.ts';
-import { startServer, type ServerProcess } from '../support/server-process.ts';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-/** Screenshots land in the git-ignored test-results/; `npm run screenshots` copies them to docs/. */
-const SCREENSHOTS = join(REPO_ROOT, 'test-results/screenshots');
+import {
+  SCREENSHOTS,
+  openChecked,
+  problemsInEveryLook,
+  seriousViolations,
+} from '../support/page-checks.ts';
+import { freePort, startServer, type ServerProcess } from '../support/server-process.ts';
 
 let server: ServerProcess;
 let browser: Browser;
 let incidentId: string;
 
 beforeAll(async () => {
-  server = await startServer();
+  const port = await freePort();
+  // The browser follows links: they lead to this loopback server, never to site.yaml's host.
+  server = await startServer({ port, env: { SITE_URL: `http://127.0.0.1:${port}` } });
   const declared = await server.api('POST', '/v1/incidents', {
     title: 'Card payments failing at checkout',
     severity: 'SEV2',
@@ -52,72 +54,31 @@ afterAll(async () => {
 });
 
 /**
- * Opens a page, recording console errors, every request that leaves the server's host, every
- * dialog (an injected `alert` would open one) and every Content-Security-Policy violation.
+ * Opens a page (1100 px wide) with the shared checks, and records every dialog: an injected
+ * `alert` would open one.
  */
 async function open(path: string, colorScheme: 'light' | 'dark' = 'light') {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, colorScheme });
-  const errors: string[] = [];
-  const foreign: string[] = [];
+  const opened = await openChecked(browser, `${server.url}${path}`, {
+    viewport: { width: 1100, height: 900 },
+    colorScheme,
+  });
   const dialogs: string[] = [];
-  page.on('dialog', (d) => {
+  opened.page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();
   });
-  await page.addInitScript(`
-    globalThis.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      globalThis.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample));
-  `);
-  const cspViolations = () => page.evaluate<string[]>('globalThis.cspViolations');
-  const host = new URL(server.url).host;
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('request', (r) => {
-    const url = new URL(r.url());
-    if (url.protocol !== 'data:' && url.host !== host) foreign.push(r.url());
-  });
-  const response = await page.goto(`${server.url}${path}`);
-  expect(response?.status()).toBe(200);
-  return { page, errors, foreign, dialogs, cspViolations };
-}
-
-async function seriousViolations(page: Page) {
-  // Evaluated through the DevTools protocol: the page's CSP rightly refuses a script tag.
-  await page.evaluate(AXE);
-  const results = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run: (
-            o: unknown,
-          ) => Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }>;
-        };
-      }
-    ).axe;
-    return axe.run({
-      runOnly: {
-        type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
-      },
-    });
-  });
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}, ${v.nodes.length} nodes)`);
+  return { ...opened, dialogs };
 }
 
 describe('the published status site in Chromium', () => {
   it('shows the status page with no console errors, no foreign requests and no serious axe violations', async () => {
     for (const scheme of ['light', 'dark'] as const) {
-      const { page, errors, foreign, cspViolations } = await open('/', scheme);
+      const { page, checks, close } = await open('/', scheme);
       expect(await page.locator('h1').innerText()).toContain('Major System Outage');
       expect(await page.getByRole('heading', { name: 'Active incidents' }).count()).toBe(1);
       expect(await page.getByText('Next update by').count()).toBe(2);
       expect(await page.locator('.bars').count()).toBe(10);
-      expect(errors).toEqual([]);
-      expect(foreign).toEqual([]);
-      expect(await cspViolations()).toEqual([]);
+      await checks();
       expect(await seriousViolations(page)).toEqual([]);
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, `status-${scheme}.png`), fullPage: true });
@@ -127,12 +88,12 @@ describe('the published status site in Chromium', () => {
         await page.evaluate<string | null>('document.activeElement.getAttribute("href")'),
       ).toBe('#main');
       expect(await page.locator('main#main').count()).toBe(1);
-      await page.close();
+      await close();
     }
   });
 
   it('follows the incident link to a full timeline that passes the same checks', async () => {
-    const { page, errors, foreign, cspViolations } = await open('/');
+    const { page, checks, close } = await open('/');
     // The active incident's link (the same incident is also listed under "Past incidents").
     await page
       .locator('#incidents')
@@ -153,21 +114,22 @@ describe('the published status site in Chromium', () => {
     expect(await times.count()).toBe(2);
     for (const time of await times.all())
       expect(await time.innerText()).not.toBe(await time.getAttribute('title'));
-    expect(await cspViolations()).toEqual([]);
-    expect(errors).toEqual([]);
-    expect(foreign).toEqual([]);
+    await checks();
     expect(await seriousViolations(page)).toEqual([]);
-    await page.close();
+    await close();
   });
 
-  it('passes the checks on the history and component pages too', async () => {
+  it('passes the checks on the history and component pages too, at 1280 and 390 px in both schemes', async () => {
+    // customer.test.ts checks every kind of page on a 30-component site in Berlin; these are the
+    // shipped content's, in UTC.
+    const problems: string[] = [];
     for (const path of ['/history/', '/components/checkout/']) {
-      const { page, errors, foreign } = await open(path);
-      expect(errors).toEqual([]);
-      expect(foreign).toEqual([]);
-      expect(await seriousViolations(page)).toEqual([]);
-      await page.close();
+      const { page, checks, close } = await open(path);
+      problems.push(...(await problemsInEveryLook(page)));
+      await checks();
+      await close();
     }
+    expect(problems).toEqual([]);
   });
 
   it('is served with short cache headers and the right content types', async () => {
@@ -193,7 +155,7 @@ describe('the published status site in Chromium', () => {
     const { id } = (await declared.json()) as { id: string };
     await server.published();
     for (const path of ['/', `/incidents/${id}/`]) {
-      const { page, errors, dialogs, cspViolations } = await open(path);
+      const { page, checks, dialogs, close } = await open(path);
       const injected = await page.evaluate<number>(
         "document.querySelectorAll('[onfocus], [autofocus]').length",
       );
@@ -206,9 +168,8 @@ describe('the published status site in Chromium', () => {
       // Focus every link: an injected handler would run now if it could.
       for (const link of await page.locator('a').all()) await link.focus();
       expect(dialogs, path).toEqual([]);
-      expect(await cspViolations(), path).toEqual([]);
-      expect(errors, path).toEqual([]);
-      await page.close();
+      await checks();
+      await close();
     }
   });
 });

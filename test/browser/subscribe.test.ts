@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
+import { problemsInEveryLook, seriousViolations } from '../support/page-checks.ts';
 import { startResendStub, type ResendStub } from '../support/resend-stub.ts';
 import { freePort, startServer, waitFor, type ServerProcess } from '../support/server-process.ts';
 import { linkIn } from '../subscriptions/support.ts';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let stub: ResendStub;
 let server: ServerProcess;
@@ -65,32 +62,15 @@ async function newPage() {
   return { page, problems };
 }
 
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const results = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string }> }>;
-        };
-      }
-    ).axe;
-    return axe.run({
-      runOnly: {
-        type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
-      },
-    });
-  });
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => v.id);
-}
-
-/** Checks a result page: its heading, accessible, nothing broken or foreign. */
+/**
+ * Checks a result page: its heading, accessible at 1280 and 390 px in both schemes, nothing
+ * broken or foreign. The page is left at its first size and scheme.
+ */
 async function expectResultPage(page: Page, problems: string[], heading: string) {
   expect(await page.locator('h1').innerText()).toBe(heading);
-  expect(await seriousViolations(page), heading).toEqual([]);
+  expect(await problemsInEveryLook(page), heading).toEqual([]);
+  await page.setViewportSize({ width: 1000, height: 800 });
+  await page.emulateMedia({ colorScheme: 'light' });
   expect(problems, heading).toEqual([]);
 }
 
@@ -174,7 +154,7 @@ describe('subscribing from the published site, without JavaScript', () => {
     expect(await page.locator('main').innerText()).toContain(
       'The email address must look like name@example.com.',
     );
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await problemsInEveryLook(page)).toEqual([]);
     expect(problems.filter((p) => !p.includes('422'))).toEqual([]);
     await page.close();
   });

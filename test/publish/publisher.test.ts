@@ -103,7 +103,7 @@ describe('the publisher', () => {
     expect(index).toContain(`href="/incidents/${incident.id}/"`);
     // SEV3 promises an update within 60 minutes of the last one.
     expect(index).toContain(
-      'Next update by <time datetime="2026-11-23T11:00:00.000Z" data-f="t">11:00 UTC</time>',
+      '<span>Next update by</span> <time datetime="2026-11-23T11:00:00.000Z" data-f="t">11:00 UTC</time>',
     );
     expect(await h.read('history.rss')).toContain(
       `<guid isPermaLink="false">${incident.updates[0]!.id}</guid>`,

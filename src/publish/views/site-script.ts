@@ -5,7 +5,8 @@
  *
  * - times: every `<time datetime>` with a clock is shown in the reader's own zone, zone named (the
  *   HTML carries the site's zone, kept as the tooltip); `data-ago` / `data-for` elements show
- *   "5 min ago" and "33 min" and keep counting;
+ *   "5 min ago" and "33 min" and keep counting, and a `data-due` "Next update by" turns into
+ *   "Update overdue since" the moment it passes;
  * - live refresh (`main[data-live]`, the status page): every 30 s while the tab is visible it
  *   reads `/api/v2/summary.json` and updates the banner, the component statuses and the active
  *   incidents (latest update, "next update by"), with an "updated N s ago" line;
@@ -27,11 +28,14 @@ function times(r){
 for(const t of $('time[datetime*="T"]',r)){const x=new Date(t.dateTime);if(isNaN(x))continue;
 if(!t.dataset.site)t.dataset.site=t.textContent;t.title=t.dataset.site;
 t.textContent=x.toLocaleString(undefined,t.dataset.f==='t'&&x.toDateString()===new Date().toDateString()?CLOCK:FULL)}
-for(const e of $('[data-ago]',r))e.textContent=ago(e.dataset.ago);
-for(const e of $('[data-for]',r))e.textContent=dur(now()-Date.parse(e.dataset.for))}
+rel(r)}
+const NEXT=due=>now()>Date.parse(due)?'Update overdue since':'Next update by';
+function rel(r){for(const e of $('[data-ago]',r))e.textContent=ago(e.dataset.ago);
+for(const e of $('[data-for]',r))e.textContent=dur(now()-Date.parse(e.dataset.for));
+for(const e of $('[data-due]',r)){const s=e.firstElementChild,t=NEXT(e.dataset.due);if(s&&s.textContent!==t)s.textContent=t}}
 times(d);
 let poll=()=>{};
-setInterval(()=>{poll();for(const e of $('[data-ago]'))e.textContent=ago(e.dataset.ago);for(const e of $('[data-for]'))e.textContent=dur(now()-Date.parse(e.dataset.for))},1e3);
+setInterval(()=>{poll();rel(d)},1e3);
 const main=d.querySelector('main[data-live]');
 if(main){
 const TONE={none:'ok',minor:'minor',major:'partial',critical:'major',maintenance:'maint'};
@@ -45,12 +49,14 @@ const tone=(e,p,t)=>{e.className=e.className.replace(new RegExp('\\\\b'+p+'-\\\\
 const paras=body=>{const m=el('div','msg');for(const p of String(body).split(/\\n\\s*\\n/))m.append(el('p',null,p));return m};
 const time=(iso,f)=>{const t=el('time');t.dateTime=iso;if(f)t.dataset.f=f;t.textContent=iso;return t};
 function next(a,i){let p=a.querySelector('.next');if(!i.next_update_at){p&&p.remove();return}
-if(!p){p=el('p','next');a.append(p)}p.replaceChildren((now()>Date.parse(i.next_update_at)?'Update overdue since':'Next update by')+' ',time(i.next_update_at,'t'))}
+if(!p){p=el('p','next');a.append(p)}p.dataset.due=i.next_update_at;p.replaceChildren(el('span',null,NEXT(i.next_update_at)),' ',time(i.next_update_at,'t'))}
 function card(i){const a=el('article','card incident');a.dataset.id=i.id;const h=el('h3'),l=el('a',null,i.name);l.href='/incidents/'+i.id+'/';h.append(l);
-const m=el('div','meta'),[label,t]=IMPACT[i.impact]||IMPACT.none,s=el('span');s.dataset.k='latest';a.className+=' tone-'+t;m.append(el('span','pill t-'+t,label+' impact'),s);a.append(h,m,el('div','msg'));return a}
+const m=el('div','meta'),[label,t]=IMPACT[i.impact]||IMPACT.none,s=el('span');s.dataset.k='latest';a.className+=' tone-'+t;m.append(el('span','pill t-'+t,label+' impact'));
+const cs=i.components||[];if(cs.length){const f=el('span',null,'Affects ');cs.forEach((c,n)=>{const x=el('a',null,c.name);x.href='/components/'+c.id+'/';f.append(n?', ':'',x)});m.append(f)}
+m.append(s);a.append(h,m,el('div','msg'));return a}
 function incident(i){const list=d.getElementById('incidents');let a=list.querySelector('article[data-id="'+CSS.escape(i.id)+'"]');if(!a){a=card(i);list.prepend(a)}
 const u=i.incident_updates[0];if(u&&a.dataset.u!==u.id){a.dataset.u=u.id;const s=a.querySelector('[data-k=latest]');
-const st=el('strong',null,ILABEL[u.status]||u.status);s.replaceChildren(st,' \\u00b7 ',time(u.display_at));a.querySelector('.msg').replaceWith(paras(u.body))}
+const st=el('strong',null,ILABEL[u.status]||u.status);const g=el('span','ago');g.dataset.ago=u.display_at;s.replaceChildren(st,' \\u00b7 ',time(u.display_at),' ',g);a.querySelector('.msg').replaceWith(paras(u.body))}
 next(a,i)}
 function apply(j){const b=d.querySelector('h1.banner');if(b){tone(b,'bg',TONE[j.status.indicator]);b.replaceChildren(icon(TONE[j.status.indicator]),j.status.description)}
 for(const c of j.components||[]){if(c.group)continue;const s=d.querySelector('[data-c="'+CSS.escape(c.id)+'"] .status');if(!s)continue;const t=CTONE[c.status];tone(s,'t',t);s.replaceChildren(icon(t),CLABEL[c.status])}
