@@ -292,7 +292,8 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'patch',
     path: '/v1/maintenances/{id}',
-    summary: 'Edit or reschedule a maintenance (the calendar entry keeps its UID, SEQUENCE goes up)',
+    summary:
+      'Edit or reschedule a maintenance (the calendar entry keeps its UID, SEQUENCE goes up)',
     scope: 'write',
     body: editMaintenanceBody,
     response: maintenanceResponse,

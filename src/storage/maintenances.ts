@@ -173,9 +173,7 @@ export async function hasMaintenanceEvent(read: Reader, key: string): Promise<bo
 
 /** Keys of the reminders recorded for these maintenances. */
 export async function remindedMaintenances(read: Reader): Promise<Set<string>> {
-  const rows = await read(
-    `SELECT maintenance_id FROM maintenance_events WHERE kind = 'reminder'`,
-  );
+  const rows = await read(`SELECT maintenance_id FROM maintenance_events WHERE kind = 'reminder'`);
   return new Set(rows.map((r) => str(r, 'maintenance_id')));
 }
 
@@ -191,7 +189,10 @@ function toEvent(row: Row): MaintenanceEvent {
 }
 
 /** Emails owed and not yet made into a notification, oldest first. */
-export async function owedMaintenanceEmails(read: Reader, limit: number): Promise<MaintenanceEvent[]> {
+export async function owedMaintenanceEmails(
+  read: Reader,
+  limit: number,
+): Promise<MaintenanceEvent[]> {
   const rows = await read(
     `SELECT * FROM maintenance_events WHERE email = 1 AND notification_id IS NULL
      ORDER BY created_at, key LIMIT ?`,
@@ -215,7 +216,10 @@ export async function markMaintenanceMailed(
 }
 
 /** Webhook events owed and not yet made, oldest first. */
-export async function owedMaintenanceHooks(read: Reader, limit: number): Promise<MaintenanceEvent[]> {
+export async function owedMaintenanceHooks(
+  read: Reader,
+  limit: number,
+): Promise<MaintenanceEvent[]> {
   const rows = await read(
     `SELECT * FROM maintenance_events WHERE webhook = 1 AND hooked_at IS NULL
      ORDER BY created_at, key LIMIT ?`,

@@ -36,7 +36,8 @@ export function notifyFlags(
 ): MaintenanceNotify {
   if (typeof given === 'boolean')
     return Object.fromEntries(MAINTENANCE_EMAILS.map((k) => [k, given])) as MaintenanceNotify;
-  const start = base ?? (Object.fromEntries(MAINTENANCE_EMAILS.map((k) => [k, true])) as MaintenanceNotify);
+  const start =
+    base ?? (Object.fromEntries(MAINTENANCE_EMAILS.map((k) => [k, true])) as MaintenanceNotify);
   const flags = { ...start };
   for (const k of MAINTENANCE_EMAILS) if (given?.[k] !== undefined) flags[k] = given[k];
   return flags;
@@ -46,7 +47,10 @@ export function maintenanceUrl(siteUrl: string, id: string): string {
   return `${siteUrl.replace(/\/$/, '')}/maintenances/${id}/`;
 }
 
-export function presentMaintenance(deps: Pick<AppDeps, 'content' | 'siteUrl'>, m: MaintenanceRecord) {
+export function presentMaintenance(
+  deps: Pick<AppDeps, 'content' | 'siteUrl'>,
+  m: MaintenanceRecord,
+) {
   return {
     id: m.id,
     title: m.title,
@@ -81,8 +85,8 @@ export function presentMaintenance(deps: Pick<AppDeps, 'content' | 'siteUrl'>, m
 
 /** A body that may be left out entirely (cancel): none is `{}`. */
 async function optionalJson(c: Context): Promise<unknown> {
-  const length = c.req.header('content-length');
-  if (length === '0' || (length === undefined && !c.req.header('transfer-encoding'))) return {};
+  // Hono keeps the body it read, so `readJson` reads the same bytes again.
+  if ((await c.req.arrayBuffer()).byteLength === 0) return {};
   return readJson(c);
 }
 
@@ -90,10 +94,7 @@ async function optionalJson(c: Context): Promise<unknown> {
  * `/v1/maintenances`: scheduled maintenance, in the incident routes' conventions: write scope and
  * idempotency for POSTs, If-Match for PATCH, bodies parsed at the edge, one domain action each.
  */
-export function maintenanceRoutes(
-  deps: AppDeps,
-  onChange: MaintenanceContext['onChange'],
-) {
+export function maintenanceRoutes(deps: AppDeps, onChange: MaintenanceContext['onChange']) {
   const ctx: MaintenanceContext = { db: deps.db, content: deps.content, now: deps.now, onChange };
   const read = requireScope(deps.db, deps.now, 'read');
   const write = requireScope(deps.db, deps.now, 'write');
@@ -104,7 +105,10 @@ export function maintenanceRoutes(
    * says (the `scheduled-maintenance` template's component and window fill themselves in).
    */
   function messageOf(
-    body: { message?: string | undefined; template?: { id: string; vars: Record<string, unknown> } | undefined },
+    body: {
+      message?: string | undefined;
+      template?: { id: string; vars: Record<string, unknown> } | undefined;
+    },
     window: { components: string[]; scheduled_for: string; scheduled_until: string },
   ): string {
     if (body.message !== undefined) return body.message;
@@ -170,7 +174,10 @@ export function maintenanceRoutes(
         ctx,
         c.get('actor'),
         current.id,
-        { ...body, notify: body.notify === undefined ? undefined : notifyFlags(body.notify, current.notify) },
+        {
+          ...body,
+          notify: body.notify === undefined ? undefined : notifyFlags(body.notify, current.notify),
+        },
         expected,
       );
       c.header('ETag', `"${m.version}"`);

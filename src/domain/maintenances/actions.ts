@@ -269,16 +269,18 @@ export async function editMaintenance(
     }
     const next: MaintenanceRecord = { ...previous };
     for (const field of EDITABLE) {
-      if (input[field] !== undefined) (next as unknown as Record<string, unknown>)[field] = input[field];
+      if (input[field] !== undefined)
+        (next as unknown as Record<string, unknown>)[field] = input[field];
     }
     const startMoved = next.scheduled_for !== previous.scheduled_for;
     if (startMoved && previous.status !== 'scheduled') {
-      throw ValidationError.field('scheduled_for', 'the maintenance has started; its start cannot move');
+      throw ValidationError.field(
+        'scheduled_for',
+        'the maintenance has started; its start cannot move',
+      );
     }
     assertWindow(next.scheduled_for, next.scheduled_until, now, startMoved);
-    const changed = EDITABLE.filter(
-      (f) => JSON.stringify(previous[f]) !== JSON.stringify(next[f]),
-    );
+    const changed = EDITABLE.filter((f) => JSON.stringify(previous[f]) !== JSON.stringify(next[f]));
     if (changed.length === 0) return { maintenance: previous, changed, componentIds: [] };
     const windowMoved = startMoved || next.scheduled_until !== previous.scheduled_until;
     // The calendar entry changes with what a calendar shows: the window and the title.

@@ -1,5 +1,9 @@
 import { formatClockUtc } from '../../lib/time.ts';
-import { findMaintenance, openMaintenances, remindedMaintenances } from '../../storage/maintenances.ts';
+import {
+  findMaintenance,
+  openMaintenances,
+  remindedMaintenances,
+} from '../../storage/maintenances.ts';
 import type { Actor } from '../incidents/context.ts';
 import { applyStatus, recordEvent } from './actions.ts';
 import type { MaintenanceContext } from './context.ts';
@@ -54,8 +58,14 @@ export async function advanceMaintenances(
       done.push(...(await advanceOne(ctx, candidate.id)));
     }
     const after = (await findMaintenance(ctx.db.query, candidate.id)) ?? candidate;
-    const next = nextDueAt(after, remindBefore, reminded.has(candidate.id) || done.some((d) => d.id === candidate.id && d.action === 'remind'));
-    if (next !== null && next > now.getTime()) soonest = soonest === null ? next : Math.min(soonest, next);
+    const next = nextDueAt(
+      after,
+      remindBefore,
+      reminded.has(candidate.id) ||
+        done.some((d) => d.id === candidate.id && d.action === 'remind'),
+    );
+    if (next !== null && next > now.getTime())
+      soonest = soonest === null ? next : Math.min(soonest, next);
   }
   return { done, nextDueAt: soonest };
 }
@@ -94,7 +104,11 @@ async function advanceOne(ctx: MaintenanceContext, id: string): Promise<Advanced
     return { maintenance: m, done, componentIds };
   });
   if (result && result.done.length > 0) {
-    ctx.onChange({ maintenance: result.maintenance, componentIds: result.componentIds, owed: true });
+    ctx.onChange({
+      maintenance: result.maintenance,
+      componentIds: result.componentIds,
+      owed: true,
+    });
   }
   return result?.done ?? [];
 }

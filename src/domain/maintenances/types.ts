@@ -65,13 +65,7 @@ export interface MaintenanceChange {
 }
 
 export type MaintenanceEventKind =
-  | 'scheduled'
-  | 'rescheduled'
-  | 'reminder'
-  | 'started'
-  | 'completed'
-  | 'cancelled'
-  | 'update';
+  'scheduled' | 'rescheduled' | 'reminder' | 'started' | 'completed' | 'cancelled' | 'update';
 
 /** One row of `maintenance_events`: something owed to subscribers and/or webhooks. */
 export interface MaintenanceEvent {
