@@ -4,13 +4,7 @@ import { readSettings, withSiteYamlUrl } from './config/env.ts';
 import { createApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './lib/log.ts';
-import {
-  healthOf,
-  notifyAll,
-  notifyMaintenanceAll,
-  readinessOf,
-  type Service,
-} from './service.ts';
+import { healthOf, notifyAll, notifyMaintenanceAll, readinessOf, type Service } from './service.ts';
 import { createCadenceServices } from './scheduler/setup.ts';
 import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 import { createSubscriptionServices } from './fanout/setup.ts';

@@ -1,8 +1,5 @@
 import type { Content } from '../config/content.ts';
-import type {
-  MaintenanceEventKind,
-  MaintenanceRecord,
-} from '../domain/maintenances/types.ts';
+import type { MaintenanceEventKind, MaintenanceRecord } from '../domain/maintenances/types.ts';
 import { formatDuration, formatInZone, utcDateTime } from '../lib/time.ts';
 import { SAMPLE_AT } from '../domain/sample-incident.ts';
 import { linkPlaceholders, paragraphsOf } from './messages.ts';

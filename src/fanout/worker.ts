@@ -180,7 +180,12 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
           incident_id: m.id,
           lead_update_id: `maintenance/${event.key}`,
           body_id: body.id,
-          audience: audienceOf(content.catalog, { id: m.id, components: m.components.map((c) => ({ id: c })) }, [], false),
+          audience: audienceOf(
+            content.catalog,
+            { id: m.id, components: m.components.map((c) => ({ id: c })) },
+            [],
+            false,
+          ),
           created_at: at,
         });
         stats.notifications += 1;

@@ -244,10 +244,7 @@ export function maintenanceObject(
 /** Statuspage lists this many maintenances in `scheduled-maintenances.json`. */
 const RECENT_MAINTENANCES = 50;
 
-function maintenanceList(
-  snapshot: SiteSnapshot,
-  which: 'all' | 'upcoming' | 'active' | 'summary',
-) {
+function maintenanceList(snapshot: SiteSnapshot, which: 'all' | 'upcoming' | 'active' | 'summary') {
   const all = snapshot.maintenances ?? [];
   const chosen =
     which === 'all'
