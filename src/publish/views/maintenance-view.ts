@@ -3,7 +3,12 @@ import type { MaintenanceRecord, MaintenanceStatus } from '../../domain/maintena
 import { formatDuration } from '../../lib/time.ts';
 import type { FeedItem } from '../feed.ts';
 import type { CalendarEvent, CalendarView } from '../ics.ts';
-import { messageToHtml, messageToPlainText, parseMessage, type Paragraph } from '../message.ts';
+import {
+  messageToHtml,
+  messageToPlainParagraphs,
+  parseMessage,
+  type Paragraph,
+} from '../message.ts';
 import type { SiteSnapshot } from '../snapshot.ts';
 import { cleanText } from '../text.ts';
 import { componentName, pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
@@ -164,7 +169,7 @@ export function calendarView(snapshot: SiteSnapshot, componentId?: string): Cale
     summary: `Maintenance: ${m.title}`,
     description: [
       `Affects ${m.components.map((id) => componentName(snapshot, id)).join(', ')}.`,
-      ...m.updates.slice(0, 1).map((u) => messageToPlainText(u.message)),
+      ...m.updates.slice(-1).map((u) => messageToPlainParagraphs(u.message)),
       `${snapshot.siteUrl}${maintenanceHref(m.id)}`,
     ].join('\n\n'),
     url: `${snapshot.siteUrl}${maintenanceHref(m.id)}`,
