@@ -264,7 +264,7 @@ describe('scheduled maintenance through the real server', () => {
       `/v1/maintenances/${m.id}`,
       {
         scheduled_for: new Date(start).toISOString(),
-        scheduled_until: new Date(start + 8000).toISOString(),
+        scheduled_until: new Date(start + 20_000).toISOString(),
       },
       { 'If-Match': '"1"' },
     );
