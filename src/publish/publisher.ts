@@ -221,11 +221,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
       await removePublished(siteDir, routeFile(route));
       removed++;
     }
-    // Incident pages go first, so the index never links to a page that is not written yet.
-    const phases = [
-      render.filter((r) => r.kind === 'incident'),
-      render.filter((r) => r.kind !== 'incident'),
-    ];
+    // Incident and maintenance pages go first, so the index never links to a page that is not
+    // written yet.
+    const first = (r: Route) => r.kind === 'incident' || r.kind === 'maintenance';
+    const phases = [render.filter(first), render.filter((r) => !first(r))];
     for (const routes of phases) await renderAll(routes);
     return { failed, bytes, removed };
 
