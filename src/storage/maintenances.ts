@@ -195,7 +195,7 @@ export async function owedMaintenanceEmails(
 ): Promise<MaintenanceEvent[]> {
   const rows = await read(
     `SELECT * FROM maintenance_events WHERE email = 1 AND notification_id IS NULL
-     ORDER BY created_at, key LIMIT ?`,
+     ORDER BY created_at, rowid LIMIT ?`,
     [limit],
   );
   return rows.map(toEvent);
@@ -222,7 +222,7 @@ export async function owedMaintenanceHooks(
 ): Promise<MaintenanceEvent[]> {
   const rows = await read(
     `SELECT * FROM maintenance_events WHERE webhook = 1 AND hooked_at IS NULL
-     ORDER BY created_at, key LIMIT ?`,
+     ORDER BY created_at, rowid LIMIT ?`,
     [limit],
   );
   return rows.map(toEvent);
