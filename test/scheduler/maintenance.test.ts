@@ -64,12 +64,18 @@ describe('dueActions', () => {
   });
 
   it('says when it is next due', () => {
-    expect(nextDueAt(base, 3600, false)).toBe(Date.parse('2026-11-23T11:00:00Z'));
-    expect(nextDueAt(base, 3600, true)).toBe(Date.parse('2026-11-23T12:00:00Z'));
-    expect(nextDueAt({ ...base, status: 'in_progress' }, 3600, true)).toBe(
+    const early = at('2026-11-23T09:00:00Z');
+    expect(nextDueAt(base, 3600, false, early)).toBe(Date.parse('2026-11-23T11:00:00Z'));
+    expect(nextDueAt(base, 3600, true, early)).toBe(Date.parse('2026-11-23T12:00:00Z'));
+    // Past the reminder time (created late, say): the start is next.
+    expect(nextDueAt(base, 3600, false, at('2026-11-23T11:30:00Z'))).toBe(
+      Date.parse('2026-11-23T12:00:00Z'),
+    );
+    expect(nextDueAt({ ...base, status: 'in_progress' }, 3600, true, early)).toBe(
       Date.parse('2026-11-23T14:00:00Z'),
     );
-    expect(nextDueAt({ ...base, status: 'completed' }, 3600, true)).toBeNull();
+    expect(nextDueAt({ ...base, status: 'completed' }, 3600, true, early)).toBeNull();
+    expect(nextDueAt({ ...base, auto_start: false }, 3600, true, early)).toBeNull();
   });
 
   it('notes the real time of a late step', () => {

@@ -58,14 +58,11 @@ export async function advanceMaintenances(
       done.push(...(await advanceOne(ctx, candidate.id)));
     }
     const after = (await findMaintenance(ctx.db.query, candidate.id)) ?? candidate;
-    const next = nextDueAt(
-      after,
-      remindBefore,
+    const remindedNow =
       reminded.has(candidate.id) ||
-        done.some((d) => d.id === candidate.id && d.action === 'remind'),
-    );
-    if (next !== null && next > now.getTime())
-      soonest = soonest === null ? next : Math.min(soonest, next);
+      done.some((d) => d.id === candidate.id && d.action === 'remind');
+    const next = nextDueAt(after, remindBefore, remindedNow, now);
+    if (next !== null) soonest = soonest === null ? next : Math.min(soonest, next);
   }
   return { done, nextDueAt: soonest };
 }

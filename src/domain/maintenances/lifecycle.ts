@@ -57,7 +57,7 @@ export function dueActions(
   return actions;
 }
 
-/** When `dueActions` next has something to do (null: never, without a person acting). */
+/** When `dueActions` next has something to do after `now` (null: never, without a person acting). */
 export function nextDueAt(
   m: Pick<
     MaintenanceRecord,
@@ -65,16 +65,17 @@ export function nextDueAt(
   >,
   remindBeforeSeconds: number,
   reminded: boolean,
+  now: Date,
 ): number | null {
   const start = Date.parse(m.scheduled_for);
+  const times: number[] = [];
   if (m.status === 'scheduled') {
     if (!reminded && m.notify.reminder && remindBeforeSeconds > 0)
-      return start - remindBeforeSeconds * 1000;
-    if (m.auto_start) return start;
-    return null;
-  }
-  if (isRunning(m.status) && m.auto_complete) return Date.parse(m.scheduled_until);
-  return null;
+      times.push(start - remindBeforeSeconds * 1000);
+    if (m.auto_start) times.push(start);
+  } else if (isRunning(m.status) && m.auto_complete) times.push(Date.parse(m.scheduled_until));
+  const future = times.filter((t) => t > now.getTime());
+  return future.length > 0 ? Math.min(...future) : null;
 }
 
 /**
