@@ -521,7 +521,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
           });
         } finally {
           running = null;
-          health.pending = pendingIds.size;
+          health.pending = pendingIds.size + (pendingMaintenance ? 1 : 0);
           // Under a flood of changes, wait as long as the last run took before the next one: the
           // publisher shares the event loop with the API, and this keeps it to at most about
           // half of the process's time while a quiet site still publishes within the debounce.
@@ -614,6 +614,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     },
     onMaintenanceChange() {
       pendingMaintenance = true;
+      health.pending = pendingIds.size + 1;
       schedule();
     },
     async fullExport() {

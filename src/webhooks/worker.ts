@@ -203,7 +203,14 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       const owed = await owedMaintenanceHooks(db.query, 50);
       for (const event of owed) {
         const at = now();
-        const m = await findMaintenance(db.query, event.maintenance_id);
+        const found = await findMaintenance(db.query, event.maintenance_id);
+        // The maintenance as of the event: its timeline up to it, and the status it then had.
+        const updates = found?.updates.filter((u) => u.created_at <= event.created_at) ?? [];
+        const m = found && {
+          ...found,
+          updates,
+          status: updates[0]?.status ?? found.status,
+        };
         const rendered = m
           ? maintenanceEvent(
               {

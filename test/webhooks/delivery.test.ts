@@ -519,3 +519,32 @@ describe('maintenance events', () => {
     expect(receiver.at(apiPath)).toEqual([]);
   });
 });
+
+describe('maintenance events made late', () => {
+  it('describe the maintenance as it was when each happened', async () => {
+    const path = unique('maintenance-asof');
+    await adminWebhook(path, { components: ['database'] });
+    const created = await h.request('POST', '/v1/maintenances', {
+      body: {
+        title: 'Failover drill',
+        message: 'Announced.',
+        components: ['database'],
+        scheduled_for: '2026-11-23T12:00:00Z',
+        scheduled_until: '2026-11-23T13:00:00Z',
+      },
+    });
+    const m = (await created.json()) as { id: string };
+    h.clock.advance(1000);
+    await h.request('POST', `/v1/maintenances/${m.id}/updates`, {
+      body: { status: 'in_progress', message: 'Started.' },
+    });
+    // Both events are made in one pass, after both changes.
+    await drain();
+    await drain();
+    const bodies = receiver.at(path).map((r) => (r.json as any).scheduled_maintenance);
+    expect(bodies.map((b) => [b.status, b.incident_updates.length])).toEqual([
+      ['scheduled', 1],
+      ['in_progress', 2],
+    ]);
+  });
+});
