@@ -4,7 +4,6 @@ import { ApiError, createErrorHandler, errorBody } from './api/errors.ts';
 import type { AppDeps } from './api/deps.ts';
 import type { AppEnv } from './api/env.ts';
 import { renderDocsPage } from './api/docs-page.ts';
-import { serveSite } from './serve/site.ts';
 import { requestLog } from './api/middleware/request-log.ts';
 import { buildOpenApi } from './api/openapi.ts';
 import { auditRoutes } from './api/routes/audit.ts';
@@ -28,6 +27,12 @@ import {
 } from './api/routes/webhooks.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Paths the app's own routes answer; the site's files never stand in for them. */
+const APP_PATHS = new Set(['/healthz', '/readyz', '/openapi.json', '/docs', '/v1']);
+export function isAppPath(pathname: string): boolean {
+  return APP_PATHS.has(pathname) || pathname.startsWith('/v1/');
+}
 
 /** Builds the whole HTTP app from its parts; `main.ts` and the tests call this. */
 export function createApp(deps: AppDeps) {
@@ -119,6 +124,6 @@ export function createApp(deps: AppDeps) {
   app.get('/openapi.json', (c) => c.json(openApi));
   app.get('/docs', (c) => c.html(docs));
 
-  if (deps.siteDir) app.use('/*', serveSite(deps.siteDir, deps.siteAvailability));
+  if (deps.site) app.use('/*', deps.site.middleware());
   return app;
 }

@@ -1,7 +1,6 @@
-import { serve } from '@hono/node-server';
 import { ConfigError } from './config/content.ts';
 import { readSettings, withSiteYamlUrl } from './config/env.ts';
-import { createApp } from './app.ts';
+import { createApp, isAppPath } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './lib/log.ts';
 import { healthOf, notifyAll, notifyMaintenanceAll, readinessOf, type Service } from './service.ts';
@@ -9,6 +8,9 @@ import { createCadenceServices } from './scheduler/setup.ts';
 import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 import { createSubscriptionServices } from './fanout/setup.ts';
 import { createWebhookServices, webhookSettings } from './webhooks/setup.ts';
+import { createHttpServer } from './serve/http.ts';
+import { SiteFiles } from './serve/site.ts';
+import { urgent } from './storage/db.ts';
 
 function log(line: LogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -68,8 +70,15 @@ async function main(): Promise<void> {
   for (const service of services) await service.start?.();
   const serviceReadiness = readinessOf(services);
   let stopping = false;
+  // The site on disk (a previous run's, or the one another process publishes) is served at once;
+  // a file it lacks waits for the publisher's first export instead of being a 404.
+  const site = new SiteFiles(siteDirOf(settings), {
+    availability: publisher,
+    reserved: isAppPath,
+  });
   const app = createApp({
-    db: foundation.db,
+    // A request's database work goes before the background services' waiting work.
+    db: urgent(foundation.db),
     content: foundation.content,
     templates: foundation.templates,
     now,
@@ -77,37 +86,37 @@ async function main(): Promise<void> {
     log,
     onChange: notifyAll(services, log),
     onMaintenanceChange,
-    health: () => ({ ...healthOf(services)(), unhandled_rejections: unhandledRejections }),
-    siteDir: siteDirOf(settings),
+    health: () => ({
+      ...healthOf(services)(),
+      site: site.stats(),
+      unhandled_rejections: unhandledRejections,
+    }),
+    site,
     subscriptions: {
       ctx: subscriptions.ctx,
       apiUrl: settings.publicApiUrl,
       allowedOrigins: [new URL(settings.siteUrl).origin],
       webhookSecret: settings.resendWebhookSecret,
     },
-    // The site on disk (a previous run's, or the one another process publishes) is served at once;
-    // a file it lacks waits for the publisher's first export instead of being a 404.
-    siteAvailability: publisher,
     // Once stopping, tell the load balancer at once, while in-flight requests finish.
     readiness: () => ({ ...serviceReadiness(), server: stopping ? 'shutting down' : null }),
     webhooks: webhooks.ctx,
     mail: cadence.mail,
     onMailQueued: () => cadence.mailer.kick(),
   });
-  const server = serve(
-    { fetch: app.fetch, port: settings.port, hostname: settings.host },
-    (info) => {
-      log({
-        time: now().toISOString(),
-        level: 'info',
-        msg: 'listening',
-        node: process.version,
-        url: `http://${settings.host}:${info.port}`,
-        database: settings.databaseUrl.replace(/\/\/[^@]*@/, '//***@'),
-        site_url: settings.siteUrl,
-      });
-    },
-  );
+  const server = createHttpServer(app.fetch, site);
+  server.listen(settings.port, settings.host, () => {
+    const address = server.address();
+    log({
+      time: now().toISOString(),
+      level: 'info',
+      msg: 'listening',
+      node: process.version,
+      url: `http://${settings.host}:${typeof address === 'object' && address ? address.port : settings.port}`,
+      database: settings.databaseUrl.replace(/\/\/[^@]*@/, '//***@'),
+      site_url: settings.siteUrl,
+    });
+  });
 
   const stop = (signal: string) => {
     if (stopping) return;
@@ -122,10 +131,8 @@ async function main(): Promise<void> {
     });
     // A connection that finishes its last request while we drain goes idle: close it then, rather
     // than waiting out the keep-alive timeout.
-    if ('closeIdleConnections' in server) {
-      server.closeIdleConnections();
-      setInterval(() => server.closeIdleConnections(), 50).unref();
-    }
+    server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 50).unref();
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

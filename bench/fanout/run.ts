@@ -4,7 +4,7 @@
 // posts other updates to measure the API's latency while the fan-out runs, against the same
 // measurement with no subscribers, taken side by side in the same run.
 //
-//   npm run bench:fanout -- [--subscribers 50000] [--rate 5] [--seconds 30] [--post-rate 2]
+//   npm run bench:fanout -- [--subscribers 50000] [--rate 5] [--seconds 60] [--post-rate 2]
 //
 // The updates are posted at a fixed rate (open loop: one every 1/post-rate s whatever the
 // responses), so the latency shows how long a request waits behind the fan-out's work rather
@@ -22,7 +22,7 @@ const { values } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '50000' },
     rate: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '30' },
+    seconds: { type: 'string', default: '60' },
     'post-rate': { type: 'string', default: '2' },
     profile: { type: 'string' },
   },

@@ -213,11 +213,12 @@ const herald = await startServer();
 let nginx: Nginx | null = null;
 try {
   // A little content: an index with active incidents, as during an outage.
+  const created: string[] = [];
   for (const [title, component] of [
     ['Elevated API error rates', 'api'],
     ['Checkout latency', 'checkout'],
   ] as const) {
-    await herald.request(
+    const incident = await herald.request<{ id: string }>(
       'POST',
       '/v1/incidents',
       {
@@ -228,6 +229,7 @@ try {
       },
       201,
     );
+    created.push(incident.id);
   }
   // Ready, and both incidents on the published index (their publish has finished).
   for (let i = 0; i < 600; i++) {
@@ -284,6 +286,27 @@ try {
         );
       }
 
+  // The API under the flood: one update posted in the middle of a run on Herald's index, timed
+  // from the request to its 201, and to the new message in the index on disk (published).
+  const flood = autocannon({ url: `${herald.baseUrl}${path}`, connections, duration: seconds });
+  await sleep((seconds * 1000) / 2);
+  const marker = `flood-update-${Date.now()}`;
+  const posted = performance.now();
+  await herald.request(
+    'POST',
+    `/v1/incidents/${created[0]!}/updates`,
+    { message: `Still investigating ${marker}.` },
+    201,
+  );
+  const accepted = performance.now() - posted;
+  let published: number | null = null;
+  while (published === null && performance.now() - posted < 10_000) {
+    const index = readFileSync(join(herald.dataDir, 'site', 'index.html'), 'utf8');
+    if (index.includes(marker)) published = performance.now() - posted;
+    else await sleep(5);
+  }
+  const floodResult = await flood;
+
   console.log('\nmedian of the rounds:');
   console.log('target  asked  sent      bytes/resp  req/s    p50 ms  p99 ms  errors');
   for (const row of rows.values())
@@ -301,6 +324,9 @@ try {
       );
     }
   }
+  console.log(
+    `\nAn update posted during a ${connections}-connection flood of ${path} (${Math.round(floodResult.requests.average)} req/s): 201 after ${accepted.toFixed(0)} ms, on the published index after ${published === null ? 'more than 10,000' : published.toFixed(0)} ms (target < 1,000 ms: ${published !== null && published < 1000 ? 'met' : 'not met'})`,
+  );
 } finally {
   await nginx?.stop();
   await herald.stop();

@@ -4,7 +4,7 @@ import type { UpdateTemplate } from '../domain/templates.ts';
 import type { Db } from '../storage/db.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SubscriptionRouteOptions } from './routes/subscriptions.ts';
-import type { SiteAvailability } from '../publish/availability.ts';
+import type { SiteFiles } from '../serve/site.ts';
 import type { WebhookContext } from '../domain/webhooks/context.ts';
 import type { MailTemplates } from '../mail/templates.ts';
 import type { MaintenanceChange } from '../domain/maintenances/types.ts';
@@ -21,12 +21,10 @@ export interface AppDeps {
   onChange: (change: IncidentChange) => void;
   /** Extra facts for /healthz (the publisher's last run, the scheduler's last tick). */
   health?: () => Record<string, unknown>;
-  /** Directory of the published site, served at `/` when given. */
-  siteDir?: string;
+  /** The published site, served at `/` when given (paths no route takes). */
+  site?: SiteFiles;
   /** Email subscriptions: the public routes, the admin routes and the provider webhook. */
   subscriptions?: SubscriptionRouteOptions & { webhookSecret: string | undefined };
-  /** Whether a site file not on disk is still to come (the publisher's first export is running). */
-  siteAvailability?: SiteAvailability;
   /** Why each part of the process is not ready yet, by name (null: ready); for /readyz. */
   readiness?: () => Record<string, string | null>;
   /** Webhook and chat subscribers: `webhook` in `POST /v1/subscriptions`, admin `/v1/webhooks`. */

@@ -178,6 +178,8 @@ export function createMailer(options: MailerOptions): Mailer {
     sentNow();
     const outcome = await transport.send(messages, key);
     const at = now();
+    if (outcome.kind === 'retry' && outcome.cause === 'rate_limit') limiter.tooFast();
+    else if (outcome.kind === 'sent') limiter.accepted();
     if (outcome.kind === 'sent') {
       await markSent(
         db,

@@ -29,13 +29,14 @@ export function subscriptionLinks(apiUrl: string, secret: Buffer) {
  */
 export function createPersonaliser(db: Db, apiUrl: string, secret: Buffer): Personalise {
   const links = subscriptionLinks(apiUrl, secret);
-  const cache = new Map<string, MailBody>();
+  const cache = new Map<string, CompiledBody>();
   return async function personalise(messages) {
     const missing = [
       ...new Set(messages.map((m) => m.bodyId).filter((id): id is string => id !== null)),
     ].filter((id) => !cache.has(id));
     if (missing.length > 0) {
-      for (const [id, body] of await findMailBodies(db.query, missing)) cache.set(id, body);
+      for (const [id, body] of await findMailBodies(db.query, missing))
+        cache.set(id, compileBody(body));
       // A long-running process sends many updates: keep only recent bodies.
       while (cache.size > 200) cache.delete(cache.keys().next().value!);
     }
@@ -43,26 +44,57 @@ export function createPersonaliser(db: Db, apiUrl: string, secret: Buffer): Pers
       if (message.bodyId === null) return message;
       const body = cache.get(message.bodyId);
       if (!body) throw new Error(`mail body ${message.bodyId} of message ${message.id} is missing`);
-      const values: Record<string, string> = {
+      const values: Record<LinkName, string> = {
         manage: message.subscriberId ? links.manage(message.subscriberId) : '',
         unsubscribe: message.subscriberId ? links.unsubscribe(message.subscriberId) : '',
         confirm: message.confirmationId ? links.confirm(message.confirmationId) : '',
       };
-      const fill = (text: string, escape: (s: string) => string) =>
-        text.replace(
-          new RegExp(`${body.marker}-(manage|unsubscribe|confirm)`, 'g'),
-          (_, name: string) => escape(values[name]!),
-        );
-      const plain = (s: string) => s;
+      const escaped: Record<LinkName, string> = {
+        manage: escapeHtml(values.manage),
+        unsubscribe: escapeHtml(values.unsubscribe),
+        confirm: escapeHtml(values.confirm),
+      };
       return {
         ...message,
-        subject: fill(body.subject, plain),
-        html: fill(body.html, escapeHtml),
-        text: fill(body.text, plain),
+        subject: fill(body.subject, values),
+        html: fill(body.html, escaped),
+        text: fill(body.text, values),
         headers: Object.fromEntries(
-          Object.entries(body.headers).map(([name, value]) => [name, fill(value, plain)]),
+          body.headers.map(([name, value]) => [name, fill(value, values)]),
         ),
       };
     });
   };
+}
+
+type LinkName = 'manage' | 'unsubscribe' | 'confirm';
+
+/** A text split at its placeholders once: literal, link name, literal, …, literal. */
+type Split = string[];
+
+interface CompiledBody {
+  subject: Split;
+  html: Split;
+  text: Split;
+  headers: Array<[string, Split]>;
+}
+
+/** Splits each part of a body at `<marker>-manage` (and the others), once per body. */
+function compileBody(body: MailBody): CompiledBody {
+  const placeholder = new RegExp(`${body.marker}-(manage|unsubscribe|confirm)`);
+  const split = (text: string) => text.split(placeholder);
+  return {
+    subject: split(body.subject),
+    html: split(body.html),
+    text: split(body.text),
+    headers: Object.entries(body.headers).map(([name, value]) => [name, split(value)]),
+  };
+}
+
+function fill(parts: Split, values: Record<LinkName, string>): string {
+  if (parts.length === 1) return parts[0]!;
+  let out = '';
+  for (let i = 0; i < parts.length; i++)
+    out += i % 2 === 1 ? values[parts[i] as LinkName] : parts[i];
+  return out;
 }

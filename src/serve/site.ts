@@ -1,13 +1,15 @@
 import type { Stats } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { SiteAvailability } from '../publish/availability.ts';
 import { CONTENT_SECURITY_POLICY } from '../publish/views/page-security.ts';
 import { siblingsOf } from '../publish/write.ts';
-import { notModified, pickVariant } from './negotiate.ts';
+import { CACHED_FILE_BYTES, FileCache, type CachedFile } from './file-cache.ts';
+import { acceptedEncodings, notModified, pickVariant, type Encoding } from './negotiate.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -48,9 +50,6 @@ const NOT_FOUND_PAGE =
   '<main><h1>Page not found</h1><p>There is no page at this address. ' +
   '<a href="/">Go to the status page</a>.</p></main></body></html>';
 
-/** Files up to this size are read in one go; larger ones are streamed. */
-const READ_WHOLE_BYTES = 256 * 1024;
-
 /** How long a request for a file the publisher is about to write waits for it. */
 const HOLD_MS = 2000;
 const HOLD_POLL_MS = 50;
@@ -81,100 +80,289 @@ export function resolveSitePath(root: string, pathname: string): string | null {
   return target.startsWith(base + sep) ? target : null;
 }
 
+/** What a request asks of a file: its method and the headers that choose the answer. */
+interface Asked {
+  method: string;
+  acceptEncoding: string | undefined;
+  ifNoneMatch: string | undefined;
+  ifModifiedSince: string | undefined;
+}
+
+interface Answer {
+  status: 200 | 304;
+  headers: Record<string, string>;
+  body: Buffer<ArrayBuffer> | null;
+}
+
+export interface SiteFilesOptions {
+  /** Told of files the publisher is about to write (see `SiteAvailability`). */
+  availability?: SiteAvailability;
+  /** Paths that belong to the API, never to the site (checked only by `serveFromMemory`). */
+  reserved?: (pathname: string) => boolean;
+  /** The in-memory cache's byte budget. */
+  cacheBytes?: number;
+}
+
 /**
- * Serves the published site from `root`. The file is opened first and everything (length, type,
- * validators) comes from that open handle: the publisher renames new versions over old ones, and
- * the handle keeps reading the version it opened, so a reader never gets a file cut at another
- * version's length. Unknown paths get the site's `404.html` (a small built-in page until it exists), status 404; a file the publisher has yet to write
- * (see `SiteAvailability`) is waited for briefly, then answered 503 with `Retry-After`.
+ * The published site under `root`, served. Small files come from memory (`FileCache`: each use
+ * checks with one `stat` that the file on disk is still the version in memory), larger ones are
+ * streamed from an open handle. Either way everything a response says (length, type, validators,
+ * the compressed sibling) comes from one version of the file: the publisher renames new versions
+ * over old ones, so a reader never gets a file cut at another version's length. Unknown paths get
+ * the site's `404.html` (a small built-in page until it exists), status 404; a file the publisher
+ * has yet to write (see `SiteAvailability`) is waited for briefly, then answered 503 with
+ * `Retry-After`.
+ *
+ * Two doors: `serveFromMemory`, for the Node request listener, answers a file that is in memory
+ * without building a `Request` (the path a flood of readers takes); everything else goes through
+ * `middleware()` in the Hono app.
  */
-export function serveSite(root: string, availability?: SiteAvailability): MiddlewareHandler {
-  const notFound = async () =>
-    (await readFile(resolve(root, '404.html'), 'utf8').catch(() => null)) ?? NOT_FOUND_PAGE;
-  return async function serveSiteFile(c, next) {
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
-    c.header('Content-Security-Policy', PAGE_CSP);
-    const url = new URL(c.req.url);
-    const target = resolveSitePath(root, url.pathname);
-    if (!target) return c.html(await notFound(), 404);
-    let handle = await open(target, 'r').catch(() => null);
-    if (!handle && availability?.pending(url.pathname)) {
-      // Before the first export has written it (a fresh data directory), or while its render waits
-      // for a retry: hold the request a little for the file, then ask the reader to come back.
-      // Never a 404, and nothing a cache may keep.
-      const deadline = Date.now() + HOLD_MS;
-      while (!handle && Date.now() < deadline && availability.pending(url.pathname)) {
-        await sleep(HOLD_POLL_MS);
-        handle = await open(target, 'r').catch(() => null);
+export class SiteFiles {
+  private readonly cache: FileCache;
+  private readonly targets = new Map<string, string | null>();
+  private readonly doorTargets = new Map<string, string | null>();
+  private readonly encodings = new Map<string, Encoding[]>();
+  private readonly headers = new WeakMap<CachedFile, Partial<Record<Encoding, Answer>>>();
+  private readonly apiDir: string;
+  private servedFromMemory = 0;
+
+  constructor(
+    readonly root: string,
+    private readonly options: SiteFilesOptions = {},
+  ) {
+    this.cache = new FileCache(options.cacheBytes);
+    this.apiDir = join(resolve(root), 'api', 'v2') + sep;
+  }
+
+  /** How much the memory door served, and what the cache holds (for `/healthz`). */
+  stats(): { served_from_memory: number; cached_files: number; cached_bytes: number } {
+    const { files, bytes } = this.cache.stats();
+    return { served_from_memory: this.servedFromMemory, cached_files: files, cached_bytes: bytes };
+  }
+
+  /**
+   * Answers a GET or HEAD for a file that is in memory and current, and returns true; returns
+   * false, having sent nothing, for anything else (the Hono app answers it then).
+   */
+  serveFromMemory(req: IncomingMessage, res: ServerResponse): boolean {
+    const { method, url } = req;
+    if ((method !== 'GET' && method !== 'HEAD') || !url || url.charCodeAt(0) !== 47) return false;
+    const query = url.indexOf('?');
+    const pathname = query === -1 ? url : url.slice(0, query);
+    const target = this.doorTargetOf(pathname);
+    const entry = target ? this.cache.fresh(target) : undefined;
+    if (!target || !entry) return false;
+    const answer = this.answer(target, entry, {
+      method,
+      acceptEncoding: req.headers['accept-encoding'],
+      ifNoneMatch: req.headers['if-none-match'],
+      ifModifiedSince: req.headers['if-modified-since'],
+    });
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body ?? undefined);
+    this.servedFromMemory++;
+    return true;
+  }
+
+  /** The Hono door: every GET and HEAD the routes before it did not take. */
+  middleware(): MiddlewareHandler {
+    const notFound = async () =>
+      (await readFile(resolve(this.root, '404.html'), 'utf8').catch(() => null)) ?? NOT_FOUND_PAGE;
+    const availability = this.options.availability;
+    return async (c, next) => {
+      if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+      c.header('Content-Security-Policy', PAGE_CSP);
+      const url = new URL(c.req.url);
+      const target = this.targetOf(url.pathname);
+      if (!target) return c.html(await notFound(), 404);
+      const asked: Asked = {
+        method: c.req.method,
+        acceptEncoding: c.req.header('accept-encoding'),
+        ifNoneMatch: c.req.header('if-none-match'),
+        ifModifiedSince: c.req.header('if-modified-since'),
+      };
+      const cached = this.cache.fresh(target);
+      if (cached) return respond(c, this.answer(target, cached, asked));
+      let handle = await open(target, 'r').catch(() => null);
+      if (!handle && availability?.pending(url.pathname)) {
+        // Before the first export has written it (a fresh data directory), or while its render
+        // waits for a retry: hold the request a little for the file, then ask the reader to come
+        // back. Never a 404, and nothing a cache may keep.
+        const deadline = Date.now() + HOLD_MS;
+        while (!handle && Date.now() < deadline && availability.pending(url.pathname)) {
+          await sleep(HOLD_POLL_MS);
+          handle = await open(target, 'r').catch(() => null);
+        }
+        if (!handle && availability.pending(url.pathname)) {
+          c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+          c.header('Cache-Control', 'no-store');
+          return c.html(PUBLISHING_PAGE, 503);
+        }
       }
-      if (!handle && availability.pending(url.pathname)) {
-        c.header('Retry-After', String(RETRY_AFTER_SECONDS));
-        c.header('Cache-Control', 'no-store');
-        return c.html(PUBLISHING_PAGE, 503);
+      if (!handle) return c.html(await notFound(), 404);
+      let stats: Stats;
+      try {
+        stats = await handle.stat();
+      } catch (error) {
+        await handle.close();
+        throw error;
       }
-    }
-    if (!handle) return c.html(await notFound(), 404);
-    let stats: Stats;
-    try {
-      stats = await handle.stat();
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    if (!stats.isFile()) {
-      await handle.close();
-      // `/history` is the directory `/history/`: send the reader where relative links work. The
-      // location is rebuilt from the path's segments: `//api/` would be another host to a browser.
-      if (stats.isDirectory()) {
-        const segments = url.pathname.split('/').filter((s) => s.length > 0);
-        return c.redirect(`/${segments.map((s) => `${s}/`).join('')}${url.search}`, 301);
+      if (!stats.isFile()) {
+        await handle.close();
+        // `/history` is the directory `/history/`: send the reader where relative links work. The
+        // location is rebuilt from the path's segments: `//api/` would be another host to a browser.
+        if (stats.isDirectory()) {
+          const segments = url.pathname.split('/').filter((s) => s.length > 0);
+          return c.redirect(`/${segments.map((s) => `${s}/`).join('')}${url.search}`, 301);
+        }
+        return c.html(await notFound(), 404);
       }
-      return c.html(await notFound(), 404);
-    }
-    // The plain file decides the version; a compressed sibling is sent only if it is that version.
-    const variant = await pickVariant(target, stats, c.req.header('accept-encoding'));
-    const validator = `${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}`;
-    const type = CONTENT_TYPES[extname(target)] ?? 'application/octet-stream';
-    const headers: Record<string, string> = {
-      'Content-Type': type,
-      'Content-Security-Policy': type.startsWith('text/html') ? PAGE_CSP : FILE_CSP,
-      'Cache-Control': CACHE_CONTROL,
-      ETag: `W/"${validator}${variant ? `-${variant.encoding}` : ''}"`,
-      'Last-Modified': stats.mtime.toUTCString(),
+      if (stats.size <= CACHED_FILE_BYTES) {
+        try {
+          return respond(
+            c,
+            this.answer(target, await this.cache.load(target, handle, stats), asked),
+          );
+        } finally {
+          await handle.close();
+        }
+      }
+      return this.stream(c, target, handle, stats, asked);
     };
-    if (siblingsOf(target).length > 0) headers.Vary = 'Accept-Encoding';
-    // The Statuspage-compatible API is read by widgets on other sites.
-    if (url.pathname.startsWith('/api/v2/')) headers['Access-Control-Allow-Origin'] = '*';
-    const conditional = {
-      ifNoneMatch: c.req.header('if-none-match'),
-      ifModifiedSince: c.req.header('if-modified-since'),
-    };
-    if (notModified(conditional, headers.ETag!, stats.mtimeMs)) {
+  }
+
+  /** A large file, streamed from its open handle (or its compressed sibling of the same version). */
+  private async stream(
+    c: Context,
+    target: string,
+    handle: FileHandle,
+    stats: Stats,
+    asked: Asked,
+  ): Promise<Response> {
+    const variant = await pickVariant(target, stats, asked.acceptEncoding);
+    const encoding = variant?.encoding ?? 'identity';
+    const headers = headersOf(target, stats, encoding, variant?.size ?? stats.size, this.apiDir);
+    if (notModified(asked, headers.ETag!, stats.mtimeMs)) {
       await Promise.all([handle.close(), variant?.handle.close()]);
-      return c.body(null, 304, headers);
+      return c.body(null, 304, withoutBodyHeaders(headers));
     }
-    let body = { handle, size: stats.size };
-    if (variant) {
-      await handle.close();
-      body = variant;
-      headers['Content-Encoding'] = variant.encoding;
-    }
-    headers['Content-Length'] = String(body.size);
-    if (c.req.method === 'HEAD' || body.size === 0) {
+    const body = variant ?? { handle, size: stats.size };
+    if (variant) await handle.close();
+    if (asked.method === 'HEAD') {
       await body.handle.close();
       return c.body(null, 200, headers);
     }
-    if (body.size <= READ_WHOLE_BYTES) {
-      // Read whole from the open handle (the version it opened): cheaper than a stream.
-      try {
-        return c.body(await body.handle.readFile(), 200, headers);
-      } finally {
-        await body.handle.close();
-      }
-    }
     return c.body(streamOf(body.handle, body.size), 200, headers);
+  }
+
+  /** The answer for a file in memory: the encoding the client prefers among those kept. */
+  private answer(target: string, entry: CachedFile, asked: Asked): Answer {
+    let answers = this.headers.get(entry);
+    if (!answers) this.headers.set(entry, (answers = {}));
+    const encoding = this.acceptedOf(asked.acceptEncoding).find((e) => entry.variants[e])!;
+    let full = answers[encoding];
+    if (!full) {
+      const variant = entry.variants[encoding]!;
+      full = answers[encoding] = {
+        status: 200,
+        headers: headersOf(target, entry, encoding, variant.body.length, this.apiDir),
+        body: variant.body,
+      };
+    }
+    if (notModified(asked, full.headers.ETag!, entry.mtimeMs))
+      return { status: 304, headers: withoutBodyHeaders(full.headers), body: null };
+    return asked.method === 'HEAD' || full.body!.length === 0 ? { ...full, body: null } : full;
+  }
+
+  private acceptedOf(header: string | undefined): Encoding[] {
+    const key = header ?? '';
+    let accepted = this.encodings.get(key);
+    if (!accepted) {
+      accepted = acceptedEncodings(header);
+      if (this.encodings.size >= MEMO_ENTRIES) this.encodings.clear();
+      this.encodings.set(key, accepted);
+    }
+    return accepted;
+  }
+
+  /**
+   * As `targetOf`, but null for a path the app's routes own, however it is spelled (`/./healthz`
+   * is `/healthz` to the router).
+   */
+  private doorTargetOf(pathname: string): string | null {
+    let target = this.doorTargets.get(pathname);
+    if (target === undefined) {
+      target = this.targetOf(pathname);
+      const reserved = this.options.reserved;
+      if (target && reserved) {
+        const normalised = `/${relative(this.root, target).split(sep).join('/')}`;
+        if (reserved(pathname) || reserved(normalised)) target = null;
+      }
+      if (this.doorTargets.size >= MEMO_ENTRIES) this.doorTargets.clear();
+      this.doorTargets.set(pathname, target);
+    }
+    return target;
+  }
+
+  private targetOf(pathname: string): string | null {
+    let target = this.targets.get(pathname);
+    if (target === undefined) {
+      target = resolveSitePath(this.root, pathname);
+      if (this.targets.size >= MEMO_ENTRIES) this.targets.clear();
+      this.targets.set(pathname, target);
+    }
+    return target;
+  }
+}
+
+/** How many request paths (and `Accept-Encoding` values) are remembered resolved. */
+const MEMO_ENTRIES = 10_000;
+
+/** Everything sent with one version of a file in one encoding. */
+function headersOf(
+  target: string,
+  version: { size: number; mtimeMs: number; mtime?: Date },
+  encoding: Encoding,
+  length: number,
+  apiDir: string,
+): Record<string, string> {
+  const type = CONTENT_TYPES[extname(target)] ?? 'application/octet-stream';
+  const validator = `${version.size.toString(16)}-${Math.floor(version.mtimeMs).toString(16)}`;
+  const headers: Record<string, string> = {
+    ...SECURITY_HEADERS,
+    'Content-Type': type,
+    'Content-Security-Policy': type.startsWith('text/html') ? PAGE_CSP : FILE_CSP,
+    'Cache-Control': CACHE_CONTROL,
+    ETag: `W/"${validator}${encoding === 'identity' ? '' : `-${encoding}`}"`,
+    'Last-Modified': new Date(version.mtimeMs).toUTCString(),
   };
+  if (siblingsOf(target).length > 0) headers.Vary = 'Accept-Encoding';
+  // The Statuspage-compatible API is read by widgets on other sites.
+  if (target.startsWith(apiDir)) headers['Access-Control-Allow-Origin'] = '*';
+  if (encoding !== 'identity') headers['Content-Encoding'] = encoding;
+  headers['Content-Length'] = String(length);
+  return headers;
+}
+
+/** A 304 carries the validators and caching headers, not the body's length or coding. */
+function withoutBodyHeaders(headers: Record<string, string>): Record<string, string> {
+  const { 'Content-Length': _length, 'Content-Encoding': _encoding, ...rest } = headers;
+  return rest;
+}
+
+function respond(c: Context, answer: Answer): Response {
+  return answer.body
+    ? c.body(answer.body, 200, answer.headers)
+    : c.body(null, answer.status, answer.headers);
+}
+
+/**
+ * Serves the published site from `root` through a Hono app (see `SiteFiles`); the server also
+ * gives the same `SiteFiles` the Node listener's memory door.
+ */
+export function serveSite(root: string, availability?: SiteAvailability): MiddlewareHandler {
+  return new SiteFiles(root, { availability }).middleware();
 }
 
 /** Exactly `size` bytes of the open file, closing it when done or when the reader goes away. */

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { InArgs, Row } from '@libsql/client';
@@ -27,14 +27,77 @@ export interface Db {
  * Serialises this process's database work. The embedded driver is synchronous, so queueing costs
  * no throughput, and it keeps one process from waiting on its own write lock; other processes on
  * the same file are ordered by SQLite's lock with a busy timeout.
+ *
+ * Work asked for through an `urgent` view (the API's requests) goes before background work that
+ * is waiting (fan-out chunks, mail claims, the publisher's reads), so posting an update does not
+ * queue behind a subscriber fan-out; after `URGENT_IN_A_ROW` urgent jobs, one waiting background
+ * job runs, so a flood of requests never stops the mail.
  */
 class Queue {
-  #tail: Promise<unknown> = Promise.resolve();
+  #urgent: Array<() => void> = [];
+  #background: Array<() => void> = [];
+  #busy = false;
+  #urgentInARow = 0;
+  #sliceStart = 0;
+
   run<T>(job: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(job, job);
-    this.#tail = result.catch(() => undefined);
-    return result;
+    return new Promise<T>((resolve, reject) => {
+      // The job runs in its caller's async context, as a promise continuation would.
+      const start = AsyncResource.bind(() => {
+        let result: Promise<T>;
+        try {
+          result = job();
+        } catch (error) {
+          result = Promise.reject(error);
+        }
+        void result.then(resolve, reject).finally(() => this.#next());
+      });
+      (urgency.getStore() ? this.#urgent : this.#background).push(start);
+      if (!this.#busy) {
+        this.#busy = true;
+        queueMicrotask(() => {
+          this.#sliceStart = performance.now();
+          this.#next();
+        });
+      }
+    });
   }
+
+  #next(): void {
+    // Jobs started from the previous one's completion run as microtasks: without a break, a long
+    // queue would keep the event loop from reading new requests (whose work is the urgent kind)
+    // until it is empty. After `SLICE_MS` of running jobs back to back, let the loop turn once.
+    const at = performance.now();
+    if (at - this.#sliceStart > SLICE_MS) {
+      this.#busy = true;
+      setImmediate(() => {
+        this.#sliceStart = performance.now();
+        this.#next();
+      });
+      return;
+    }
+    const turnOfBackground =
+      this.#background.length > 0 &&
+      (this.#urgent.length === 0 || this.#urgentInARow >= URGENT_IN_A_ROW);
+    const start = turnOfBackground ? this.#background.shift() : this.#urgent.shift();
+    this.#busy = start !== undefined;
+    this.#urgentInARow = turnOfBackground ? 0 : this.#urgentInARow + 1;
+    start?.();
+  }
+}
+
+const URGENT_IN_A_ROW = 8;
+const SLICE_MS = 5;
+const urgency = new AsyncLocalStorage<true>();
+
+/** The same database, its work going before waiting background work (see `Queue`). */
+export function urgent(db: Db): Db {
+  return {
+    ...db,
+    query: (sql, args) => urgency.run(true, () => db.query(sql, args)),
+    write: (work) => urgency.run(true, () => db.write(work)),
+    batch: (statements) => urgency.run(true, () => db.batch(statements)),
+  };
 }
 
 export interface OpenOptions {

@@ -88,6 +88,34 @@ describe('subscriber email under faults', () => {
     expect(health.subscriptions).toMatchObject({ failed: 0, sent: 1_000 });
   }, 150_000);
 
+  it('two server processes on one database share a 3,000-subscriber fan-out: each subscriber gets exactly one email', async () => {
+    stub = await startResendStub({ ratePerSecond: 40 });
+    const a = await startServer({ env: env(stub, 10) });
+    running.push(a);
+    const b = await startServer({ dataDir: a.dataDir, env: env(stub, 10) });
+    running.push(b);
+    await importSubscribers(a, 3_000);
+    const subject = '[Investigating] Two processes — Acme Cloud status';
+    await declare(b, 'Two processes');
+    await waitFor('3,000 deliveries', () => receivedBy(stub!, subject).size === 3_000, 90_000);
+    const health = async (server: ServerProcess) =>
+      (
+        (await (await fetch(`${server.url}/healthz`)).json()) as {
+          subscriptions: { queue_depth: number; expanding: number; sent: number };
+        }
+      ).subscriptions;
+    await waitFor('an empty queue', async () => {
+      const [ha, hb] = await Promise.all([health(a), health(b)]);
+      return ha.queue_depth === 0 && ha.expanding === 0 && hb.queue_depth === 0;
+    });
+    expectExactlyOnce(receivedBy(stub, subject), 3_000);
+    // Both processes did part of the sending, and together they sent each message once.
+    const [ha, hb] = await Promise.all([health(a), health(b)]);
+    expect(ha.sent).toBeGreaterThan(0);
+    expect(hb.sent).toBeGreaterThan(0);
+    expect(ha.sent + hb.sent).toBe(3_000);
+  }, 150_000);
+
   it('SIGKILLed twice in the middle of a 5,000-subscriber fan-out, every subscriber still gets exactly one email', async () => {
     stub = await startResendStub({ ratePerSecond: 8 });
     const first = await startServer({ env: env(stub, 8) });

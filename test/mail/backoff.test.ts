@@ -56,3 +56,31 @@ describe('the rate limiter', () => {
     expect(clock).toBe(1100);
   });
 });
+
+describe('the rate limiter after a 429', () => {
+  it('widens its window when the provider says too fast, and narrows it back as requests pass', async () => {
+    let clock = 0;
+    const waits: number[] = [];
+    const limiter = new RateLimiter(
+      1,
+      () => clock,
+      async (ms) => {
+        waits.push(ms);
+        clock += ms;
+      },
+      1050,
+    );
+    await limiter.take();
+    limiter.tooFast();
+    limiter.tooFast();
+    expect(limiter.currentWindowMs).toBe(1150);
+    await limiter.take();
+    expect(waits).toEqual([1150]);
+    for (let i = 0; i < 30; i++) limiter.accepted();
+    expect(limiter.currentWindowMs).toBe(1120);
+    for (let i = 0; i < 500; i++) limiter.accepted();
+    expect(limiter.currentWindowMs).toBe(1050);
+    for (let i = 0; i < 100; i++) limiter.tooFast();
+    expect(limiter.currentWindowMs).toBe(2000);
+  });
+});

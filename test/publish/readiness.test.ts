@@ -8,6 +8,7 @@ import { createApp } from '../../src/app.ts';
 import { exportMarkerPath } from '../../src/publish/availability.ts';
 import { createPublisher, type Publisher, type RenderRoute } from '../../src/publish/publisher.ts';
 import { readinessOf } from '../../src/service.ts';
+import { SiteFiles } from '../../src/serve/site.ts';
 import { createHarness, REPO_ROOT, type Harness } from '../support/harness.ts';
 
 let h: Harness | null = null;
@@ -61,8 +62,7 @@ async function setUp(wrapRender: (render: RenderRoute) => RenderRoute, earlier?:
     siteUrl: 'https://status.example.test',
     log: () => undefined,
     onChange: () => undefined,
-    siteDir,
-    siteAvailability: publisher,
+    site: new SiteFiles(siteDir, { availability: publisher }),
     readiness: readinessOf([publisher]),
   });
   return { app, siteDir };

@@ -9,6 +9,7 @@ import {
 } from '../../src/publish/publisher.ts';
 import { listPublished } from '../../src/publish/write.ts';
 import type { Db } from '../../src/storage/db.ts';
+import { SiteFiles } from '../../src/serve/site.ts';
 import { createHarness, REPO_ROOT, type Harness } from '../support/harness.ts';
 
 export interface SiteHarness extends Omit<Harness, 'close'> {
@@ -61,7 +62,7 @@ export async function createSiteHarness(
     log: () => undefined,
     onChange: () => undefined,
     health: () => ({ publisher: publisher!.health() }),
-    siteDir,
+    site: new SiteFiles(siteDir),
   });
   return {
     ...h,

@@ -1,8 +1,7 @@
 // What the site server sends for the publisher's compressed siblings: negotiation by
 // Accept-Encoding, Vary, conditional requests and HEAD, per encoding, over real HTTP.
-import { serve, type ServerType } from '@hono/node-server';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,18 +9,21 @@ import { brotliCompressSync, brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removePublished, writePublished } from '../../src/publish/write.ts';
-import { serveSite } from '../../src/serve/site.ts';
+import { createHttpServer } from '../../src/serve/http.ts';
+import { SiteFiles } from '../../src/serve/site.ts';
 
 let siteDir: string;
-let server: ServerType;
+let server: Server;
+let site: SiteFiles;
 let base: string;
 
 beforeAll(async () => {
   siteDir = mkdtempSync(join(tmpdir(), 'herald-encoded-'));
-  const app = new Hono().use('/*', serveSite(siteDir));
-  server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
+  // As the server runs it: the memory door first, the app for the rest.
+  site = new SiteFiles(siteDir);
+  const app = new Hono().use('/*', site.middleware());
+  server = createHttpServer(app.fetch, site);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
@@ -53,6 +55,12 @@ function raw(
   });
 }
 
+function decode(encoding: string | undefined, body: Buffer): Buffer {
+  if (encoding === 'br') return brotliDecompressSync(body);
+  if (encoding === 'gzip') return gunzipSync(body);
+  return body;
+}
+
 describe('compressed responses', () => {
   const page = Buffer.from(`<!doctype html><title>Encoded</title>${'<p>status</p>'.repeat(500)}`);
 
@@ -61,12 +69,6 @@ describe('compressed responses', () => {
     await writePublished(siteDir, 'encoded/data.json', Buffer.from('{"ok":true}'));
     writeFileSync(join(siteDir, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
   });
-
-  function decode(encoding: string | undefined, body: Buffer): Buffer {
-    if (encoding === 'br') return brotliDecompressSync(body);
-    if (encoding === 'gzip') return gunzipSync(body);
-    return body;
-  }
 
   it('sends the precompressed file the client prefers: br before gzip before identity, by weight', async () => {
     const cases: Array<[string | null, string | undefined]> = [
@@ -148,8 +150,11 @@ describe('compressed responses', () => {
     const res = await raw('/mixed.html', { 'accept-encoding': 'br, gzip' });
     expect(res.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(res.body).toString()).toBe('<p>version one</p>');
-    rmSync(join(siteDir, 'mixed.html.gz'));
-    const plain = await raw('/mixed.html', { 'accept-encoding': 'br, gzip' });
+    // Read again from disk (a file not yet in memory): with no sibling of its version, the plain file.
+    await writePublished(siteDir, 'lonely.html', Buffer.from('<p>version one</p>'));
+    writeFileSync(join(siteDir, 'lonely.html.br'), brotliCompressSync('<p>version two</p>'));
+    rmSync(join(siteDir, 'lonely.html.gz'));
+    const plain = await raw('/lonely.html', { 'accept-encoding': 'br, gzip' });
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(plain.body.toString()).toBe('<p>version one</p>');
   });
@@ -174,3 +179,107 @@ describe('compressed responses', () => {
     expect(res.headers.vary).toBeUndefined();
   });
 });
+
+describe('the memory door', () => {
+  const served = () => site.stats().served_from_memory;
+
+  it('answers a file it has read from memory, in every encoding, with HEAD and 304 too', async () => {
+    const body = Buffer.from(`<!doctype html><title>Memory</title>${'<p>up</p>'.repeat(300)}`);
+    await writePublished(siteDir, 'memory/index.html', body);
+    const first = await raw('/memory/', { 'accept-encoding': 'br' });
+    expect(brotliDecompressSync(first.body).equals(body)).toBe(true);
+    const before = served();
+    for (const accept of ['br', 'gzip', 'identity']) {
+      const res = await raw('/memory/?utm=1', { 'accept-encoding': accept });
+      expect(res.status, accept).toBe(200);
+      const encoding = res.headers['content-encoding'] as string | undefined;
+      expect(encoding ?? 'identity', accept).toBe(accept);
+      expect(Number(res.headers['content-length']), accept).toBe(res.body.length);
+      expect(res.headers.vary, accept).toBe('Accept-Encoding');
+      expect(res.headers['x-content-type-options'], accept).toBe('nosniff');
+      expect(decode(encoding, res.body).equals(body), accept).toBe(true);
+      const head = await raw('/memory/', { 'accept-encoding': accept }, 'HEAD');
+      expect(head.body.length, accept).toBe(0);
+      expect(head.headers['content-length'], accept).toBe(res.headers['content-length']);
+      const again = await raw('/memory/', {
+        'accept-encoding': accept,
+        'if-none-match': String(res.headers.etag),
+      });
+      expect(again.status, accept).toBe(304);
+      expect(again.body.length, accept).toBe(0);
+    }
+    expect(served() - before).toBe(9);
+  });
+
+  it('sends a new version the moment it is renamed over the old one, and nothing once removed', async () => {
+    await writePublished(
+      siteDir,
+      'incidents/live01/index.html',
+      Buffer.from('<p>investigating</p>'),
+    );
+    for (let i = 0; i < 2; i++) await raw('/incidents/live01/', { 'accept-encoding': 'gzip' });
+    await writePublished(siteDir, 'incidents/live01/index.html', Buffer.from('<p>resolved</p>'));
+    for (const accept of ['br', 'gzip', 'identity']) {
+      const res = await raw('/incidents/live01/', { 'accept-encoding': accept });
+      expect(decode(res.headers['content-encoding'] as string, res.body).toString()).toBe(
+        '<p>resolved</p>',
+      );
+    }
+    await removePublished(siteDir, 'incidents/live01/index.html');
+    for (const accept of ['br', 'gzip', 'identity'])
+      expect((await raw('/incidents/live01/', { 'accept-encoding': accept })).status).toBe(404);
+  });
+
+  it("never answers the app's own paths from the site, and keeps to its byte budget", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-memory-'));
+    try {
+      writeFileSync(join(dir, 'healthz'), 'a file that must not shadow the route');
+      mkdirSync(join(dir, 'v1'));
+      writeFileSync(join(dir, 'v1', 'keys'), 'nor this one');
+      for (let i = 0; i < 20; i++) await writePublished(dir, `p${i}.html`, Buffer.alloc(4000, 'x'));
+      const reserved = (p: string) => p === '/healthz' || p.startsWith('/v1/');
+      const files = new SiteFiles(dir, { reserved, cacheBytes: 20_000 });
+      const app = new Hono()
+        .get('/healthz', (c) => c.text('route'))
+        .get('/v1/keys', (c) => c.text('keys route'))
+        .use('/*', files.middleware());
+      const own = createHttpServer(app.fetch, files);
+      await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+      const at = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+      try {
+        for (let round = 0; round < 2; round++) {
+          // `//healthz` is no route, so the app reads the file: the memory door must not then
+          // answer `/healthz?x` with it.
+          expect(await (await fetch(`${at}//healthz`)).text()).toContain('must not shadow');
+          expect((await rawFrom(at, '/healthz?x=1')).body).toBe('route');
+          await (await fetch(`${at}//v1/keys`)).arrayBuffer();
+          expect((await rawFrom(at, '/v1/keys?x=1')).body).toBe('keys route');
+          expect(await (await fetch(`${at}/healthz`)).text()).toBe('route');
+          for (let i = 0; i < 20; i++) {
+            const res = await fetch(`${at}/p${i}.html`);
+            expect(await res.text()).toBe('x'.repeat(4000));
+          }
+        }
+        expect(files.stats().cached_bytes).toBeGreaterThan(0);
+        expect(files.stats().cached_bytes).toBeLessThanOrEqual(20_000);
+      } finally {
+        await new Promise((resolve) => own.close(resolve));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A GET whose path goes out exactly as written (fetch would resolve `.` first). */
+function rawFrom(at: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${at}/`, { path }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,18 +1,19 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/publish/views/page-security.ts';
-import { serveSite } from '../../src/serve/site.ts';
+import { createHttpServer } from '../../src/serve/http.ts';
+import { SiteFiles } from '../../src/serve/site.ts';
 import { writeAtomic } from '../../src/storage/files.ts';
 
 let dir: string;
 let siteDir: string;
-let server: ServerType;
+let server: Server;
+let site: SiteFiles;
 let base: string;
 
 beforeAll(async () => {
@@ -37,10 +38,11 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'secret.txt'), 'outside the site');
   mkdirSync(join(dir, 'site-other'));
   writeFileSync(join(dir, 'site-other', 'secret.txt'), 'a sibling with the same prefix');
-  const app = new Hono().use('/*', serveSite(siteDir));
-  server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
+  // As the server runs it: the memory door first, the app for the rest.
+  site = new SiteFiles(siteDir);
+  const app = new Hono().use('/*', site.middleware());
+  server = createHttpServer(app.fetch, site);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
