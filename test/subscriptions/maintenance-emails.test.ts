@@ -172,6 +172,8 @@ describe('maintenance emails', () => {
         },
       })
     ).json()) as { id: string };
+    await pipeline.deliver();
+    h.clock.advance(60_000);
     await h.request('POST', `/v1/maintenances/${cancelled.id}/cancel`, {
       body: { message: 'Postponed.' },
     });
