@@ -18,6 +18,7 @@ import { metricsRoutes } from './api/routes/metrics.ts';
 import { digestRoutes } from './api/routes/digests.ts';
 import { incidentPostmortemRoutes, postmortemListRoutes } from './api/routes/postmortems.ts';
 import { templateRoutes } from './api/routes/templates.ts';
+import { maintenanceRoutes } from './api/routes/maintenances.ts';
 import { pendingMigrations } from './storage/migrations.ts';
 import {
   webhookAdminRoutes,
@@ -62,7 +63,8 @@ export function createApp(deps: AppDeps) {
     .route('/components', componentRoutes(deps))
     .route('/audit', auditRoutes(deps))
     .route('/keys', keyRoutes(deps))
-    .route('/metrics', metricsRoutes(deps));
+    .route('/metrics', metricsRoutes(deps))
+    .route('/maintenances', maintenanceRoutes(deps, deps.onMaintenanceChange ?? (() => undefined)));
   if (deps.webhooks) {
     // Before the email subscription route: it takes the bodies that name a `webhook`.
     v1.post('/subscriptions', webhookSubscribe(deps.webhooks))

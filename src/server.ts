@@ -3,7 +3,7 @@ import { readSettings, withSiteYamlUrl } from './config/env.ts';
 import { createApp, isAppPath } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { LogLine } from './lib/log.ts';
-import { healthOf, notifyAll, readinessOf, type Service } from './service.ts';
+import { healthOf, notifyAll, notifyMaintenanceAll, readinessOf, type Service } from './service.ts';
 import { createCadenceServices } from './scheduler/setup.ts';
 import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 import { createSubscriptionServices } from './fanout/setup.ts';
@@ -39,12 +39,15 @@ async function main(): Promise<void> {
   // Background services, in start order. Each is built from the foundation and the settings.
   // The mailer drains the outbox the scheduler fills; it stops last (services stop in reverse).
   const subscriptions = await createSubscriptionServices(settings, foundation, now, log);
+  // The scheduler moves maintenances; every service hears of it (bound once the list exists).
+  let onMaintenanceChange: ReturnType<typeof notifyMaintenanceAll> = () => undefined;
   const cadence = await createCadenceServices(
     settings,
     foundation,
     now,
     log,
     subscriptions.personalise,
+    (change) => onMaintenanceChange(change),
   );
   const fanout = subscriptions.fanout(cadence.mailer);
   const webhooks = createWebhookServices({
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     webhooks.worker,
     publisher,
   ];
+  onMaintenanceChange = notifyMaintenanceAll(services, log);
   for (const service of services) await service.start?.();
   const serviceReadiness = readinessOf(services);
   let stopping = false;
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
     siteUrl: settings.siteUrl,
     log,
     onChange: notifyAll(services, log),
+    onMaintenanceChange,
     health: () => ({
       ...healthOf(services)(),
       site: site.stats(),

@@ -1,4 +1,5 @@
 import type { IncidentChange } from './domain/incidents/context.ts';
+import type { MaintenanceChange } from './domain/maintenances/types.ts';
 
 /**
  * A long-running part of Herald that the composition root starts and stops: the publisher, the
@@ -11,6 +12,8 @@ export interface Service {
   stop?(): Promise<void>;
   /** Called after every committed incident change; must not throw or block. */
   onChange?(change: IncidentChange): void;
+  /** Called after every committed maintenance change; must not throw or block. */
+  onMaintenanceChange?(change: MaintenanceChange): void;
   health?(): Record<string, unknown>;
   /**
    * Why this service cannot yet do its part (the first export of the site still running, say), or
@@ -32,6 +35,27 @@ export function notifyAll(
         log({
           level: 'error',
           msg: 'service failed to take a change',
+          service: service.name,
+          error: String(error),
+        });
+      }
+    }
+  };
+}
+
+/** Fans one maintenance change out to every service, like `notifyAll`. */
+export function notifyMaintenanceAll(
+  services: Service[],
+  log: (line: Record<string, unknown>) => void,
+): (change: MaintenanceChange) => void {
+  return (change) => {
+    for (const service of services) {
+      try {
+        service.onMaintenanceChange?.(change);
+      } catch (error) {
+        log({
+          level: 'error',
+          msg: 'service failed to take a maintenance change',
           service: service.name,
           error: String(error),
         });

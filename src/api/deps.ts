@@ -7,6 +7,7 @@ import type { SubscriptionRouteOptions } from './routes/subscriptions.ts';
 import type { SiteFiles } from '../serve/site.ts';
 import type { WebhookContext } from '../domain/webhooks/context.ts';
 import type { MailTemplates } from '../mail/templates.ts';
+import type { MaintenanceChange } from '../domain/maintenances/types.ts';
 
 /** Everything the HTTP app needs, built once by the composition root (or a test). */
 export interface AppDeps {
@@ -30,6 +31,8 @@ export interface AppDeps {
   webhooks?: WebhookContext;
   /** The email templates: with them, the executive digest routes are served. */
   mail?: MailTemplates;
+  /** Told about every committed maintenance change (publisher, fan-out and webhook workers). */
+  onMaintenanceChange?: (change: MaintenanceChange) => void;
   /** Told when the API queued emails (the mailer's kick). */
   onMailQueued?: () => void;
 }

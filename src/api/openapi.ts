@@ -18,6 +18,15 @@ import {
   updateResponse,
 } from './schemas.ts';
 import { importBody, listSubscribersQuery, subscribeBody } from './subscription-schemas.ts';
+import {
+  cancelMaintenanceBody,
+  createMaintenanceBody,
+  editMaintenanceBody,
+  listMaintenancesQuery,
+  maintenanceResponse,
+  maintenanceUpdateBody,
+} from './schemas.ts';
+import { webhookAdminBody, webhookListQuery } from './routes/webhooks.ts';
 
 interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -255,6 +264,124 @@ export const OPERATIONS: Operation[] = [
     summary: 'One digest as sent, with its HTML, text and figures',
     scope: 'admin or executive',
   },
+  {
+    method: 'post',
+    path: '/v1/maintenances',
+    summary:
+      'Schedule a maintenance (title, message or template, components, scheduled_for, scheduled_until, notify, auto_start, auto_complete)',
+    scope: 'write',
+    body: createMaintenanceBody,
+    response: maintenanceResponse,
+    status: 201,
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/maintenances',
+    summary: 'List maintenances, latest start first',
+    scope: 'read',
+    query: listMaintenancesQuery,
+  },
+  {
+    method: 'get',
+    path: '/v1/maintenances/{id}',
+    summary: 'One maintenance with its updates (newest first)',
+    scope: 'read',
+    response: maintenanceResponse,
+  },
+  {
+    method: 'patch',
+    path: '/v1/maintenances/{id}',
+    summary:
+      'Edit or reschedule a maintenance (the calendar entry keeps its UID, SEQUENCE goes up)',
+    scope: 'write',
+    body: editMaintenanceBody,
+    response: maintenanceResponse,
+    ifMatch: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/maintenances/{id}/updates',
+    summary: 'Post an update; a status of in_progress, verifying or completed moves it',
+    scope: 'write',
+    body: maintenanceUpdateBody,
+    status: 201,
+    idempotent: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/maintenances/{id}/cancel',
+    summary: 'Cancel a maintenance that has not started (optional `message`)',
+    scope: 'write',
+    body: cancelMaintenanceBody,
+    response: maintenanceResponse,
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks',
+    summary: 'Webhook and chat subscribers with their last delivery result and failure count',
+    scope: 'admin',
+    query: webhookListQuery,
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks',
+    summary: 'Add a webhook or chat endpoint (trusted: active at once); the secret is shown once',
+    scope: 'admin',
+    body: webhookAdminBody,
+    status: 201,
+  },
+  { method: 'get', path: '/v1/webhooks/{id}', summary: 'One webhook', scope: 'admin' },
+  {
+    method: 'delete',
+    path: '/v1/webhooks/{id}',
+    summary: 'Remove a webhook',
+    scope: 'admin',
+    status: 204,
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/{id}/enable',
+    summary: 'Re-enable a disabled webhook',
+    scope: 'admin',
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/{id}/rotate-secret',
+    summary: 'Replace the signing secret (the new one is shown once)',
+    scope: 'admin',
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks/{id}/deliveries',
+    summary: "One webhook's last deliveries: status code, duration, error (`limit`)",
+    scope: 'admin',
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions/webhooks/confirm',
+    summary: 'Confirm a webhook by its one-time `code` (the verification event’s confirm_url)',
+    scope: null,
+  },
+  {
+    method: 'post',
+    path: '/v1/subscriptions/webhooks/confirm',
+    summary: 'Confirm a webhook: `{"code": "…"}` from the verification event',
+    scope: null,
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions/webhooks/unsubscribe',
+    summary: 'The webhook unsubscribe page (`token`, from meta.unsubscribe)',
+    scope: null,
+  },
+  {
+    method: 'post',
+    path: '/v1/subscriptions/webhooks/unsubscribe',
+    summary: 'Remove a webhook subscription (`token`)',
+    scope: null,
+  },
   { method: 'get', path: '/healthz', summary: 'Liveness and database reachability', scope: null },
   {
     method: 'get',
@@ -307,7 +434,7 @@ export function buildOpenApi(serverUrl: string) {
         required: true,
         schema: { type: 'string' },
         description:
-          'The incident version this edit is based on (its ETag); a mismatch is a 409, none a 428.',
+          'The version this edit is based on (its ETag); a mismatch is a 409, none a 428.',
       });
     }
     const errors = Object.fromEntries(

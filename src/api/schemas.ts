@@ -9,6 +9,12 @@ import {
   VISIBILITIES,
 } from '../domain/types.ts';
 import { ACTION_STATES, PRIORITIES } from '../domain/postmortems/review.ts';
+import {
+  MAINTENANCE_EMAILS,
+  MAINTENANCE_STATUSES,
+  MAINTENANCE_UPDATE_STATUSES,
+  type MaintenanceEmail,
+} from '../domain/maintenances/types.ts';
 
 // Control characters other than tab and newlines, and unpaired surrogates, have no place in text
 // that ends up in HTML, XML feeds and email headers: refuse them with a clear message.
@@ -360,3 +366,98 @@ export const digestsQuery = z
     before: z.string().max(64).optional(),
   })
   .strict();
+
+// Scheduled maintenance (issue 11).
+
+/** `true`/`false` switch every email of the maintenance; an object switches them one by one. */
+const maintenanceNotify = z.union([
+  z.boolean(),
+  z
+    .object(
+      Object.fromEntries(MAINTENANCE_EMAILS.map((k) => [k, z.boolean().optional()])) as Record<
+        MaintenanceEmail,
+        z.ZodOptional<z.ZodBoolean>
+      >,
+    )
+    .strict(),
+]);
+
+export const createMaintenanceBody = z
+  .object({
+    title: name(200),
+    message: message.optional(),
+    template: templateRef.optional(),
+    components: z.array(componentId).min(1, 'name at least one component').max(100),
+    scheduled_for: timestamp,
+    scheduled_until: timestamp,
+    notify: maintenanceNotify.optional(),
+    auto_start: z.boolean().optional(),
+    auto_complete: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine(oneOfMessageOrTemplate);
+
+export const editMaintenanceBody = z
+  .object({
+    title: name(200).optional(),
+    components: z.array(componentId).min(1, 'name at least one component').max(100).optional(),
+    scheduled_for: timestamp.optional(),
+    scheduled_until: timestamp.optional(),
+    notify: maintenanceNotify.optional(),
+    auto_start: z.boolean().optional(),
+    auto_complete: z.boolean().optional(),
+  })
+  .strict();
+
+export const maintenanceUpdateBody = z
+  .object({
+    status: z.enum(MAINTENANCE_UPDATE_STATUSES).optional(),
+    message: message.optional(),
+    template: templateRef.optional(),
+  })
+  .strict()
+  .superRefine(oneOfMessageOrTemplate);
+
+export const cancelMaintenanceBody = z.object({ message: message.optional() }).strict();
+
+export const listMaintenancesQuery = z
+  .object({
+    status: z.enum([...MAINTENANCE_STATUSES, 'open']).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+export const maintenanceResponse = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(MAINTENANCE_STATUSES),
+  components: z.array(z.object({ id: z.string(), name: z.string() })),
+  scheduled_for: z.string(),
+  scheduled_until: z.string(),
+  auto_start: z.boolean(),
+  auto_complete: z.boolean(),
+  notify: z.object(
+    Object.fromEntries(MAINTENANCE_EMAILS.map((k) => [k, z.boolean()])) as Record<
+      MaintenanceEmail,
+      z.ZodBoolean
+    >,
+  ),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  cancelled_at: z.string().nullable(),
+  sequence: z.number(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  version: z.number(),
+  url: z.string(),
+  updates: z.array(
+    z.object({
+      id: z.string(),
+      status: z.enum(MAINTENANCE_STATUSES),
+      message: z.string(),
+      display_at: z.string(),
+      created_at: z.string(),
+      author: z.string(),
+    }),
+  ),
+});

@@ -164,6 +164,11 @@ const policySchema = z
       .strict()
       .default({ min_interval: 300 }),
     executive_digest: digestSchema.optional(),
+    // Scheduled maintenance: subscribers are reminded this long before a window starts.
+    maintenance: z
+      .object({ remind_before: duration.default(3600) })
+      .strict()
+      .default({ remind_before: 3600 }),
   })
   .strict();
 
@@ -201,6 +206,8 @@ export interface Policy {
   /** Updates to one incident closer together than this go to subscribers as one email. */
   subscriberEmailMinIntervalSeconds: number;
   digest: DigestPolicy | null;
+  /** Scheduled maintenance: the reminder goes this long before the start (0: no reminder). */
+  maintenance: { remindBeforeSeconds: number };
 }
 
 export interface CatalogComponent {
@@ -324,6 +331,7 @@ function buildPolicy(raw: z.output<typeof policySchema>): Policy {
       executives: raw.recipients.executives,
     },
     subscriberEmailMinIntervalSeconds: raw.subscriber_email.min_interval,
+    maintenance: { remindBeforeSeconds: raw.maintenance.remind_before },
     digest: raw.executive_digest
       ? {
           dailyAtSeconds: raw.executive_digest.daily_at

@@ -10,6 +10,11 @@ import type { MailTemplates } from '../mail/templates.ts';
 import { parseMessage } from '../publish/message.ts';
 import { INCIDENT_STATUS_LABEL } from '../publish/views/status.ts';
 import type { MailBody } from '../storage/fanout.ts';
+import {
+  MAINTENANCE_TEMPLATE,
+  maintenanceVariables,
+  sampleMaintenance,
+} from './maintenance-messages.ts';
 
 export const UPDATE_TEMPLATE = 'email/subscriber-update';
 export const CONFIRM_TEMPLATE = 'email/subscriber-confirm';
@@ -62,7 +67,7 @@ export function listHeaders(content: Content, marker: string): Record<string, st
 }
 
 /** An update's message as plain paragraphs for the email (a link keeps its address). */
-function paragraphsOf(message: string): string[] {
+export function paragraphsOf(message: string): string[] {
   return parseMessage(message).map((paragraph) =>
     paragraph
       .map((s) => {
@@ -176,6 +181,14 @@ export function subscriberSamples(
   const incident = sampleIncident({ updates: [update] });
   return {
     [UPDATE_TEMPLATE]: updateVariables(content, siteUrl, incident, [update], 'sample'),
+    [MAINTENANCE_TEMPLATE]: maintenanceVariables(
+      content,
+      siteUrl,
+      sampleMaintenance(content),
+      'scheduled',
+      SAMPLE_AT,
+      'sample',
+    ),
     [CONFIRM_TEMPLATE]: confirmVariables(content, siteUrl, 'all components', 'sample'),
   };
 }

@@ -11,6 +11,7 @@ import {
   fanoutBacklog,
   insertMailBody,
   insertNotification,
+  insertStandaloneNotification,
   lastNotifiedAt,
   owedSummaries,
   StaleFanout,
@@ -20,6 +21,13 @@ import {
 import { findIncident } from '../storage/incidents.ts';
 import { randomId } from '../storage/keys.ts';
 import { acquireLease, releaseLease } from '../storage/leases.ts';
+import {
+  findMaintenance,
+  markMaintenanceMailed,
+  owedMaintenanceEmails,
+} from '../storage/maintenances.ts';
+import type { MaintenanceEvent } from '../domain/maintenances/types.ts';
+import { MAINTENANCE_TEMPLATE, maintenanceVariables } from './maintenance-messages.ts';
 import {
   listHeaders,
   newMarker,
@@ -140,6 +148,53 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
     }
   }
 
+  /**
+   * Makes the email a maintenance event owes: rendered once, recorded as a notification for the
+   * subscribers of its components (and their groups) in the same transaction that marks the event
+   * mailed, so two processes make it once. Maintenance emails are never coalesced: each is its own
+   * moment (announced, starting soon, started, completed).
+   */
+  async function makeMaintenanceNotification(event: MaintenanceEvent): Promise<void> {
+    const at = now().toISOString();
+    try {
+      await db.write(async (tx) => {
+        const m = await findMaintenance(tx.execute, event.maintenance_id);
+        if (!m) {
+          await markMaintenanceMailed(tx, event.key, 'dropped');
+          return;
+        }
+        const marker = newMarker();
+        const body = renderBody(
+          mail,
+          MAINTENANCE_TEMPLATE,
+          maintenanceVariables(content, options.siteUrl, m, event.kind, event.created_at, marker),
+          randomId(16),
+          marker,
+          listHeaders(content, marker),
+        );
+        const id = randomId(16);
+        if (!(await markMaintenanceMailed(tx, event.key, id))) throw new StaleFanout();
+        await insertMailBody(tx, body, at);
+        await insertStandaloneNotification(tx, {
+          id,
+          incident_id: m.id,
+          lead_update_id: `maintenance/${event.key}`,
+          body_id: body.id,
+          audience: audienceOf(
+            content.catalog,
+            { id: m.id, components: m.components.map((c) => ({ id: c })) },
+            [],
+            false,
+          ),
+          created_at: at,
+        });
+        stats.notifications += 1;
+      });
+    } catch (error) {
+      if (!(error instanceof StaleFanout)) throw error;
+    }
+  }
+
   /** Expands one notification to the end, unless another process holds it. */
   async function expand(id: string): Promise<void> {
     const lease = `fanout:${id}`;
@@ -174,6 +229,10 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
       );
       if (due <= now().getTime()) await makeNotification(owed.incidentId);
       else nextWake = Math.min(nextWake ?? due, due);
+    }
+    for (const event of await owedMaintenanceEmails(db.query, 100)) {
+      if (halting) break;
+      await makeMaintenanceNotification(event);
     }
     for (const notification of await unexpandedNotifications(db.query)) {
       if (halting) break;
@@ -236,6 +295,11 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
         if (running) again = true;
         else schedule(0);
       }
+    },
+    onMaintenanceChange(change) {
+      if (!change.owed) return;
+      if (running) again = true;
+      else schedule(0);
     },
     async start() {
       stopped = false;

@@ -78,6 +78,15 @@ export function messageToPlainText(message: string): string {
     .join(' ');
 }
 
+/** The message as plain text with its paragraphs and line breaks kept (calendar descriptions). */
+export function messageToPlainParagraphs(message: string): string {
+  return parseMessage(message)
+    .map((paragraph) =>
+      paragraph.map((s) => (s.kind === 'break' ? '\n' : segmentToPlainText(s))).join(''),
+    )
+    .join('\n\n');
+}
+
 function segmentToPlainText(segment: Segment): string {
   if (segment.kind === 'break') return ' ';
   if (

@@ -13,6 +13,7 @@ import {
   allRoutes,
   historyMonths,
   planChange,
+  planMaintenanceChange,
   renderPath,
   routeFile,
   routeFromPath,
@@ -25,9 +26,12 @@ import {
   loadComponentStatuses,
   loadFirstSeen,
   loadPublicIncident,
+  loadMaintenances,
   loadPublicIncidents,
   type SiteSnapshot,
 } from './snapshot.ts';
+import type { MaintenanceRecord } from '../domain/maintenances/types.ts';
+import { maintenanceWatermark } from '../storage/maintenances.ts';
 import { acquireSiteLock, SiteLockedError, type SiteLock } from './site-lock.ts';
 import { monthKey } from '../lib/time.ts';
 import { viewForRoute } from './views/route-view.ts';
@@ -117,6 +121,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let render: RenderRoute | null = null;
   let incidents: IncidentRecord[] = [];
   let componentStatus: SiteSnapshot['componentStatus'] = new Map();
+  let maintenances: MaintenanceRecord[] = [];
   let firstSeen: Map<string, string> = new Map();
   let exportedMonth: string | null = null;
   let ready = false;
@@ -138,6 +143,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
   }
 
   const pendingIds = new Set<string>();
+  /** A maintenance changed (told, or seen by the poll): reload them and render what they touch. */
+  let pendingMaintenance = false;
+  /** The maintenances' watermark last read (`maintenanceWatermark`), for the poll. */
+  let maintenanceMark: string | null = null;
   let pendingFull = false;
   let pendingRefresh = false;
   /** A run that includes the periodic refresh is in progress. */
@@ -170,6 +179,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       incidents,
       componentStatus,
       firstSeen,
+      maintenances,
       now,
     };
   }
@@ -211,11 +221,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
       await removePublished(siteDir, routeFile(route));
       removed++;
     }
-    // Incident pages go first, so the index never links to a page that is not written yet.
-    const phases = [
-      render.filter((r) => r.kind === 'incident'),
-      render.filter((r) => r.kind !== 'incident'),
-    ];
+    // Incident and maintenance pages go first, so the index never links to a page that is not
+    // written yet.
+    const first = (r: Route) => r.kind === 'incident' || r.kind === 'maintenance';
+    const phases = [render.filter(first), render.filter((r) => !first(r))];
     for (const routes of phases) await renderAll(routes);
     return { failed, bytes, removed };
 
@@ -279,11 +288,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // A full export reloads everything, so it covers every change pending so far.
     pendingIds.clear();
     pendingRefresh = false;
+    pendingMaintenance = false;
     // Before reading: a change another instance makes while this export runs is found by the poll.
     await watch.reset();
     incidents = (await loadPublicIncidents(db)).sort(compareIncidents);
     componentStatus = await loadComponentStatuses(db);
     firstSeen = await loadFirstSeen(db);
+    maintenanceMark = await maintenanceWatermark(db.query);
+    maintenances = await loadMaintenances(db);
     const snapshot = snapshotAt(now);
     const routes = allRoutes(snapshot);
     const { failed, bytes } = await publish(snapshot, routes, []);
@@ -326,13 +338,16 @@ export function createPublisher(options: PublisherOptions): Publisher {
     pendingIds.clear();
     const refresh = pendingRefresh;
     pendingRefresh = false;
+    const maintenance = pendingMaintenance;
+    pendingMaintenance = false;
     refreshing = refresh;
     try {
-      await publishChanges(ids, refresh, started, now);
+      await publishChanges(ids, refresh, started, now, maintenance);
     } catch (error) {
       // Nothing is lost: the same incidents are read again on the next attempt.
       for (const id of ids) pendingIds.add(id);
       pendingRefresh ||= refresh;
+      pendingMaintenance ||= maintenance;
       throw error;
     } finally {
       refreshing = false;
@@ -344,6 +359,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     refresh: boolean,
     started: number,
     now: Date,
+    maintenanceChanged = false,
   ): Promise<void> {
     // Read everything first: a database error then leaves the in-memory incidents as they were,
     // so the retry still sees each incident's `before` (a public incident going private must
@@ -351,8 +367,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const loaded: Array<{ id: string; after: IncidentRecord | null }> = [];
     for (const id of ids) loaded.push({ id, after: await loadPublicIncident(db, id) });
     const statuses = await loadComponentStatuses(db);
+    const mark = maintenanceChanged ? await maintenanceWatermark(db.query) : null;
+    const reloaded = maintenanceChanged ? await loadMaintenances(db) : null;
     const monthsBefore = historyMonths(snapshotAt(now));
-    const previous = { incidents, componentStatus };
+    const previous = { incidents, componentStatus, maintenances };
     const changes: Array<{
       id: string;
       before: IncidentRecord | null;
@@ -364,11 +382,34 @@ export function createPublisher(options: PublisherOptions): Publisher {
       changes.push({ id, before, after });
     }
     componentStatus = statuses;
+    // Maintenances whose version changed, and the components they touch before and after.
+    const changedMaintenances: string[] = [];
+    const maintenanceComponents = new Set<string>();
+    if (reloaded) {
+      const before = new Map(maintenances.map((m) => [m.id, m]));
+      for (const m of reloaded) {
+        const old = before.get(m.id);
+        if (old?.version === m.version) continue;
+        changedMaintenances.push(m.id);
+        for (const id of [...m.components, ...(old?.components ?? [])])
+          maintenanceComponents.add(id);
+      }
+      maintenances = reloaded;
+      maintenanceMark = mark;
+    }
     const snapshot = snapshotAt(now);
     const monthsAfter = historyMonths(snapshot);
     const render = new Map<string, Route>();
     const remove = new Map<string, Route>();
     const knownComponents = new Set(content.catalog.byId.keys());
+    if (changedMaintenances.length > 0) {
+      for (const r of planMaintenanceChange(
+        changedMaintenances,
+        maintenanceComponents,
+        knownComponents,
+      ))
+        render.set(routePath(r), r);
+    }
     for (const change of changes) {
       const plan = planChange({
         ...change,
@@ -396,7 +437,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       ({ failed } = await publish(snapshot, [...render.values()], [...remove.values()]));
     } catch (error) {
       // The retry must plan from the same `before` records, so forget what was applied.
-      ({ incidents, componentStatus } = previous);
+      ({ incidents, componentStatus, maintenances } = previous);
       throw error;
     }
     const failedKeys = new Set(failed.map((f) => routePath(f.route)));
@@ -411,6 +452,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       // On standby the other process publishes; taking over starts with a full export anyway.
       pendingIds.clear();
       pendingRefresh = false;
+      pendingMaintenance = false;
       return;
     }
     const now = options.now();
@@ -432,7 +474,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   function hasWork(): boolean {
     // On standby nothing is this publisher's work: the lock holder publishes every change.
     if (!lock) return false;
-    return pendingFull || pendingRefresh || pendingIds.size > 0;
+    return pendingFull || pendingRefresh || pendingMaintenance || pendingIds.size > 0;
   }
 
   function nextRetryDelay(): number | null {
@@ -479,7 +521,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
           });
         } finally {
           running = null;
-          health.pending = pendingIds.size;
+          health.pending = pendingIds.size + (pendingMaintenance ? 1 : 0);
           // Under a flood of changes, wait as long as the last run took before the next one: the
           // publisher shares the event loop with the API, and this keeps it to at most about
           // half of the process's time while a quiet site still publishes within the debounce.
@@ -535,11 +577,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
       refreshTimer.unref();
       pollTimer = setInterval(() => {
         if (!ready || !lock || stopped) return;
-        watch.poll().then(
-          (ids) => {
-            if (ids.length === 0) return;
+        Promise.all([watch.poll(), maintenanceWatermark(db.query)]).then(
+          ([ids, mark]) => {
+            // A maintenance moved by another process (its scheduler, its API) shows here.
+            if (mark !== maintenanceMark) pendingMaintenance = true;
             for (const id of ids) pendingIds.add(id);
-            schedule();
+            if (ids.length > 0 || pendingMaintenance) schedule();
           },
           (error: unknown) =>
             log({
@@ -567,6 +610,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
       watch.note(change.incident.id, change.incident.updated_at);
       pendingIds.add(change.incident.id);
       health.pending = pendingIds.size;
+      schedule();
+    },
+    onMaintenanceChange() {
+      pendingMaintenance = true;
+      health.pending = pendingIds.size + 1;
       schedule();
     },
     async fullExport() {

@@ -26,6 +26,9 @@ export type Route =
   | { kind: 'component-atom'; id: string }
   | { kind: 'api'; file: ApiFile }
   | { kind: 'badge' }
+  | { kind: 'maintenance'; id: string }
+  | { kind: 'calendar' }
+  | { kind: 'component-calendar'; id: string }
   | { kind: 'not-found' };
 
 /** Ids become directory names; anything else is never used as a path. */
@@ -59,6 +62,12 @@ export function routePath(route: Route): string {
       return `/api/v2/${route.file}`;
     case 'badge':
       return '/badge.svg';
+    case 'maintenance':
+      return `/maintenances/${route.id}/`;
+    case 'calendar':
+      return '/maintenance.ics';
+    case 'component-calendar':
+      return `/components/${route.id}/maintenance.ics`;
   }
 }
 
@@ -82,6 +91,7 @@ export function routeFromPath(path: string): Route | null {
   if (path === '/history.rss') return { kind: 'feed' };
   if (path === '/badge.svg') return { kind: 'badge' };
   if (path === '/history.atom') return { kind: 'atom' };
+  if (path === '/maintenance.ics') return { kind: 'calendar' };
   if (path === '/404.html' || path === '/not-found/') return { kind: 'not-found' };
   let m = /^\/incidents\/([^/]+)\/?$/.exec(path);
   if (m && isSafeId(m[1]!)) return { kind: 'incident', id: m[1]! };
@@ -89,6 +99,10 @@ export function routeFromPath(path: string): Route | null {
   if (m) return { kind: 'history', page: m[1] ? Number(m[1]) : 1 };
   m = /^\/components\/([^/]+)\/history\.rss$/.exec(path);
   if (m && isSafeId(m[1]!)) return { kind: 'component-feed', id: m[1]! };
+  m = /^\/components\/([^/]+)\/maintenance\.ics$/.exec(path);
+  if (m && isSafeId(m[1]!)) return { kind: 'component-calendar', id: m[1]! };
+  m = /^\/maintenances\/([^/]+)\/?$/.exec(path);
+  if (m && isSafeId(m[1]!)) return { kind: 'maintenance', id: m[1]! };
   m = /^\/components\/([^/]+)\/history\.atom$/.exec(path);
   if (m && isSafeId(m[1]!)) return { kind: 'component-atom', id: m[1]! };
   m = /^\/components\/([^/]+)\/?$/.exec(path);
@@ -184,7 +198,35 @@ export function allRoutes(snapshot: SiteSnapshot): Route[] {
     ...snapshot.incidents
       .filter((i) => isSafeId(i.id))
       .map((i): Route => ({ kind: 'incident', id: i.id })),
+    { kind: 'calendar' },
+    ...snapshot.catalog.components.map((c): Route => ({ kind: 'component-calendar', id: c.id })),
+    ...(snapshot.maintenances ?? [])
+      .filter((m) => isSafeId(m.id))
+      .map((m): Route => ({ kind: 'maintenance', id: m.id })),
   ];
+}
+
+/**
+ * What maintenance changes affect: everything that summarises the site, the calendars, the
+ * pages of the components they touch (status, uptime, feeds) and their own pages.
+ */
+export function planMaintenanceChange(
+  changedIds: string[],
+  componentIds: Iterable<string>,
+  knownComponents: ReadonlySet<string>,
+): Route[] {
+  const render: Route[] = [...siteWideRoutes(), { kind: 'calendar' }];
+  for (const id of changedIds) if (isSafeId(id)) render.push({ kind: 'maintenance', id });
+  for (const id of new Set(componentIds)) {
+    if (!knownComponents.has(id)) continue;
+    render.push(
+      { kind: 'component', id },
+      { kind: 'component-feed', id },
+      { kind: 'component-atom', id },
+      { kind: 'component-calendar', id },
+    );
+  }
+  return render;
 }
 
 export interface RoutePlan {

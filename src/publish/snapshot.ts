@@ -1,6 +1,8 @@
 import type { Catalog, Policy, SiteConfig } from '../config/content.ts';
 import type { ComponentStatus, IncidentRecord } from '../domain/types.ts';
 import type { Db } from '../storage/db.ts';
+import type { MaintenanceRecord } from '../domain/maintenances/types.ts';
+import { listMaintenances } from '../storage/maintenances.ts';
 import { publicPostmortem } from '../domain/postmortems/review.ts';
 import { catalogFirstSeen } from '../storage/catalog.ts';
 import { componentStatuses, findIncident, listIncidents } from '../storage/incidents.ts';
@@ -23,6 +25,8 @@ export interface SiteSnapshot {
    * record (this or its oldest incident, whichever is earlier) show as "no data". Absent: none.
    */
   firstSeen?: ReadonlyMap<string, string>;
+  /** Every scheduled maintenance (they are all public), latest start first. Absent: none. */
+  maintenances?: MaintenanceRecord[];
   now: Date;
 }
 
@@ -68,4 +72,9 @@ export async function loadFirstSeen(db: Db): Promise<Map<string, string>> {
 export function compareIncidents(a: IncidentRecord, b: IncidentRecord): number {
   if (a.started_at !== b.started_at) return a.started_at < b.started_at ? 1 : -1;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** Every maintenance, latest start first: the site shows them all (a few per month at most). */
+export async function loadMaintenances(db: Db): Promise<MaintenanceRecord[]> {
+  return listMaintenances(db.query);
 }

@@ -115,6 +115,8 @@ function paramsOf(route: Route): Record<string, string | undefined> {
     case 'component':
     case 'component-feed':
     case 'component-atom':
+    case 'component-calendar':
+    case 'maintenance':
       return { id: route.id };
     default:
       return {};

@@ -5,6 +5,8 @@ import type { ApiFile } from './routes.ts';
 import type { SiteSnapshot } from './snapshot.ts';
 import { cleanText } from './text.ts';
 import { activeIncidents, currentStatus, overallStatus } from './views/status.ts';
+import { isRunning } from '../domain/maintenances/lifecycle.ts';
+import type { MaintenanceRecord } from '../domain/maintenances/types.ts';
 
 /** Statuspage lists this many recent incidents in `incidents.json`. */
 const RECENT_INCIDENTS = 50;
@@ -32,6 +34,9 @@ function pageObject(snapshot: SiteSnapshot) {
   }
   for (const { updated_at } of snapshot.componentStatus.values()) {
     if (updated_at > updatedAt) updatedAt = updated_at;
+  }
+  for (const m of snapshot.maintenances ?? []) {
+    if (m.updated_at > updatedAt) updatedAt = m.updated_at;
   }
   return {
     id: pageId(snapshot),
@@ -154,6 +159,110 @@ export function incidentObject(
   };
 }
 
+/** A scheduled maintenance as the public artifacts show it (no author, nothing internal). */
+export interface MaintenanceFacts {
+  id: string;
+  title: string;
+  status: 'scheduled' | 'in_progress' | 'verifying' | 'completed' | 'cancelled';
+  impact: 'none' | 'minor' | 'major' | 'critical' | 'maintenance';
+  components: string[];
+  scheduled_for: string;
+  scheduled_until: string;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  resolved_at: string | null;
+  /** Newest first. */
+  updates: Array<{
+    id: string;
+    status: string;
+    message: string;
+    created_at: string;
+    display_at: string;
+  }>;
+}
+
+export function maintenanceFacts(m: MaintenanceRecord): MaintenanceFacts {
+  return {
+    id: m.id,
+    title: m.title,
+    status: m.status,
+    impact: 'maintenance',
+    components: m.components,
+    scheduled_for: m.scheduled_for,
+    scheduled_until: m.scheduled_until,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+    started_at: m.started_at,
+    resolved_at: m.completed_at ?? m.cancelled_at,
+    updates: m.updates.map((u) => ({
+      id: u.id,
+      status: u.status,
+      message: u.message,
+      created_at: u.created_at,
+      display_at: u.display_at,
+    })),
+  };
+}
+
+/** Statuspage's `scheduled_maintenances[]` entry. */
+export function maintenanceObject(
+  snapshot: SiteSnapshot,
+  m: MaintenanceFacts,
+  components: ReturnType<typeof componentObjects>,
+) {
+  const affected = new Set(m.components);
+  return {
+    id: m.id,
+    name: cleanText(m.title),
+    status: m.status,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+    monitoring_at: null,
+    resolved_at: m.resolved_at,
+    impact: m.impact,
+    shortlink: `${snapshot.siteUrl}/maintenances/${m.id}/`,
+    started_at: m.started_at,
+    page_id: pageId(snapshot),
+    incident_updates: m.updates.map((u) => ({
+      id: u.id,
+      status: u.status,
+      body: messageToPlainText(u.message),
+      incident_id: m.id,
+      created_at: u.created_at,
+      updated_at: u.created_at,
+      display_at: u.display_at,
+      affected_components: [],
+      deliver_notifications: true,
+    })),
+    components: components.filter((c) => !c.group && affected.has(c.id)),
+    scheduled_for: m.scheduled_for,
+    scheduled_until: m.scheduled_until,
+  };
+}
+
+/** Statuspage lists this many maintenances in `scheduled-maintenances.json`. */
+const RECENT_MAINTENANCES = 50;
+
+function maintenanceList(snapshot: SiteSnapshot, which: 'all' | 'upcoming' | 'active' | 'summary') {
+  const all = snapshot.maintenances ?? [];
+  const chosen =
+    which === 'all'
+      ? all.slice(0, RECENT_MAINTENANCES)
+      : all
+          .filter((m) =>
+            which === 'upcoming'
+              ? m.status === 'scheduled'
+              : which === 'active'
+                ? isRunning(m.status)
+                : m.status === 'scheduled' || isRunning(m.status),
+          )
+          // Soonest first, as a reader of "what is coming" wants them.
+          .sort((a, b) => (a.scheduled_for < b.scheduled_for ? -1 : 1));
+  const components = componentObjects(snapshot);
+  return chosen.map((m) => maintenanceObject(snapshot, maintenanceFacts(m), components));
+}
+
 /** One `/api/v2/*.json` document in Atlassian Statuspage's v2 field layout (SPEC §7). */
 export function statuspageDocument(snapshot: SiteSnapshot, file: ApiFile): unknown {
   const page = pageObject(snapshot);
@@ -182,14 +291,15 @@ export function statuspageDocument(snapshot: SiteSnapshot, file: ApiFile): unkno
         page,
         components,
         incidents: activeIncidents(snapshot).map((i) => incidentObject(snapshot, i, components)),
-        scheduled_maintenances: [],
+        scheduled_maintenances: maintenanceList(snapshot, 'summary'),
         status,
       };
     }
     case 'scheduled-maintenances.json':
+      return { page, scheduled_maintenances: maintenanceList(snapshot, 'all') };
     case 'scheduled-maintenances/upcoming.json':
+      return { page, scheduled_maintenances: maintenanceList(snapshot, 'upcoming') };
     case 'scheduled-maintenances/active.json':
-      // Herald has no maintenance model yet: valid, empty lists keep existing clients working.
-      return { page, scheduled_maintenances: [] };
+      return { page, scheduled_maintenances: maintenanceList(snapshot, 'active') };
   }
 }

@@ -77,11 +77,23 @@ export function incidentIntervals(
 export function componentUptime(
   incidents: readonly UptimeIncident[],
   componentId: string,
-  options: { now: number; timeZone: string; days: number; since?: number | undefined },
+  options: {
+    now: number;
+    timeZone: string;
+    days: number;
+    since?: number | undefined;
+    /** Scheduled maintenance windows that ran: the component was under maintenance then. */
+    maintenance?: ReadonlyArray<{ start: number; end: number }> | undefined;
+  },
 ): Uptime {
   const { now, timeZone } = options;
   const since = options.since ?? -Infinity;
   const intervals = incidents.flatMap((incident) => incidentIntervals(incident, componentId, now));
+  for (const window of options.maintenance ?? []) {
+    const end = Math.min(window.end, now);
+    if (end > window.start)
+      intervals.push({ start: window.start, end, status: 'under_maintenance' });
+  }
   const days: UptimeDay[] = [];
   let countedTotal = 0;
   let downTotal = 0;

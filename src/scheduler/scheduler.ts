@@ -14,6 +14,8 @@ import { reviewsPending } from '../storage/postmortems.ts';
 import { severityHistories } from '../storage/severity-history.ts';
 import { actOnIncident, type Acted } from './act.ts';
 import { digestPass, type DigestDeps } from './digest.ts';
+import { advanceMaintenances } from '../domain/maintenances/advance.ts';
+import type { MaintenanceChange } from '../domain/maintenances/types.ts';
 
 export interface SchedulerOptions {
   db: Db;
@@ -33,6 +35,8 @@ export interface SchedulerOptions {
    * cannot be trusted to tick (the cost is one read pass per process and tick).
    */
   useLease?: boolean;
+  /** Told about every maintenance the scheduler moved (publisher, workers). */
+  onMaintenanceChange?: (change: MaintenanceChange) => void;
 }
 
 export interface Scheduler extends Service {
@@ -89,8 +93,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     notices_sent: 0,
     notices_skipped_no_recipients: 0,
     digests_sent: 0,
+    maintenance_steps: 0,
     last_error: null as string | null,
   };
+  /** When the next maintenance step is due: the loop wakes for it rather than a tick later. */
+  let maintenanceDueAt: number | null = null;
 
   function report(incidentId: string, acted: Acted[], trigger: string): void {
     if (acted.length === 0) return;
@@ -163,6 +170,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
     }
     acted.push(...(await reviewPass(at)));
+    await maintenancePass();
     try {
       for (const digest of await digestPass(deps, now())) {
         stats.digests_sent += 1;
@@ -184,6 +192,35 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
     stats.last_tick_at = at.toISOString();
     return { ran: true, acted };
+  }
+
+  /**
+   * Scheduled maintenance: reminders, automatic starts and completions. Each step is decided again
+   * inside its own transaction, so a second process (or this one after a restart) repeats nothing.
+   */
+  async function maintenancePass(): Promise<void> {
+    try {
+      const { done, nextDueAt } = await advanceMaintenances({
+        db,
+        content,
+        now,
+        onChange: (change) => options.onMaintenanceChange?.(change),
+      });
+      maintenanceDueAt = nextDueAt;
+      for (const step of done) {
+        stats.maintenance_steps += 1;
+        log({
+          time: now().toISOString(),
+          level: 'info',
+          msg: `maintenance ${step.action === 'remind' ? 'reminder queued' : step.action === 'start' ? 'started' : 'completed'}`,
+          maintenance: step.id,
+          at: step.at,
+        });
+      }
+      if (done.some((d) => d.action === 'remind')) options.onQueued?.();
+    } catch (error) {
+      fail('scheduler failed to advance scheduled maintenance', error);
+    }
   }
 
   /** The post-incident reviews of recently resolved incidents: reminders and overdue notices. */
@@ -225,7 +262,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       .catch((error: unknown) => fail('scheduler tick failed', error))
       .finally(() => {
         ticking = null;
-        if (!stopped) timer = setTimeout(loop, options.tickMs);
+        // A maintenance step due before the next tick wakes the loop for it.
+        const untilStep =
+          maintenanceDueAt === null ? Infinity : Math.max(0, maintenanceDueAt - now().getTime());
+        if (!stopped) timer = setTimeout(loop, Math.min(options.tickMs, untilStep + 5));
       });
   }
 

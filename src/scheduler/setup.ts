@@ -8,6 +8,7 @@ import { loadMailTemplates, type MailTemplates } from '../mail/templates.ts';
 import type { Db } from '../storage/db.ts';
 import { sampleVariables } from './messages.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
+import type { MaintenanceChange } from '../domain/maintenances/types.ts';
 
 /**
  * The mailer and the cadence scheduler as `main.ts` runs them. Templates are loaded and tried
@@ -20,6 +21,7 @@ export async function createCadenceServices(
   now: () => Date,
   log: Logger,
   personalise?: Personalise,
+  onMaintenanceChange?: (change: MaintenanceChange) => void,
 ): Promise<{ mailer: Mailer; scheduler: Scheduler; mail: MailTemplates }> {
   const { policy } = foundation.content;
   const unreachable = severitiesNotifyingExecutives(policy);
@@ -46,6 +48,7 @@ export async function createCadenceServices(
     tickMs: settings.tickMs,
     useLease: settings.schedulerLease,
     onQueued: () => mailer.kick(),
+    onMaintenanceChange,
   });
   if (!settings.schedulerLease) {
     log({

@@ -19,6 +19,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.rss': 'application/rss+xml; charset=utf-8',
   '.atom': 'application/atom+xml; charset=utf-8',
   '.xml': 'application/xml; charset=utf-8',
+  '.ics': 'text/calendar; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',

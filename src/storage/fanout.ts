@@ -246,7 +246,8 @@ export async function fanoutBacklog(
   read: Reader,
 ): Promise<{ owed: number; expanding: number; queueDepth: number; suppressed: number }> {
   const rows = await read(
-    `SELECT (SELECT count(*) FROM fanouts WHERE notification_id IS NULL) AS owed,
+    `SELECT (SELECT count(*) FROM fanouts WHERE notification_id IS NULL)
+              + (SELECT count(*) FROM maintenance_events WHERE email = 1 AND notification_id IS NULL) AS owed,
             (SELECT count(*) FROM notifications WHERE expanded_at IS NULL) AS expanding,
             (SELECT count(*) FROM mail_outbox WHERE status = 'pending') AS queue_depth,
             (SELECT count(*) FROM suppressions) AS suppressed`,
@@ -258,4 +259,19 @@ export async function fanoutBacklog(
     queueDepth: num(row, 'queue_depth'),
     suppressed: num(row, 'suppressed'),
   };
+}
+
+/**
+ * Records a notification that no owed incident update stands behind (a maintenance email): its
+ * `lead_update_id` is unique, so the same email made twice fails here and rolls back.
+ */
+export async function insertStandaloneNotification(
+  tx: Tx,
+  n: Omit<Notification, 'cursor' | 'recipients' | 'expanded_at'>,
+): Promise<void> {
+  await tx.run(
+    `INSERT INTO notifications (id, incident_id, lead_update_id, body_id, audience, created_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+    [n.id, n.incident_id, n.lead_update_id, n.body_id, JSON.stringify(n.audience), n.created_at],
+  );
 }

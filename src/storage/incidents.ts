@@ -254,12 +254,18 @@ export async function openPublicComponentStatuses(
 ): Promise<Map<string, ComponentStatus[]>> {
   const result = new Map<string, ComponentStatus[]>(componentIds.map((id) => [id, []]));
   if (componentIds.length === 0) return result;
+  // A running maintenance holds its components under maintenance; an incident may make them worse.
   const rows = await read(
     `SELECT ic.component_id, ic.status FROM incident_components ic
      JOIN incidents i ON i.id = ic.incident_id
      WHERE i.status != 'resolved' AND i.visibility = 'public'
-       AND ic.component_id IN (${placeholders(componentIds.length)})`,
-    componentIds,
+       AND ic.component_id IN (${placeholders(componentIds.length)})
+     UNION ALL
+     SELECT mc.component_id, 'under_maintenance' FROM maintenance_components mc
+     JOIN maintenances m ON m.id = mc.maintenance_id
+     WHERE m.status IN ('in_progress', 'verifying')
+       AND mc.component_id IN (${placeholders(componentIds.length)})`,
+    [...componentIds, ...componentIds],
   );
   for (const row of rows) {
     result.get(str(row, 'component_id'))!.push(str(row, 'status') as ComponentStatus);

@@ -2,7 +2,13 @@ import type { ComponentStatus, IncidentRecord, Update } from '../domain/types.ts
 import type { ChatSummary } from '../domain/webhooks/chat.ts';
 import { messageToPlainText } from '../publish/message.ts';
 import type { SiteSnapshot } from '../publish/snapshot.ts';
-import { componentObjects, incidentObject, pageId } from '../publish/statuspage.ts';
+import {
+  componentObjects,
+  incidentObject,
+  maintenanceObject,
+  pageId,
+  type MaintenanceFacts,
+} from '../publish/statuspage.ts';
 import { cleanText } from '../publish/text.ts';
 import {
   COMPONENT_STATUS_LABEL,
@@ -137,72 +143,24 @@ export function componentEvent(
   };
 }
 
-/** A scheduled maintenance as Herald knows it (the maintenance model feeds this). */
-export interface MaintenanceFacts {
-  id: string;
-  title: string;
-  status: 'scheduled' | 'in_progress' | 'verifying' | 'completed' | 'cancelled';
-  impact: 'none' | 'minor' | 'major' | 'critical' | 'maintenance';
-  components: string[];
-  scheduled_for: string;
-  scheduled_until: string;
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  resolved_at: string | null;
-  updates: Array<{
-    id: string;
-    status: string;
-    message: string;
-    created_at: string;
-    display_at: string;
-  }>;
-}
+export type { MaintenanceFacts } from '../publish/statuspage.ts';
 
 /**
  * Herald's maintenance event, in the same style: `{meta, page, scheduled_maintenance}` where the
- * maintenance has the fields of Statuspage's `scheduled_maintenances[]` (an incident with
- * `scheduled_for` and `scheduled_until`).
+ * maintenance is exactly what `/api/v2/scheduled-maintenances.json` lists (Statuspage's
+ * `scheduled_maintenances[]`: an incident with `scheduled_for` and `scheduled_until`).
  */
 export function maintenanceEvent(
   snapshot: SiteSnapshot,
   eventId: string,
   m: MaintenanceFacts,
 ): RenderedEvent {
-  const components = componentObjects(snapshot).filter(
-    (c) => !c.group && m.components.includes(c.id),
-  );
+  const scheduled_maintenance = maintenanceObject(snapshot, m, componentObjects(snapshot));
   const latest = m.updates[0];
   const body = {
     meta: meta(eventId, 'maintenance.updated', snapshot.now.toISOString()),
     page: pageOf(snapshot),
-    scheduled_maintenance: {
-      id: m.id,
-      name: cleanText(m.title),
-      status: m.status,
-      created_at: m.created_at,
-      updated_at: m.updated_at,
-      monitoring_at: null,
-      resolved_at: m.resolved_at,
-      impact: m.impact,
-      shortlink: `${snapshot.siteUrl}/maintenances/${m.id}/`,
-      started_at: m.started_at,
-      page_id: pageId(snapshot),
-      scheduled_for: m.scheduled_for,
-      scheduled_until: m.scheduled_until,
-      incident_updates: m.updates.map((u) => ({
-        id: u.id,
-        status: u.status,
-        body: messageToPlainText(u.message),
-        incident_id: m.id,
-        created_at: u.created_at,
-        updated_at: u.created_at,
-        display_at: u.display_at,
-        affected_components: [],
-        deliver_notifications: true,
-      })),
-      components,
-    },
+    scheduled_maintenance,
   };
   return {
     type: 'maintenance.updated',
@@ -214,7 +172,7 @@ export function maintenanceEvent(
       message: latest
         ? messageToPlainText(latest.message)
         : `Scheduled ${m.scheduled_for} to ${m.scheduled_until}.`,
-      components: components.map((c) => c.name),
+      components: scheduled_maintenance.components.map((c) => c.name),
       url: `${snapshot.siteUrl}/maintenances/${m.id}/`,
       siteName: cleanText(snapshot.site.name),
       at: m.updated_at,

@@ -31,7 +31,13 @@ import {
   type NewHookEvent,
 } from '../storage/webhooks.ts';
 import { hashToken } from '../storage/keys.ts';
-import { componentEvent, incidentEvent } from './payloads.ts';
+import { componentEvent, incidentEvent, maintenanceEvent } from './payloads.ts';
+import { maintenanceFacts } from '../publish/statuspage.ts';
+import {
+  findMaintenance,
+  markMaintenanceHooked,
+  owedMaintenanceHooks,
+} from '../storage/maintenances.ts';
 import type { PostRequest, PostResult } from './http-transport.ts';
 import type { Target } from './resolve.ts';
 
@@ -180,6 +186,60 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         await db.write(async (tx) => {
           if (!(await markSourced(tx, updateId, at.toISOString()))) return;
           for (const event of events) await insertHookEvent(tx, event);
+        });
+      }
+      if (owed.length < 50) break;
+    }
+    await makeMaintenanceEvents();
+  }
+
+  /**
+   * The maintenance events owed (announced, rescheduled, updated, started, completed, cancelled):
+   * one event each, for the webhooks following its components, made once (the event's source key
+   * and the owed row's mark are written together).
+   */
+  async function makeMaintenanceEvents(): Promise<void> {
+    for (;;) {
+      const owed = await owedMaintenanceHooks(db.query, 50);
+      for (const event of owed) {
+        const at = now();
+        const found = await findMaintenance(db.query, event.maintenance_id);
+        // The maintenance as of the event: its timeline up to it, and the status it then had.
+        const updates = found?.updates.filter((u) => u.created_at <= event.created_at) ?? [];
+        const m = found && {
+          ...found,
+          updates,
+          status: updates[0]?.status ?? found.status,
+        };
+        const rendered = m
+          ? maintenanceEvent(
+              {
+                ...(await eventSnapshot(db, content, options.siteUrl, at)),
+                maintenances: [m],
+              },
+              randomId(16),
+              maintenanceFacts(m),
+            )
+          : null;
+        await db.write(async (tx) => {
+          if (!(await markMaintenanceHooked(tx, event.key, at.toISOString()))) return;
+          if (!m || !rendered) return;
+          await insertHookEvent(tx, {
+            id: rendered.body.meta.event_id as string,
+            type: rendered.type,
+            sourceKey: `maintenance:${event.key}`,
+            incidentId: null,
+            payload: rendered.body,
+            chat: rendered.chat,
+            keys: audienceOf(
+              content.catalog,
+              { id: m.id, components: m.components.map((id) => ({ id })) },
+              [],
+              false,
+            ).keys,
+            target: null,
+            at: at.toISOString(),
+          });
         });
       }
       if (owed.length < 50) return;
@@ -465,6 +525,11 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         if (running) again = true;
         else schedule(0);
       }
+    },
+    onMaintenanceChange(change) {
+      if (!change.owed) return;
+      if (running) again = true;
+      else schedule(0);
     },
     async start() {
       stopped = false;

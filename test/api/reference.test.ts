@@ -36,6 +36,10 @@ describe('GET /openapi.json and /docs', () => {
       '/v1/incidents/{id}/updates',
       '/v1/keys',
       '/v1/keys/{id}',
+      '/v1/maintenances',
+      '/v1/maintenances/{id}',
+      '/v1/maintenances/{id}/cancel',
+      '/v1/maintenances/{id}/updates',
       '/v1/metrics',
       '/v1/postmortems',
       '/v1/subscribers',
@@ -44,9 +48,16 @@ describe('GET /openapi.json and /docs', () => {
       '/v1/subscriptions/confirm',
       '/v1/subscriptions/manage',
       '/v1/subscriptions/unsubscribe',
+      '/v1/subscriptions/webhooks/confirm',
+      '/v1/subscriptions/webhooks/unsubscribe',
       '/v1/templates',
       '/v1/templates/{id}/render',
+      '/v1/webhooks',
       '/v1/webhooks/resend',
+      '/v1/webhooks/{id}',
+      '/v1/webhooks/{id}/deliveries',
+      '/v1/webhooks/{id}/enable',
+      '/v1/webhooks/{id}/rotate-secret',
     ]);
     const declare = doc.paths['/v1/incidents'].post.requestBody.content['application/json'].schema;
     expect(declare.required).toEqual(['title', 'severity']);

@@ -32,6 +32,7 @@ let server: ServerProcess;
 let browser: Browser;
 let outageId: string;
 let slowId: string;
+let maintenanceId: string;
 
 /** The repository's content with 20 more components (30 in all) and the site in Berlin. */
 function contentWith30Components(): string {
@@ -78,6 +79,16 @@ beforeAll(async () => {
   });
   expect(slow.status).toBe(201);
   slowId = ((await slow.json()) as { id: string }).id;
+  // Maintenance coming up: the status page shows it, and its page is checked like the others.
+  const maintenance = await server.api('POST', '/v1/maintenances', {
+    title: 'Database engine upgrade',
+    message: 'Writes pause for a minute while the primary switches over.',
+    components: ['database', 'storage'],
+    scheduled_for: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+    scheduled_until: new Date(Date.now() + 2 * 86_400_000 + 2 * 3_600_000).toISOString(),
+  });
+  expect(maintenance.status).toBe(201);
+  maintenanceId = ((await maintenance.json()) as { id: string }).id;
   await server.published();
   browser = await launchBrowser();
 }, 180_000);
@@ -350,6 +361,7 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
       // The component page opened at one day's details, the no-JavaScript path of a bar.
       { path: `/components/checkout/#day-${today}` },
       { path: '/history/' },
+      { path: `/maintenances/${maintenanceId}/` },
       { path: '/no-such-page/', options: { status: 404, allowConsole: /status of 404/ } },
     ];
     const problems: string[] = [];

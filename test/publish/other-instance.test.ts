@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentContext } from '../../src/domain/incidents/context.ts';
 import { declareIncident } from '../../src/domain/incidents/declare.ts';
 import { editIncident } from '../../src/domain/incidents/edit.ts';
+import { createMaintenance } from '../../src/domain/maintenances/actions.ts';
+import { advanceMaintenances } from '../../src/domain/maintenances/advance.ts';
 import { createSiteHarness, type SiteHarness } from './site-support.ts';
 
 let h: SiteHarness;
@@ -45,5 +47,54 @@ describe('changes made by another instance', () => {
         interval: 50,
       })
       .toBe(false);
+  });
+});
+
+describe('maintenance changed by another instance', () => {
+  it('reaches the index, its page, the JSON and the calendars through the poll, and its start puts the component under maintenance', async () => {
+    const ctx = { ...otherInstance, onChange: () => undefined };
+    const title = 'Maintained-elsewhere-51bd0e';
+    const m = await createMaintenance(ctx, actor, {
+      title,
+      message: 'Planned through another server.',
+      components: ['database'],
+      scheduled_for: new Date(h.clock.now().getTime() + 3_600_000).toISOString(),
+      scheduled_until: new Date(h.clock.now().getTime() + 7_200_000).toISOString(),
+      notify: { scheduled: true, reminder: true, started: true, completed: true },
+      auto_start: true,
+      auto_complete: true,
+    });
+    await expect
+      .poll(async () => (await h.read('index.html')).includes(title), {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toBe(true);
+    await h.publisher.idle();
+    expect(await h.read(`maintenances/${m.id}/index.html`)).toContain(title);
+    expect(await h.read('maintenance.ics')).toContain(
+      `UID:maintenance-${m.id}@status.example.test`,
+    );
+    expect(await h.read('components/database/maintenance.ics')).toContain(title);
+    expect(await h.read('components/database/history.rss')).toContain(title);
+    const upcoming = JSON.parse(await h.read('api/v2/scheduled-maintenances/upcoming.json'));
+    expect(upcoming.scheduled_maintenances.map((x: { id: string }) => x.id)).toEqual([m.id]);
+
+    h.clock.advance(3_600_000);
+    const { done } = await advanceMaintenances(ctx);
+    expect(done.map((d) => d.action)).toEqual(['start']);
+    await expect
+      .poll(
+        async () =>
+          JSON.parse(await h.read('api/v2/components.json')).components.find(
+            (c: { id: string }) => c.id === 'database',
+          ).status,
+        { timeout: 10_000, interval: 50 },
+      )
+      .toBe('under_maintenance');
+    await h.publisher.idle();
+    const active = JSON.parse(await h.read('api/v2/scheduled-maintenances/active.json'));
+    expect(active.scheduled_maintenances[0]).toMatchObject({ id: m.id, status: 'in_progress' });
+    expect(await h.read('index.html')).toMatch(/<h2 id="maintenance">Maintenance<\/h2>/);
   });
 });

@@ -137,6 +137,39 @@ describe('component uptime per day', () => {
     expect(result.days[0]!.uptime).toBeCloseTo(0.5, 10);
   });
 
+  it('leaves scheduled maintenance windows out of the measured time, and an incident during one still counts', () => {
+    const incident = {
+      updates: [
+        update('2026-03-01T02:00:00Z', 'investigating', [change('api', 'major_outage')]),
+        update('2026-03-01T04:00:00Z', 'resolved'),
+      ],
+    };
+    const result = componentUptime([incident], 'api', {
+      now: Date.parse('2026-03-02T00:00:00Z'),
+      timeZone: 'UTC',
+      days: 2,
+      maintenance: [
+        { start: Date.parse('2026-03-01T00:00:00Z'), end: Date.parse('2026-03-01T03:00:00Z') },
+        { start: Date.parse('2026-03-01T20:00:00Z'), end: Date.parse('2026-03-01T22:00:00Z') },
+      ],
+    });
+    const day = result.days[0]!;
+    // Maintenance 00:00-02:00 and 20:00-22:00 (4 h) is not measured; 02:00-04:00 the outage is
+    // worse than the maintenance it overlaps, so it counts: 2 h down out of 20 h measured.
+    expect(day.minutes).toEqual({ under_maintenance: 240, major_outage: 120 });
+    expect(day.worst).toBe('major_outage');
+    expect(day.uptime).toBeCloseTo(1 - 2 / 20, 10);
+    const quiet = componentUptime([], 'api', {
+      now: Date.parse('2026-03-02T00:00:00Z'),
+      timeZone: 'UTC',
+      days: 2,
+      maintenance: [
+        { start: Date.parse('2026-03-01T00:00:00Z'), end: Date.parse('2026-03-01T06:00:00Z') },
+      ],
+    });
+    expect(quiet.days[0]).toMatchObject({ uptime: 1, worst: 'under_maintenance' });
+  });
+
   it('ignores other components and measures today only up to now', () => {
     const incident = {
       updates: [

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUpdate } from '../../src/domain/incidents/add-update.ts';
 import { declareIncident } from '../../src/domain/incidents/declare.ts';
+import { createMaintenance } from '../../src/domain/maintenances/actions.ts';
 import { REPO_ROOT } from '../support/harness.ts';
 import { createSiteHarness, type SiteHarness } from '../publish/site-support.ts';
 import { xmlProblems } from './strict-xml.ts';
@@ -18,6 +19,7 @@ const ATTRIBUTE_INJECTION =
 let h: SiteHarness;
 let contentDir: string;
 let injectionId: string;
+let maintenanceId: string;
 
 beforeAll(async () => {
   // A catalog whose component name is hostile, as a careless edit of components.yaml could make it.
@@ -54,6 +56,18 @@ beforeAll(async () => {
       title: 'Link check',
       severity: 'SEV4',
       message: `Details ${ATTRIBUTE_INJECTION}`,
+    })
+  ).id;
+  maintenanceId = (
+    await createMaintenance({ ...ctx, onChange: () => undefined }, actor, {
+      title: `Window ${HOSTILE}, with; commas\\`,
+      message: `Plan ${HOSTILE}\n\nSecond line`,
+      components: ['checkout'],
+      scheduled_for: new Date(h.clock.now().getTime() + 3_600_000).toISOString(),
+      scheduled_until: new Date(h.clock.now().getTime() + 7_200_000).toISOString(),
+      notify: { scheduled: true, reminder: true, started: true, completed: true },
+      auto_start: true,
+      auto_complete: true,
     })
   ).id;
   await h.publisher.idle();
@@ -93,6 +107,31 @@ describe('hostile text in titles, messages and component names', () => {
     expect(sawEscaped).toBe(true);
     const index = await h.read('index.html');
     expect(index).toContain('&quot;&gt;&lt;img src=x onerror=alert(2)&gt; ]]&gt;');
+    expect(index).toContain(`href="/maintenances/${maintenanceId}/"`);
+    const maintenance = await h.read(`maintenances/${maintenanceId}/index.html`);
+    expect(maintenance).toContain('Plan &lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('is escaped in every calendar: CRLF lines of at most 75 octets, TEXT escaped, no control characters', async () => {
+    const calendars = (await h.files()).filter((f) => f.file.endsWith('.ics'));
+    expect(calendars.map((f) => f.file)).toEqual(
+      expect.arrayContaining(['maintenance.ics', 'components/checkout/maintenance.ics']),
+    );
+    for (const { file, text } of calendars) {
+      expect(text.replace(/\r\n/g, ''), file).not.toMatch(/[\r\n]/);
+      for (const line of text.split('\r\n'))
+        expect(Buffer.byteLength(line), file).toBeLessThanOrEqual(75);
+      // eslint-disable-next-line no-control-regex
+      expect(text.replace(/\r\n/g, ''), file).not.toMatch(/[\u0000-\u001f]/);
+    }
+    const unfolded = (await h.read('maintenance.ics')).replace(/\r\n[ \t]/g, '');
+    const summary = unfolded.split('\r\n').find((l) => l.startsWith('SUMMARY:'))!;
+    expect(summary).toBe(
+      'SUMMARY:Maintenance: Window <script>alert(1)</script> "><img src=x onerror=alert(2)> ]]>  end\\, with\\; commas\\\\',
+    );
+    const description = unfolded.split('\r\n').find((l) => l.startsWith('DESCRIPTION:'))!;
+    expect(description).toContain('Plan <script>alert(1)</script>');
+    expect(description).toContain('\\n\\nSecond line');
   });
 
   it('keeps quotes out of link addresses, so no attribute can be injected', async () => {
@@ -149,6 +188,8 @@ describe('hostile text in titles, messages and component names', () => {
   it('keeps every JSON document valid, with the text as data', async () => {
     const documents = (await h.files()).filter((f) => f.file.endsWith('.json'));
     expect(documents).toHaveLength(8);
+    const maintenances = JSON.parse(await h.read('api/v2/scheduled-maintenances.json'));
+    expect(maintenances.scheduled_maintenances[0].name).toBe(`Window ${CLEANED}, with; commas\\`);
     for (const { text } of documents) expect(() => JSON.parse(text)).not.toThrow();
     const summary = JSON.parse(await h.read('api/v2/summary.json'));
     const hostile = summary.incidents.find((i: { id: string }) => i.id !== injectionId);

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { createApp } from '../../src/app.ts';
 import { loadContent, type Content } from '../../src/config/content.ts';
 import type { IncidentChange } from '../../src/domain/incidents/context.ts';
+import type { MaintenanceChange } from '../../src/domain/maintenances/types.ts';
 import { loadUpdateTemplates } from '../../src/domain/templates.ts';
 import { loadMailTemplates } from '../../src/mail/templates.ts';
 import { sampleVariables } from '../../src/scheduler/messages.ts';
@@ -37,6 +38,7 @@ export interface Harness {
   clock: TestClock;
   adminToken: string;
   changes: IncidentChange[];
+  maintenanceChanges: MaintenanceChange[];
   /** What the subscription routes run with (secret, templates, limits). */
   subscriptions: SubscriptionContext;
   /** Webhook services (routes' context and worker), when asked for with `webhooks`. */
@@ -87,6 +89,7 @@ export async function createHarness(
     at,
   });
   const changes: IncidentChange[] = [];
+  const maintenanceChanges: MaintenanceChange[] = [];
   const siteUrl = 'https://status.example.test';
   const subscriptions: SubscriptionContext = {
     db,
@@ -132,6 +135,9 @@ export async function createHarness(
       changes.push(change);
       options.onChange?.(change);
     },
+    onMaintenanceChange: (change) => {
+      maintenanceChanges.push(change);
+    },
     subscriptions: {
       ctx: subscriptions,
       apiUrl: siteUrl,
@@ -148,6 +154,7 @@ export async function createHarness(
     clock,
     adminToken,
     changes,
+    maintenanceChanges,
     subscriptions,
     webhooks,
     async request(method, path, { body, token = adminToken, headers = {} } = {}) {

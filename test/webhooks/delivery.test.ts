@@ -475,3 +475,76 @@ describe('admin: rotate, remove, unsubscribe', () => {
     ).toBe(401);
   });
 });
+
+describe('maintenance events', () => {
+  it('go to the webhooks following the maintenance’s components, signed, in the scheduled_maintenances layout, once each', async () => {
+    const dbPath = unique('maintenance-db');
+    const apiPath = unique('maintenance-api');
+    await adminWebhook(dbPath, { components: ['database'] });
+    await adminWebhook(apiPath, { components: ['api'] });
+    const created = await h.request('POST', '/v1/maintenances', {
+      body: {
+        title: 'Database upgrade',
+        message: 'Upgrading.',
+        components: ['database'],
+        scheduled_for: '2026-11-23T12:00:00Z',
+        scheduled_until: '2026-11-23T13:00:00Z',
+      },
+    });
+    const m = (await created.json()) as { id: string };
+    await drain();
+    await h.request('POST', `/v1/maintenances/${m.id}/updates`, {
+      body: { status: 'in_progress', message: 'Started early.' },
+    });
+    await drain();
+    await drain();
+    const got = receiver.at(dbPath);
+    expect(got.map((r) => r.headers['herald-event-type'])).toEqual([
+      'maintenance.updated',
+      'maintenance.updated',
+    ]);
+    expect(new Set(got.map((r) => r.headers['herald-event-id'])).size).toBe(2);
+    for (const r of got) expect(r.signatureValid).toBe(true);
+    const body = got[1]!.json as Record<string, Record<string, any>>;
+    expect(Object.keys(body).sort()).toEqual(['meta', 'page', 'scheduled_maintenance']);
+    const sm = body.scheduled_maintenance!;
+    for (const field of [...INCIDENT_FIELDS, 'scheduled_for', 'scheduled_until'])
+      expect(sm, field).toHaveProperty(field);
+    expect(sm).toMatchObject({ id: m.id, status: 'in_progress', impact: 'maintenance' });
+    expect(sm.components.map((c: any) => c.id)).toEqual(['database']);
+    for (const field of COMPONENT_FIELDS) expect(sm.components[0], field).toHaveProperty(field);
+    for (const field of INCIDENT_UPDATE_FIELDS)
+      expect(sm.incident_updates[0], field).toHaveProperty(field);
+    expect(body.page!.status_indicator).toBe('maintenance');
+    expect(receiver.at(apiPath)).toEqual([]);
+  });
+});
+
+describe('maintenance events made late', () => {
+  it('describe the maintenance as it was when each happened', async () => {
+    const path = unique('maintenance-asof');
+    await adminWebhook(path, { components: ['database'] });
+    const created = await h.request('POST', '/v1/maintenances', {
+      body: {
+        title: 'Failover drill',
+        message: 'Announced.',
+        components: ['database'],
+        scheduled_for: '2026-11-23T12:00:00Z',
+        scheduled_until: '2026-11-23T13:00:00Z',
+      },
+    });
+    const m = (await created.json()) as { id: string };
+    h.clock.advance(1000);
+    await h.request('POST', `/v1/maintenances/${m.id}/updates`, {
+      body: { status: 'in_progress', message: 'Started.' },
+    });
+    // Both events are made in one pass, after both changes.
+    await drain();
+    await drain();
+    const bodies = receiver.at(path).map((r) => (r.json as any).scheduled_maintenance);
+    expect(bodies.map((b) => [b.status, b.incident_updates.length])).toEqual([
+      ['scheduled', 1],
+      ['in_progress', 2],
+    ]);
+  });
+});

@@ -30,17 +30,20 @@ const FILTER_BATCH = 200;
  * incident would otherwise overwrite each other's changes without either knowing (428 when absent,
  * 400 when malformed).
  */
-function parseIfMatch(header: string | undefined): number {
+export function parseIfMatch(
+  header: string | undefined,
+  resource: 'incident' | 'maintenance' = 'incident',
+): number {
   if (header === undefined) {
     throw new ApiError(
       428,
       'precondition_required',
-      'PATCH needs If-Match with the incident version you are editing, like If-Match: "3" (the ETag of GET /v1/incidents/{id}), so that an edit never silently overwrites another',
+      `PATCH needs If-Match with the ${resource} version you are editing, like If-Match: "3" (the ETag of GET /v1/${resource === 'incident' ? 'incidents' : 'maintenances'}/{id}), so that an edit never silently overwrites another`,
     );
   }
   const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(header.trim());
   if (!match)
-    throw new ApiError(400, 'bad_request', 'If-Match must be the incident version, like "3"');
+    throw new ApiError(400, 'bad_request', `If-Match must be the ${resource} version, like "3"`);
   return Number(match[1]);
 }
 

@@ -22,7 +22,7 @@ const id = z.string().min(1).max(64);
 const url = z.string().min(1, 'is required').max(2000, 'must be at most 2000 characters');
 
 /** `POST /v1/subscriptions` with `webhook` (public, confirmed by the verification event). */
-const publicBody = z
+export const webhookSubscribeBody = z
   .object({
     webhook: url,
     components: z.array(id).max(100).optional(),
@@ -31,7 +31,7 @@ const publicBody = z
   .strict();
 
 /** `POST /v1/webhooks` (admin, trusted: active at once). */
-const adminBody = z
+export const webhookAdminBody = z
   .object({
     url,
     components: z.array(id).max(200).optional(),
@@ -40,7 +40,7 @@ const adminBody = z
   })
   .strict();
 
-const listQuery = z
+export const webhookListQuery = z
   .object({
     status: z.enum(['pending', 'active', 'disabled']).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -89,7 +89,7 @@ export function webhookSubscribe(ctx: WebhookContext) {
     if (!type.startsWith('application/json')) return next();
     const raw = await readJson(c);
     if (typeof raw !== 'object' || raw === null || !('webhook' in raw)) return next();
-    const body = parseOr422(publicBody, raw);
+    const body = parseOr422(webhookSubscribeBody, raw);
     try {
       const { webhook, secret } = await createWebhook(
         ctx,
@@ -181,13 +181,13 @@ export function webhookAdminRoutes(ctx: WebhookContext) {
   };
   return new Hono<AppEnv>()
     .get('/', admin, async (c) => {
-      const q = parseOr422(listQuery, c.req.query());
+      const q = parseOr422(webhookListQuery, c.req.query());
       const webhooks = await listWebhooks(ctx.db.query, q);
       const last = webhooks.length === q.limit ? webhooks[webhooks.length - 1]!.id : null;
       return c.json({ webhooks: webhooks.map(presentWebhook), next_after: last });
     })
     .post('/', admin, async (c) => {
-      const body = await readBody(c, adminBody);
+      const body = await readBody(c, webhookAdminBody);
       const { webhook, secret } = await createWebhook(
         ctx,
         {

@@ -77,8 +77,8 @@ export function notAfterNow<T extends string | null | undefined>(
 }
 
 /**
- * Recomputes the public status of components: the worst status any open public incident gives
- * them, operational when none does.
+ * Recomputes the public status of components: the worst status any open public incident or
+ * running maintenance gives them, operational when none does.
  */
 export async function refreshComponentStatuses(
   tx: Tx,

@@ -10,6 +10,7 @@ import {
   type Tone,
 } from './status.ts';
 import { uptimeView, type UptimeView } from './uptime-view.ts';
+import { currentMaintenances, type MaintenanceSummaryView } from './maintenance-view.ts';
 
 export interface ComponentView {
   site: SiteView;
@@ -24,7 +25,10 @@ export interface ComponentView {
   };
   uptime: UptimeView;
   incidents: IncidentSummaryView[];
+  /** Maintenance of this component in progress or to come. */
+  maintenance: MaintenanceSummaryView[];
   feed: string;
+  calendar: string;
 }
 
 /** The component page lists this many of its most recent incidents; the rest are in the history. */
@@ -57,6 +61,8 @@ export function buildComponentView(snapshot: SiteSnapshot, id: string): Componen
     },
     uptime: uptimeView(snapshot, id),
     incidents,
+    maintenance: currentMaintenances(snapshot, id),
     feed: `/components/${id}/history.rss`,
+    calendar: `/components/${id}/maintenance.ics`,
   };
 }

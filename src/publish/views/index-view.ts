@@ -19,6 +19,7 @@ import {
   type Tone,
 } from './status.ts';
 import { uptimeView, type UptimeView } from './uptime-view.ts';
+import { currentMaintenances, type MaintenanceSummaryView } from './maintenance-view.ts';
 
 export interface ComponentRowView {
   id: string;
@@ -44,8 +45,8 @@ export interface IndexView {
   meta: PageMeta;
   overall: Overall;
   active: ActiveIncidentView[];
-  /** Scheduled maintenance is not modelled yet; the section shows only when this has entries. */
-  maintenance: Array<{ id: string; title: string; startsAt: string }>;
+  /** Maintenance in progress, then upcoming (soonest first); the section shows only when any. */
+  maintenance: MaintenanceSummaryView[];
   groups: GroupView[];
   recent: IncidentSummaryView[];
   /** The last `PAST_DAYS` days in the site's zone, newest first, each with the incidents begun on it. */
@@ -156,7 +157,7 @@ export function buildIndexView(snapshot: SiteSnapshot): IndexView {
     ),
     overall,
     active: activeIncidents(snapshot).map((i) => activeIncidentView(snapshot, i)),
-    maintenance: [],
+    maintenance: currentMaintenances(snapshot),
     groups: groups.filter((g) => g.components.length > 0),
     recent,
     past: pastDays(snapshot),

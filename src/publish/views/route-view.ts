@@ -1,5 +1,14 @@
 import { badgeSvg, type BadgeView } from '../badge.ts';
-import { buildAtom, buildRss, feedItems, type FeedView } from '../feed.ts';
+import {
+  buildAtom,
+  buildRss,
+  FEED_ITEMS,
+  feedItems,
+  type FeedItem,
+  type FeedView,
+} from '../feed.ts';
+import { buildCalendar, type CalendarView } from '../ics.ts';
+import { buildMaintenanceView, calendarView, maintenanceFeedItems } from './maintenance-view.ts';
 import { historyPageCount, type Route } from '../routes.ts';
 import { incidentById, incidentsOfComponent } from './indexes.ts';
 import type { SiteSnapshot } from '../snapshot.ts';
@@ -44,7 +53,21 @@ export function viewForRoute(snapshot: SiteSnapshot, route: Route): unknown {
       return statuspageDocument(snapshot, route.file);
     case 'badge':
       return badge(snapshot);
+    case 'maintenance':
+      return buildMaintenanceView(snapshot, route.id);
+    case 'calendar':
+      return calendarView(snapshot);
+    case 'component-calendar':
+      return calendarView(snapshot, route.id);
   }
+}
+
+/** Incident updates and maintenance updates together, newest first, as many as a feed carries. */
+function withMaintenance(items: FeedItem[], maintenance: FeedItem[]): FeedItem[] {
+  if (maintenance.length === 0) return items;
+  return [...items, ...maintenance]
+    .sort((a, b) => (a.date === b.date ? 0 : a.date < b.date ? 1 : -1))
+    .slice(0, FEED_ITEMS);
 }
 
 /** RSS 2.0 or Atom 1.0: the same items, the same links. */
@@ -54,10 +77,13 @@ function siteFeed(snapshot: SiteSnapshot, format: FeedFormat): FeedView {
   const name = cleanText(snapshot.site.name);
   return {
     title: `${name} status: incident history`,
-    description: `Every public update about ${name} incidents.`,
+    description: `Every public update about ${name} incidents and scheduled maintenance.`,
     siteUrl: snapshot.siteUrl,
     feedUrl: `${snapshot.siteUrl}/history.${format}`,
-    items: feedItems(snapshot.siteUrl, snapshot.incidents, (c) => componentName(snapshot, c)),
+    items: withMaintenance(
+      feedItems(snapshot.siteUrl, snapshot.incidents, (c) => componentName(snapshot, c)),
+      maintenanceFeedItems(snapshot),
+    ),
   };
 }
 
@@ -67,11 +93,14 @@ function componentFeed(snapshot: SiteSnapshot, id: string, format: FeedFormat): 
   const name = cleanText(component.name);
   return {
     title: `${cleanText(snapshot.site.name)} status: ${name}`,
-    description: `Every public update about incidents affecting ${name}.`,
+    description: `Every public update about incidents and maintenance affecting ${name}.`,
     siteUrl: `${snapshot.siteUrl}/components/${id}/`,
     feedUrl: `${snapshot.siteUrl}/components/${id}/history.${format}`,
-    items: feedItems(snapshot.siteUrl, incidentsOfComponent(snapshot, id), (c) =>
-      componentName(snapshot, c),
+    items: withMaintenance(
+      feedItems(snapshot.siteUrl, incidentsOfComponent(snapshot, id), (c) =>
+        componentName(snapshot, c),
+      ),
+      maintenanceFeedItems(snapshot, id),
     ),
   };
 }
@@ -87,6 +116,7 @@ export const serialise = {
   atom: (view: FeedView) => buildAtom(view),
   json: (view: unknown) => JSON.stringify(view),
   badge: (view: BadgeView) => badgeSvg(view),
+  calendar: (view: CalendarView) => buildCalendar(view),
 };
 
 /** The styled page a static host (and Herald's own server) answers unknown addresses with. */

@@ -5,6 +5,7 @@ import { incidentsOfComponent } from './indexes.ts';
 import { componentUptime, type UptimeDay } from '../uptime.ts';
 import { COMPONENT_STATUS_LABEL, COMPONENT_STATUS_TONE, type Tone } from './status.ts';
 import type { ComponentStatus, IncidentRecord } from '../../domain/types.ts';
+import { maintenanceInterval } from '../../domain/maintenances/lifecycle.ts';
 
 export const UPTIME_DAYS = 90;
 
@@ -94,10 +95,21 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
     (i) => (i.resolved_at === null || i.resolved_at >= windowStart) && i.started_at <= nowIso,
   );
   const since = firstRecord(snapshot, componentId);
-  const key = `${Math.floor(now / 60_000)}|${snapshot.site.timezone}|${since}|${relevant.map((i) => `${i.id}:${i.version}`).join(',')}`;
+  const maintenance = (snapshot.maintenances ?? [])
+    .filter((m) => m.components.includes(componentId))
+    .map((m) => ({ m, window: maintenanceInterval(m, now) }))
+    .filter((x) => x.window !== null);
+  const key = `${Math.floor(now / 60_000)}|${snapshot.site.timezone}|${since}|${relevant.map((i) => `${i.id}:${i.version}`).join(',')}|${maintenance.map((x) => `${x.m.id}:${x.m.version}`).join(',')}`;
   const last = lastByComponent.get(componentId);
   if (last?.key === key) return last.view;
-  const view = buildUptimeView(relevant, componentId, now, snapshot.site.timezone, since);
+  const view = buildUptimeView(
+    relevant,
+    componentId,
+    now,
+    snapshot.site.timezone,
+    since,
+    maintenance.map((x) => x.window!),
+  );
   lastByComponent.set(componentId, { key, view });
   return view;
 }
@@ -137,12 +149,14 @@ function buildUptimeView(
   now: number,
   timeZone: string,
   since: number | undefined,
+  maintenance: Array<{ start: number; end: number }>,
 ): UptimeView {
   const uptime = componentUptime(relevant, componentId, {
     now,
     timeZone,
     days: UPTIME_DAYS,
     since,
+    maintenance,
   });
   const bars = uptime.days.map((day): UptimeBar => {
     const hasEvents = Object.keys(day.minutes).length > 0;
