@@ -183,7 +183,7 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
     expect(sizes.filter(([w]) => w! > 0)).toHaveLength(90);
     expect(new Set(sizes.map(([, h]) => h)).size).toBe(1);
     // From the component's name, Tab reaches today's bar (one tab stop per row, arrows inside).
-    await row.locator('.comp-head a').focus();
+    await row.locator('.ch a').focus();
     await page.keyboard.press('Tab');
     const today = todayIn('Europe/Berlin');
     const focused = await page.evaluate<string | null>(

@@ -10,7 +10,7 @@
  * - live refresh (`main[data-live]`, the status page): every 30 s while the tab is visible it
  *   reads `/api/v2/summary.json` and updates the banner, the component statuses and the active
  *   incidents (latest update, "next update by"), with an "updated N s ago" line;
- * - uptime days: each bar of a `.bars[data-s]` row (in a `[data-c]` component) can be tapped or hovered, and one per row is a
+ * - uptime days: each bar of a `.bars` row in a `[data-s]` group (the first day's date) of `[data-c]` components can be tapped or hovered, and one per row is a
  *   focusable button (arrow keys, Home and End move it; only that bar carries the attributes, so
  *   2,700 bars cost nothing at load); it opens that day's details, taken from the per-day anchor of the
  *   component page (`/components/{id}/#day-YYYY-MM-DD`, which is the no-JavaScript path);
@@ -70,18 +70,19 @@ d.addEventListener('visibilitychange',refresh);
 }
 const cache={};let pop=null,open=null;
 const dayOf=(s,i)=>{const[y,m,x]=s.split('-').map(Number);return new Date(Date.UTC(y,m-1,x+i)).toISOString().slice(0,10)};
-const label=b=>{const row=b.parentElement;return new Date(dayOf(row.dataset.s,[...row.children].indexOf(b))+'T12:00:00Z').toLocaleDateString(undefined,{day:'numeric',month:'short',year:'numeric',timeZone:'UTC'})};
+const start=row=>row.closest('[data-s]').dataset.s;
+const label=b=>{const row=b.parentElement;return new Date(dayOf(start(row),[...row.children].indexOf(b))+'T12:00:00Z').toLocaleDateString(undefined,{day:'numeric',month:'short',year:'numeric',timeZone:'UTC'})};
 function current(b){const row=b.parentElement,old=row.querySelector('[tabindex]');if(old===b)return;
 if(old)for(const a of['tabindex','role','aria-label','aria-expanded'])old.removeAttribute(a);
 b.tabIndex=0;b.setAttribute('role','button');b.setAttribute('aria-label',label(b));b.setAttribute('aria-expanded','false')}
-async function show(bar){const row=bar.parentElement,day=dayOf(row.dataset.s,[...row.children].indexOf(bar)),id=row.closest('[data-c]').dataset.c,name=label(bar);
+async function show(bar){const row=bar.parentElement,day=dayOf(start(row),[...row.children].indexOf(bar)),id=row.closest('[data-c]').dataset.c,name=label(bar);
 if(open&&open!==bar&&open.hasAttribute('aria-expanded'))open.setAttribute('aria-expanded','false');if(bar.hasAttribute('role'))bar.setAttribute('aria-expanded','true');
 if(!pop){pop=d.createElement('div');pop.className='pop';pop.id='daypop';pop.setAttribute('role','region');pop.setAttribute('aria-live','polite')}
 row.after(pop);pop.setAttribute('aria-label','Details for '+name);open=bar;
 try{cache[id]??=fetch('/components/'+id+'/').then(r=>r.text()).then(t=>new DOMParser().parseFromString(t,'text/html'));
 const src=(await cache[id]).getElementById('day-'+day);if(open!==bar)return;
 pop.replaceChildren(...(src?[...src.childNodes].map(n=>d.importNode(n,true)):[name]));times(pop)}catch{pop.textContent=name}}
-for(const row of $('.bars[data-s]')){const bars=[...row.children];row.setAttribute('role','group');current(bars[bars.length-1]);
+for(const row of $('[data-s] .bars')){const bars=[...row.children];row.setAttribute('role','group');current(bars[bars.length-1]);
 const bar=e=>e.target.parentElement===row?e.target:null;
 row.addEventListener('click',e=>{const b=bar(e);if(b){current(b);show(b)}});row.addEventListener('focusin',e=>{const b=bar(e);if(b)show(b)});
 row.addEventListener('pointerover',e=>{const b=bar(e);if(b&&e.pointerType==='mouse')show(b)});
