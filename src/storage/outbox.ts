@@ -150,7 +150,7 @@ export async function cancelUndeliverable(
       `UPDATE mail_outbox AS m SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL,
          last_error = 'not sent: the subscriber left, was removed or the address is suppressed'
        WHERE m.id IN (SELECT value FROM json_each(?1)) AND m.claimed_by = ?2
-         AND +m.status = 'pending' AND m.batch_key IS NULL AND m.kind LIKE 'subscriber.%'
+         AND +m.status = 'pending' AND +m.batch_key IS NULL AND m.kind LIKE 'subscriber.%'
          AND (EXISTS (SELECT 1 FROM suppressions x WHERE x.email_key = lower(m.to_address))
            OR (m.kind = 'subscriber.update' AND NOT EXISTS (SELECT 1 FROM subscribers s
                  WHERE s.id = m.subscriber_id AND s.status = 'confirmed')))
@@ -178,14 +178,14 @@ export async function assignBatches(
     for (const batch of batches) {
       await tx.run(
         `UPDATE mail_outbox SET batch_key = ?1
-         WHERE id IN (SELECT value FROM json_each(?2)) AND batch_key IS NULL
+         WHERE id IN (SELECT value FROM json_each(?2)) AND +batch_key IS NULL
            AND claimed_by = ?3 AND +status = 'pending'`,
         [batch.key, JSON.stringify(batch.ids), holder],
       );
     }
     const rows = await tx.execute(
       `SELECT * FROM mail_outbox WHERE id IN (SELECT value FROM json_each(?1))
-         AND claimed_by = ?2 AND +status = 'pending' AND batch_key IS NOT NULL
+         AND claimed_by = ?2 AND +status = 'pending' AND +batch_key IS NOT NULL
        ORDER BY batch_key, created_at, rowid`,
       [JSON.stringify(claimedIds), holder],
     );
