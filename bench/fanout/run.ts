@@ -53,6 +53,8 @@ function percentile(samples: number[], p: number): number {
 /** Posts `POST_RATE` updates a second for `SECONDS`, round-robin over the incidents. */
 async function postUpdates(server: RunningServer, incidents: string[], tag: string) {
   const latencies: number[] = [];
+  /** Each sample with when it was posted, in s from the start of the phase. */
+  const samples: Array<{ at: number; ms: number }> = [];
   let errors = 0;
   const total = Math.round(SECONDS * POST_RATE);
   const started = performance.now();
@@ -73,8 +75,10 @@ async function postUpdates(server: RunningServer, incidents: string[], tag: stri
       },
     );
     await res.arrayBuffer();
-    if (res.status === 201) latencies.push(performance.now() - at);
-    else errors++;
+    if (res.status === 201) {
+      latencies.push(performance.now() - at);
+      samples.push({ at: (at - started) / 1000, ms: performance.now() - at });
+    } else errors++;
   };
   await Promise.all(Array.from({ length: total }, (_, i) => one(i)));
   return {
@@ -83,6 +87,11 @@ async function postUpdates(server: RunningServer, incidents: string[], tag: stri
     perSecond: latencies.length / SECONDS,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    slowest: samples
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 3)
+      .map((x) => `${x.ms.toFixed(0)} ms at +${x.at.toFixed(1)} s`)
+      .join(', '),
   };
 }
 
@@ -238,6 +247,9 @@ async function main() {
     );
     console.log(
       `POST …/updates, during the fan-out: ${during.count} in ${SECONDS} s (${during.perSecond.toFixed(0)}/s), p50 ${ms(during.p50)}, p99 ${ms(during.p99)}, ${during.errors} errors`,
+    );
+    console.log(
+      `slowest three: without ${baseline.slowest}; during (the fan-out began at +0 s) ${during.slowest}`,
     );
     console.log(
       `p99 during / p99 without: ${(during.p99 / baseline.p99).toFixed(2)} (target ≤ 1.20)`,
