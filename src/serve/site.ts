@@ -276,44 +276,37 @@ export class SiteFiles {
   }
 
   private acceptedOf(header: string | undefined): Encoding[] {
-    const key = header ?? '';
-    let accepted = this.encodings.get(key);
-    if (!accepted) {
-      accepted = acceptedEncodings(header);
-      if (this.encodings.size >= MEMO_ENTRIES) this.encodings.clear();
-      this.encodings.set(key, accepted);
-    }
-    return accepted;
+    return remembered(this.encodings, header ?? '', () => acceptedEncodings(header));
   }
 
   /**
-   * As `targetOf`, but null for a path the app's routes own, however it is spelled (`/./healthz`
-   * is `/healthz` to the router).
+   * As `targetOf`, but null for a path the app's routes own (`/healthz?x` is `/healthz` to the
+   * router), and for any other spelling of such a path's file: those go through the app.
    */
   private doorTargetOf(pathname: string): string | null {
-    let target = this.doorTargets.get(pathname);
-    if (target === undefined) {
-      target = this.targetOf(pathname);
+    return remembered(this.doorTargets, pathname, () => {
+      const target = this.targetOf(pathname);
       const reserved = this.options.reserved;
-      if (target && reserved) {
-        const normalised = `/${relative(this.root, target).split(sep).join('/')}`;
-        if (reserved(pathname) || reserved(normalised)) target = null;
-      }
-      if (this.doorTargets.size >= MEMO_ENTRIES) this.doorTargets.clear();
-      this.doorTargets.set(pathname, target);
-    }
-    return target;
+      if (!target || !reserved) return target;
+      const normalised = `/${relative(this.root, target).split(sep).join('/')}`;
+      return reserved(pathname) || reserved(normalised) ? null : target;
+    });
   }
 
   private targetOf(pathname: string): string | null {
-    let target = this.targets.get(pathname);
-    if (target === undefined) {
-      target = resolveSitePath(this.root, pathname);
-      if (this.targets.size >= MEMO_ENTRIES) this.targets.clear();
-      this.targets.set(pathname, target);
-    }
-    return target;
+    return remembered(this.targets, pathname, () => resolveSitePath(this.root, pathname));
   }
+}
+
+/** The value `map` holds for `key`, made and kept on first use; a full map starts over. */
+function remembered<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    if (map.size >= MEMO_ENTRIES) map.clear();
+    map.set(key, value);
+  }
+  return value;
 }
 
 /** How many request paths (and `Accept-Encoding` values) are remembered resolved. */
