@@ -8,7 +8,8 @@ export function emlTransport(outboxDir: string, from: string, now: () => Date): 
     name: 'eml',
     maxBatch: 100,
     describe: () => `RESEND_API_KEY is not set: emails are written as .eml files to ${outboxDir}`,
-    async send(messages: OutboxMessage[]): Promise<SendOutcome> {
+    async send(messages: OutboxMessage[], _key, dispatching): Promise<SendOutcome> {
+      dispatching?.();
       try {
         for (const message of messages) {
           await writeEml(outboxDir, { ...message, from, date: now() });

@@ -175,8 +175,7 @@ export function createMailer(options: MailerOptions): Mailer {
       return 'left';
     }
     const messages = await personalise(group);
-    sentNow();
-    const outcome = await transport.send(messages, key);
+    const outcome = await transport.send(messages, key, sentNow);
     const at = now();
     if (outcome.kind === 'retry' && outcome.cause === 'rate_limit') limiter.tooFast();
     else if (outcome.kind === 'sent') limiter.accepted();

@@ -83,8 +83,9 @@ export function resendTransport(options: ResendTransportOptions): Transport {
     name: 'resend',
     maxBatch: RESEND_MAX_BATCH,
     describe: () => `emails are sent through Resend at ${client.baseUrl}`,
-    async send(messages: OutboxMessage[], idempotencyKey: string): Promise<SendOutcome> {
+    async send(messages, idempotencyKey, dispatching): Promise<SendOutcome> {
       const body = await serialiseBatch(messages, options.from);
+      dispatching?.();
       // The SDK turns an aborted request into an error without a status: a retry.
       const { data, error, headers } = await client.fetchRequest<{ data: Array<{ id: string }> }>(
         '/emails/batch',

@@ -22,6 +22,13 @@ export interface Transport {
   readonly maxBatch: number;
   /** A human description for the start-up log. */
   describe(): string;
-  /** `idempotencyKey` is the same on every retry of the same batch. */
-  send(messages: OutboxMessage[], idempotencyKey: string): Promise<SendOutcome>;
+  /**
+   * `idempotencyKey` is the same on every retry of the same batch. `dispatching` is called right
+   * before the request leaves (after the body is made): the rate limiter stamps it then.
+   */
+  send(
+    messages: OutboxMessage[],
+    idempotencyKey: string,
+    dispatching?: () => void,
+  ): Promise<SendOutcome>;
 }

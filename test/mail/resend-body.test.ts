@@ -14,7 +14,17 @@ function message(i: number): OutboxMessage {
     html: `<p>Update "${i}" </p>`,
     text: `Update ${i}\n`,
     headers: { 'List-Unsubscribe': `<https://status.example/u?t=${i}>` },
-  } as OutboxMessage;
+    bodyId: null,
+    subscriberId: null,
+    confirmationId: null,
+    status: 'pending',
+    attempts: 0,
+    batchKey: 'k',
+    createdAt: '2026-11-27T10:00:00.000Z',
+    sentAt: null,
+    lastError: null,
+    providerId: null,
+  };
 }
 
 describe('the Resend batch body', () => {
