@@ -6,9 +6,10 @@
 //
 //   npm run bench:fanout -- [--subscribers 50000] [--rate 5] [--seconds 60] [--post-rate 2]
 //
-// The updates are posted at a fixed rate (open loop: one every 1/post-rate s whatever the
-// responses), so the latency shows how long a request waits behind the fan-out's work rather
-// than how many requests a saturated server can turn around.
+// The updates are posted from a process of their own (`poster.ts`), at a fixed rate (open loop:
+// one every 1/post-rate s whatever the responses), so the latency shows how long a request waits
+// behind the fan-out's work rather than how many requests a saturated server can turn around.
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -50,37 +51,35 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** Posts `POST_RATE` updates a second for `SECONDS`, round-robin over the incidents. */
+/**
+ * Posts `POST_RATE` updates a second for `SECONDS`, round-robin over the incidents, from a process
+ * of its own (`poster.ts`: this one runs the stand-in, whose work would delay the responses).
+ */
 async function postUpdates(server: RunningServer, incidents: string[], tag: string) {
-  const latencies: number[] = [];
-  /** Each sample with when it was posted, in s from the start of the phase. */
-  const samples: Array<{ at: number; ms: number }> = [];
-  let errors = 0;
-  const total = Math.round(SECONDS * POST_RATE);
-  const started = performance.now();
-  const one = async (i: number) => {
-    await sleep(Math.max(0, started + (i * 1000) / POST_RATE - performance.now()));
-    const at = performance.now();
-    const res = await fetch(
-      `${server.baseUrl}/v1/incidents/${incidents[i % incidents.length]}/updates`,
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${server.adminToken}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({
-          message: `Still investigating elevated error rates on the API; next update in 30 minutes. (${tag} #${i})`,
-        }),
-      },
-    );
-    await res.arrayBuffer();
-    if (res.status === 201) {
-      latencies.push(performance.now() - at);
-      samples.push({ at: (at - started) / 1000, ms: performance.now() - at });
-    } else errors++;
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'poster.ts'),
+      server.baseUrl,
+      server.adminToken,
+      incidents.join(','),
+      String(SECONDS),
+      String(POST_RATE),
+      tag,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the poster exited with ${code}`);
+  const { samples, errors } = JSON.parse(out) as {
+    samples: Array<{ at: number; ms: number }>;
+    errors: number;
   };
-  await Promise.all(Array.from({ length: total }, (_, i) => one(i)));
+  const latencies = samples.map((x) => x.ms);
   return {
     count: latencies.length,
     errors,
