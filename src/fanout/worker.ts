@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Content } from '../config/content.ts';
 import { audienceOf, notificationDueAt } from '../domain/subscriptions/fanout.ts';
 import type { Logger } from '../lib/log.ts';
+import { createRunLoop } from '../lib/run-loop.ts';
 import type { MailTemplates } from '../mail/templates.ts';
 import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
@@ -79,10 +80,6 @@ const KICK_SPACING_MS = 25;
 export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
   const { db, content, mail, now, log } = options;
   const holder = options.holder ?? `fanout-${randomBytes(6).toString('hex')}`;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = true;
   /** Set by `stop`: an expansion in progress ends after its current chunk (it resumes later). */
   let halting = false;
   let nextWake: number | null = null;
@@ -250,68 +247,42 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
     stats.last_run_at = now().toISOString();
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(run, delay);
-  }
-
-  function run(): void {
-    timer = null;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = runOnce()
-      .catch((error: unknown) => {
-        stats.last_error = String(error);
-        log({
-          time: now().toISOString(),
-          level: 'error',
-          msg: 'subscriber fan-out failed; retrying',
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-      })
-      .finally(() => {
-        running = null;
-        const untilDue = nextWake === null ? options.pollMs : nextWake - now().getTime();
-        if (again) {
-          again = false;
-          // A burst of updates becomes one more run shortly, not one run per update.
-          schedule(KICK_SPACING_MS);
-        } else schedule(Math.max(0, Math.min(options.pollMs, untilDue)));
+  const loop = createRunLoop({
+    run: runOnce,
+    onError: (error) => {
+      stats.last_error = String(error);
+      log({
+        time: now().toISOString(),
+        level: 'error',
+        msg: 'subscriber fan-out failed; retrying',
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
       });
-  }
+    },
+    nextDelay: (kicked) => {
+      // A burst of updates becomes one more run shortly, not one run per update.
+      if (kicked) return KICK_SPACING_MS;
+      const untilDue = nextWake === null ? options.pollMs : nextWake - now().getTime();
+      return Math.max(0, Math.min(options.pollMs, untilDue));
+    },
+  });
 
   return {
     name: 'subscriptions',
     runOnce,
-    kick: () => {
-      if (running) again = true;
-      else schedule(0);
-    },
+    kick: loop.kick,
     onChange(change) {
-      if (change.update?.notify && change.incident.visibility === 'public') {
-        if (running) again = true;
-        else schedule(0);
-      }
+      if (change.update?.notify && change.incident.visibility === 'public') loop.kick();
     },
     onMaintenanceChange(change) {
-      if (!change.owed) return;
-      if (running) again = true;
-      else schedule(0);
+      if (change.owed) loop.kick();
     },
     async start() {
-      stopped = false;
       halting = false;
-      schedule(0);
+      loop.start();
     },
     async stop() {
-      stopped = true;
       halting = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
+      await loop.stop();
     },
     health: () => ({
       ...stats,

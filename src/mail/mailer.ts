@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Settings } from '../config/env.ts';
 import type { Logger } from '../lib/log.ts';
+import { createRunLoop } from '../lib/run-loop.ts';
 import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
 import {
@@ -108,10 +109,6 @@ export function createMailer(options: MailerOptions): Mailer {
     sleep,
     options.rateWindowMs,
   );
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = true;
   let pausedUntil = 0;
   const stats = {
     sent: 0,
@@ -298,45 +295,25 @@ export function createMailer(options: MailerOptions): Mailer {
     return sent.reduce((a, b) => a + b, 0);
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(run, delay);
-  }
-
-  function run(): void {
-    timer = null;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .then(() => undefined)
-      .catch((error: unknown) => {
-        stats.last_error = String(error);
-        log({ level: 'error', msg: 'mail outbox drain failed', error: String(error) });
-      })
-      .finally(() => {
-        running = null;
-        const wait = Math.max(0, pausedUntil - now().getTime());
-        if (again) {
-          again = false;
-          schedule(wait);
-        } else schedule(Math.max(wait, options.pollMs));
-      });
-  }
+  const loop = createRunLoop({
+    run: drain,
+    onError: (error) => {
+      stats.last_error = String(error);
+      log({ level: 'error', msg: 'mail outbox drain failed', error: String(error) });
+    },
+    nextDelay: (kicked) => {
+      const wait = Math.max(0, pausedUntil - now().getTime());
+      return kicked ? wait : Math.max(wait, options.pollMs);
+    },
+  });
 
   return {
     name: 'mailer',
     transport,
     drain,
     countsByFamily: () => structuredClone(families),
-    kick: () => {
-      if (running) again = true;
-      else schedule(0);
-    },
+    kick: loop.kick,
     async start() {
-      stopped = false;
       log({
         time: now().toISOString(),
         level: 'info',
@@ -344,16 +321,11 @@ export function createMailer(options: MailerOptions): Mailer {
         transport: transport.name,
         detail: transport.describe(),
       });
-      schedule(0);
+      loop.start();
     },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
-    },
+    stop: loop.stop,
     health: () => ({ transport: transport.name, ...stats }),
-    whyNotReady: () => (stopped ? 'not running' : null),
+    whyNotReady: () => (loop.stopped ? 'not running' : null),
   };
 }
 

@@ -8,6 +8,7 @@ import { SIGNATURE_HEADER, signatureHeader } from '../domain/webhooks/signature.
 import { unsubscribeToken } from '../domain/webhooks/tokens.ts';
 import { unsubscribeUrl } from '../domain/webhooks/actions.ts';
 import type { Logger } from '../lib/log.ts';
+import { createRunLoop } from '../lib/run-loop.ts';
 import type { SiteSnapshot } from '../publish/snapshot.ts';
 import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
@@ -157,10 +158,8 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   const { db, content, now, log } = options;
   const holder = options.holder ?? `webhooks-${randomBytes(6).toString('hex')}`;
   const random = options.random ?? Math.random;
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = true;
-  let running: Promise<void> | null = null;
-  let again = false;
+  /** Set by `stop`: an expansion or a sending round in progress ends early (it resumes later). */
+  let halting = false;
   const inFlight = new Set<string>();
   /** Database-wide counts for `/healthz`, refreshed after every pass. */
   let counts: Record<string, number> = {};
@@ -257,11 +256,11 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
           const chunk = await db.write((tx) =>
             expandHookChunk(tx, seq, options.chunkSize, now().toISOString()),
           );
-          if (!chunk || chunk.done || stopped) break;
+          if (!chunk || chunk.done || halting) break;
           if (!(await acquireLease(db, lease, holder, now().toISOString(), until()))) return;
           await new Promise((resolve) => setImmediate(resolve));
         }
-        if (stopped) return;
+        if (halting) return;
       }
     } finally {
       await releaseLease(db, lease, holder);
@@ -425,7 +424,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   async function send(): Promise<void> {
     const pool = new Set<Promise<void>>();
     for (;;) {
-      if (stopped) break;
+      if (halting) break;
       const free = options.concurrency - pool.size;
       const claimed =
         free > 0
@@ -473,73 +472,46 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     counts = await deliveryCounts(db.query);
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(run, delay);
-  }
-
-  function run(): void {
-    timer = null;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = runOnce()
-      .catch((error: unknown) => {
-        stats.last_error = String(error);
-        log({
-          time: now().toISOString(),
-          level: 'error',
-          msg: 'webhook worker failed; retrying',
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-      })
-      .finally(() => {
-        running = null;
-        if (again) {
-          again = false;
-          schedule(0);
-        } else schedule(options.pollMs);
+  const loop = createRunLoop({
+    run: runOnce,
+    onError: (error) => {
+      stats.last_error = String(error);
+      log({
+        time: now().toISOString(),
+        level: 'error',
+        msg: 'webhook worker failed; retrying',
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
       });
-  }
+    },
+    nextDelay: (kicked) => (kicked ? 0 : options.pollMs),
+  });
 
   return {
     name: 'webhooks',
-    kick: () => {
-      if (running) again = true;
-      else schedule(0);
-    },
+    kick: loop.kick,
     async drain() {
-      const wasStopped = stopped;
-      stopped = false;
+      const wasHalting = halting;
+      halting = false;
       try {
-        await running;
+        await loop.settled();
         await runOnce();
       } finally {
-        stopped = wasStopped;
+        halting = wasHalting;
       }
     },
     onChange(change) {
-      if (change.update?.notify && change.incident.visibility === 'public') {
-        if (running) again = true;
-        else schedule(0);
-      }
+      if (change.update?.notify && change.incident.visibility === 'public') loop.kick();
     },
     onMaintenanceChange(change) {
-      if (!change.owed) return;
-      if (running) again = true;
-      else schedule(0);
+      if (change.owed) loop.kick();
     },
     async start() {
-      stopped = false;
-      schedule(0);
+      halting = false;
+      loop.start();
     },
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
+      halting = true;
+      await loop.stop();
       await releaseDeliveries(db, holder, [...inFlight]);
     },
     health: () => ({
