@@ -126,9 +126,7 @@ async function main() {
     // `--profile <dir>`: a V8 CPU profile of the server, written when it stops.
     ...(values.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] } : {}),
     env: {
-      RESEND_API_KEY: stub.apiKey,
-      RESEND_BASE_URL: stub.url,
-      EMAIL_FROM: 'Acme Status <status@acme.example>',
+      ...stub.env,
       HERALD_EMAIL_RATE_PER_SECOND: String(RATE),
       SITE_URL: 'https://status.acme.example',
     },

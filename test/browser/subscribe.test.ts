@@ -19,9 +19,7 @@ beforeAll(async () => {
     env: {
       // The site and the API are this process: the browser follows every link to loopback.
       SITE_URL: `http://127.0.0.1:${port}`,
-      RESEND_API_KEY: stub.apiKey,
-      RESEND_BASE_URL: stub.url,
-      EMAIL_FROM: 'Acme Status <status@acme.example>',
+      ...stub.env,
       HERALD_TICK_MS: '200',
       HERALD_EMAIL_RATE_PER_SECOND: '50',
     },

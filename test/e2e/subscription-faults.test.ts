@@ -18,9 +18,7 @@ afterEach(async () => {
 
 function env(s: ResendStub, rate: number): Record<string, string> {
   return {
-    RESEND_API_KEY: s.apiKey,
-    RESEND_BASE_URL: s.url,
-    EMAIL_FROM: 'Acme Status <status@acme.example>',
+    ...s.env,
     HERALD_CONTENT_DIR: join(REPO_ROOT, 'test/fixtures/content-subscriptions'),
     HERALD_TICK_MS: '200',
     HERALD_EMAIL_RATE_PER_SECOND: String(rate),

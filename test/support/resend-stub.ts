@@ -41,6 +41,8 @@ export interface ScriptedResponse {
 export interface ResendStub {
   url: string;
   apiKey: string;
+  /** The settings that point a Herald server at this stand-in, with the tests' sender. */
+  env: { RESEND_API_KEY: string; RESEND_BASE_URL: string; EMAIL_FROM: string };
   requests: StubRequest[];
   delivered: StubEmail[];
   /** The next requests get these answers, in order, before any normal handling. */
@@ -275,9 +277,15 @@ export async function startResendStub(options: StubOptions = {}): Promise<Resend
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     apiKey,
+    env: {
+      RESEND_API_KEY: apiKey,
+      RESEND_BASE_URL: url,
+      EMAIL_FROM: 'Acme Status <status@acme.example>',
+    },
     requests,
     delivered,
     script: (...responses) => scripted.push(...responses),
