@@ -4,6 +4,7 @@ import { REPO_ROOT } from '../support/harness.ts';
 import { startResendStub, type ResendStub } from '../support/resend-stub.ts';
 import { freePort, startServer, waitFor, type ServerProcess } from '../support/server-process.ts';
 import { linkIn } from '../subscriptions/support.ts';
+import { MAINTENANCE_FIELDS } from '../support/statuspage-fields.ts';
 
 /**
  * Scheduled maintenance end to end: the real server process on a real database file, a window a
@@ -191,25 +192,7 @@ describe('scheduled maintenance through the real server', () => {
     );
     const upcoming = (await json('/api/v2/scheduled-maintenances/upcoming.json'))
       .scheduled_maintenances[0];
-    expect(Object.keys(upcoming).sort()).toEqual(
-      [
-        'id',
-        'name',
-        'status',
-        'created_at',
-        'updated_at',
-        'monitoring_at',
-        'resolved_at',
-        'impact',
-        'shortlink',
-        'started_at',
-        'page_id',
-        'incident_updates',
-        'components',
-        'scheduled_for',
-        'scheduled_until',
-      ].sort(),
-    );
+    expect(Object.keys(upcoming).sort()).toEqual([...MAINTENANCE_FIELDS].sort());
     expect(upcoming).toMatchObject({
       id: m.id,
       name: TITLE,

@@ -5,6 +5,13 @@ import type { Resolver } from '../../src/webhooks/resolve.ts';
 import { createWebhookServices } from '../../src/webhooks/setup.ts';
 import { createHarness, sev1Body, TEST_SECRET, type Harness } from '../support/harness.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
+import {
+  COMPONENT_FIELDS,
+  COMPONENT_UPDATE_FIELDS,
+  INCIDENT_FIELDS,
+  INCIDENT_UPDATE_FIELDS,
+  MAINTENANCE_FIELDS,
+} from '../support/statuspage-fields.ts';
 
 /**
  * Webhook deliveries through the app and the worker on a real database file, to receivers on
@@ -12,50 +19,6 @@ import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
  * back-off and the 24-hour rules are exercised without waiting. Every connection the worker
  * opens goes through `guardedPost`, which fails the test if it is not to 127.0.0.1.
  */
-
-// Statuspage's webhook field lists (https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/).
-const INCIDENT_FIELDS = [
-  'id',
-  'name',
-  'status',
-  'created_at',
-  'updated_at',
-  'monitoring_at',
-  'resolved_at',
-  'impact',
-  'shortlink',
-  'started_at',
-  'page_id',
-  'incident_updates',
-  'components',
-];
-const INCIDENT_UPDATE_FIELDS = [
-  'id',
-  'status',
-  'body',
-  'incident_id',
-  'created_at',
-  'updated_at',
-  'display_at',
-  'affected_components',
-  'deliver_notifications',
-];
-const COMPONENT_FIELDS = [
-  'id',
-  'name',
-  'status',
-  'created_at',
-  'updated_at',
-  'position',
-  'description',
-  'showcase',
-  'start_date',
-  'group_id',
-  'page_id',
-  'group',
-  'only_show_if_degraded',
-];
-const COMPONENT_UPDATE_FIELDS = ['created_at', 'new_status', 'old_status', 'id', 'component_id'];
 
 const outside: string[] = [];
 async function guardedPost(req: PostRequest) {
@@ -508,8 +471,7 @@ describe('maintenance events', () => {
     const body = got[1]!.json as Record<string, Record<string, any>>;
     expect(Object.keys(body).sort()).toEqual(['meta', 'page', 'scheduled_maintenance']);
     const sm = body.scheduled_maintenance!;
-    for (const field of [...INCIDENT_FIELDS, 'scheduled_for', 'scheduled_until'])
-      expect(sm, field).toHaveProperty(field);
+    for (const field of MAINTENANCE_FIELDS) expect(sm, field).toHaveProperty(field);
     expect(sm).toMatchObject({ id: m.id, status: 'in_progress', impact: 'maintenance' });
     expect(sm.components.map((c: any) => c.id)).toEqual(['database']);
     for (const field of COMPONENT_FIELDS) expect(sm.components[0], field).toHaveProperty(field);

@@ -5,6 +5,7 @@ import { readSettings } from '../../src/config/env.ts';
 import type { SiteSnapshot } from '../../src/publish/snapshot.ts';
 import { maintenanceEvent, verificationEvent } from '../../src/webhooks/payloads.ts';
 import { REPO_ROOT } from '../support/harness.ts';
+import { MAINTENANCE_FIELDS } from '../support/statuspage-fields.ts';
 
 async function snapshot(): Promise<SiteSnapshot> {
   const content = await loadContent(join(REPO_ROOT, 'content'));
@@ -53,23 +54,7 @@ describe('event payloads', () => {
       status_description: 'Service Under Maintenance',
     });
     const m = event.body.scheduled_maintenance as Record<string, unknown>;
-    for (const field of [
-      'id',
-      'name',
-      'status',
-      'created_at',
-      'updated_at',
-      'monitoring_at',
-      'resolved_at',
-      'impact',
-      'shortlink',
-      'started_at',
-      'page_id',
-      'incident_updates',
-      'components',
-      'scheduled_for',
-      'scheduled_until',
-    ]) {
+    for (const field of MAINTENANCE_FIELDS) {
       expect(m, field).toHaveProperty(field);
     }
     expect((m.components as Array<{ id: string }>).map((c) => c.id)).toEqual([
