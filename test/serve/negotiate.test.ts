@@ -1,59 +1,31 @@
 // What the site server sends for the publisher's compressed siblings: negotiation by
 // Accept-Encoding, Vary, conditional requests and HEAD, per encoding, over real HTTP.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removePublished, writePublished } from '../../src/publish/write.ts';
-import { createHttpServer } from '../../src/serve/http.ts';
-import { SiteFiles } from '../../src/serve/site.ts';
+import { rawRequest, serveSiteDir, type SiteServer } from './support.ts';
 
 let siteDir: string;
-let server: Server;
-let site: SiteFiles;
+let server: SiteServer;
 let base: string;
 
 beforeAll(async () => {
   siteDir = mkdtempSync(join(tmpdir(), 'herald-encoded-'));
-  // As the server runs it: the memory door first, the app for the rest.
-  site = new SiteFiles(siteDir);
-  const app = new Hono().use('/*', site.middleware());
-  server = createHttpServer(app.fetch, site);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveSiteDir(siteDir);
+  base = server.base;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   rmSync(siteDir, { recursive: true, force: true });
 });
 
 /** A request whose response arrives as sent: no decompression, no header rewriting. */
-function raw(
-  path: string,
-  headers: Record<string, string> = {},
-  method = 'GET',
-): Promise<{
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const raw = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+  rawRequest(base, path, headers, method);
 
 function decode(encoding: string | undefined, body: Buffer): Buffer {
   if (encoding === 'br') return brotliDecompressSync(body);
@@ -181,7 +153,7 @@ describe('compressed responses', () => {
 });
 
 describe('the memory door', () => {
-  const served = () => site.stats().served_from_memory;
+  const served = () => server.site.stats().served_from_memory;
 
   it('answers a file it has read from memory, in every encoding, with HEAD and 304 too', async () => {
     const body = Buffer.from(`<!doctype html><title>Memory</title>${'<p>up</p>'.repeat(300)}`);
@@ -238,14 +210,11 @@ describe('the memory door', () => {
       writeFileSync(join(dir, 'v1', 'keys'), 'nor this one');
       for (let i = 0; i < 20; i++) await writePublished(dir, `p${i}.html`, Buffer.alloc(4000, 'x'));
       const reserved = (p: string) => p === '/healthz' || p.startsWith('/v1/');
-      const files = new SiteFiles(dir, { reserved, cacheBytes: 20_000 });
-      const app = new Hono()
-        .get('/healthz', (c) => c.text('route'))
-        .get('/v1/keys', (c) => c.text('keys route'))
-        .use('/*', files.middleware());
-      const own = createHttpServer(app.fetch, files);
-      await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
-      const at = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+      const own = await serveSiteDir(dir, { reserved, cacheBytes: 20_000 }, (app) =>
+        app.get('/healthz', (c) => c.text('route')).get('/v1/keys', (c) => c.text('keys route')),
+      );
+      const at = own.base;
+      const files = own.site;
       try {
         for (let round = 0; round < 2; round++) {
           // `//healthz` is no route, so the app reads the file: the memory door must not then
@@ -263,7 +232,7 @@ describe('the memory door', () => {
         expect(files.stats().cached_bytes).toBeGreaterThan(0);
         expect(files.stats().cached_bytes).toBeLessThanOrEqual(20_000);
       } finally {
-        await new Promise((resolve) => own.close(resolve));
+        await own.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -272,14 +241,7 @@ describe('the memory door', () => {
 });
 
 /** A GET whose path goes out exactly as written (fetch would resolve `.` first). */
-function rawFrom(at: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${at}/`, { path }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+async function rawFrom(at: string, path: string): Promise<{ status: number; body: string }> {
+  const res = await rawRequest(at, path);
+  return { status: res.status, body: res.body.toString() };
 }

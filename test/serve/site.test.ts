@@ -1,19 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/publish/views/page-security.ts';
-import { createHttpServer } from '../../src/serve/http.ts';
-import { SiteFiles } from '../../src/serve/site.ts';
 import { writeAtomic } from '../../src/storage/files.ts';
+import { rawRequest, serveSiteDir, type SiteServer } from './support.ts';
 
 let dir: string;
 let siteDir: string;
-let server: Server;
-let site: SiteFiles;
+let server: SiteServer;
 let base: string;
 
 beforeAll(async () => {
@@ -38,34 +33,25 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'secret.txt'), 'outside the site');
   mkdirSync(join(dir, 'site-other'));
   writeFileSync(join(dir, 'site-other', 'secret.txt'), 'a sibling with the same prefix');
-  // As the server runs it: the memory door first, the app for the rest.
-  site = new SiteFiles(siteDir);
-  const app = new Hono().use('/*', site.middleware());
-  server = createHttpServer(app.fetch, site);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveSiteDir(siteDir);
+  base = server.base;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A request whose path goes out exactly as written (fetch would resolve `..` first). */
-function rawGet(
+/** A GET whose path goes out exactly as written (fetch would resolve `..` first). */
+async function rawGet(
   path: string,
 ): Promise<{ status: number; body: string; location: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}/`, { path }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () =>
-        resolve({ status: res.statusCode!, body, location: res.headers.location }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const res = await rawRequest(base, path);
+  return {
+    status: res.status,
+    body: res.body.toString(),
+    location: res.headers.location as string,
+  };
 }
 
 describe('the static site handler', () => {
