@@ -10,12 +10,13 @@
 // one every 1/post-rate s whatever the responses), so the latency shows how long a request waits
 // behind the fan-out's work rather than how many requests a saturated server can turn around.
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import Database from 'libsql';
+import { memoryMiB } from '../support/memory.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { startResendStub, type ResendStub } from '../../test/support/resend-stub.ts';
 
@@ -102,16 +103,6 @@ function databaseBytes(dataDir: string): number {
     return (one('PRAGMA page_count') - one('PRAGMA freelist_count')) * one('PRAGMA page_size');
   } finally {
     db.close();
-  }
-}
-
-function peakRssMiB(pid: number): number | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-    return kb ? Number(kb) / 1024 : null;
-  } catch {
-    return null;
   }
 }
 
@@ -216,7 +207,7 @@ async function main() {
     const achieved = batches.length / ((last - first) / 1000 + 1);
     const rejected = stub.requests.filter((r) => r.status === 429).length;
     const finalBytes = databaseBytes(server.dataDir);
-    const rss = peakRssMiB(server.pid);
+    const rss = memoryMiB(server.pid, 'VmHWM');
     const dbFile = statSync(join(server.dataDir, 'herald.db')).size;
 
     const ms = (x: number) => `${x.toFixed(1)} ms`;

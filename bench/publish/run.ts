@@ -19,6 +19,7 @@ import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static
 import { listPublished } from '../../src/publish/write.ts';
 import { generateHistory } from '../../src/seed/generate.ts';
 import { writeHistory } from '../../src/seed/write.ts';
+import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
 
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 10_000);
@@ -39,12 +40,6 @@ const log = () => undefined;
 /** The file's inode: the publisher renames a new file over the old one, so it changes per write. */
 function inode(file: string): number | null {
   return statSync(join(siteDir, file), { throwIfNoEntry: false })?.ino ?? null;
-}
-
-/** The process's resident set now (`VmRSS`) or at its peak (`VmHWM`), in MiB. */
-function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024);
 }
 
 function percentile(values: number[], p: number): number {
@@ -142,7 +137,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   console.log(
-    `    server up with the site exported in ${((performance.now() - t) / 1000).toFixed(1)} s: peak RSS ${memoryMiB(server.pid!, 'VmHWM')} MiB (its start-up export, in a fresh process), resident now ${memoryMiB(server.pid!, 'VmRSS')} MiB`,
+    `    server up with the site exported in ${((performance.now() - t) / 1000).toFixed(1)} s: peak RSS ${Math.round(memoryMiB(server.pid!, 'VmHWM') ?? NaN)} MiB (its start-up export, in a fresh process), resident now ${Math.round(memoryMiB(server.pid!, 'VmRSS') ?? NaN)} MiB`,
   );
   const open = history.filter((i) => i.status !== 'resolved' && i.visibility === 'public');
   const latencies: number[] = [];
@@ -194,7 +189,9 @@ try {
     latencies.push(performance.now() - accepted);
     await new Promise((r) => setTimeout(r, 100));
   }
-  console.log(`    server resident set after the updates: ${memoryMiB(server.pid!, 'VmRSS')} MiB`);
+  console.log(
+    `    server resident set after the updates: ${Math.round(memoryMiB(server.pid!, 'VmRSS') ?? NaN)} MiB`,
+  );
   const p50 = percentile(latencies, 50);
   const p95 = percentile(latencies, 95);
   console.log(
