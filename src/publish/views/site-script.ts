@@ -1,7 +1,13 @@
 /**
  * The page's only script: progressive enhancement over pages that work without it (SPEC §7).
  * It is inline (allowed by its hash in the Content-Security-Policy), fetches only from the page's
- * own origin, and writes text through `textContent`, never markup. What it does:
+ * own origin, and writes text through `textContent`, never markup. It runs in `<head>`: while the
+ * page is parsed, a MutationObserver writes every text it owns (below) as each element arrives, so
+ * no layout the browser makes, painted or not, ever holds the server's text, and nothing moves
+ * afterwards (no layout shift, whatever the parser's chunking or the machine's load). Each such
+ * text is a function of the element's attributes and the clock alone, so writing it again, when
+ * the parser appends the rest of a split text, restores it. The rest waits for DOMContentLoaded.
+ * What it does:
  *
  * - times: every `<time datetime>` with a clock is shown in the reader's own zone, zone named (the
  *   HTML carries the site's zone, kept as the tooltip); `data-ago` / `data-for` elements show
@@ -14,7 +20,8 @@
  *   focusable button (arrow keys, Home and End move it; only that bar carries the attributes, so
  *   2,700 bars cost nothing at load); it opens that day's details, taken from the per-day anchor of the
  *   component page (`/components/{id}/#day-YYYY-MM-DD`, which is the no-JavaScript path);
- * - history filter: `form#filter` filters the entries of a history page by component and impact.
+ * - history filter: `form#filter` (shown as it arrives) filters the entries of a history page by
+ *   component and impact.
  *
  * The script holds no `<` at all (comparisons are written `b>a`), so no `</script>` can ever end it.
  */
@@ -24,17 +31,25 @@ const FULL={day:'numeric',month:'short',year:'numeric',hour:'2-digit',minute:'2-
 const CLOCK={hour:'2-digit',minute:'2-digit',timeZoneName:'short'};
 const dur=ms=>{const m=Math.max(0,Math.round(ms/6e4));if(1>m)return'under a minute';const D=Math.floor(m/1440),h=Math.floor(m%1440/60),n=m%60;return D?D+' d'+(h?' '+h+' h':''):h?h+' h'+(n?' '+n+' min':''):n+' min'};
 const ago=iso=>{const s=Math.round((now()-Date.parse(iso))/1e3);return 60>s?Math.max(0,s)+' s ago':dur(s*1e3)+' ago'};
-function times(r){
-for(const t of $('time[datetime*="T"]',r)){const x=new Date(t.dateTime);if(isNaN(x))continue;
-if(!t.dataset.site)t.dataset.site=t.textContent;t.title=t.dataset.site;
-t.textContent=x.toLocaleString(undefined,t.dataset.f==='t'&&x.toDateString()===new Date().toDateString()?CLOCK:FULL)}
-rel(r)}
 const NEXT=due=>now()>Date.parse(due)?'Update overdue since':'Next update by';
-function rel(r){for(const e of $('[data-ago]',r))e.textContent=ago(e.dataset.ago);
-for(const e of $('[data-for]',r))e.textContent=dur(now()-Date.parse(e.dataset.for));
-for(const e of $('[data-due]',r)){const s=e.firstElementChild,t=NEXT(e.dataset.due);if(s&&s.textContent!==t)s.textContent=t}}
-times(d);
+let fresh=new Date().toISOString();
+const put=(e,t)=>{if(e.textContent!==t)e.textContent=t};
+const UNIT='time[datetime*="T"],[data-ago],[data-for],[data-due],#live,#filter';
+function unit(e){const k=e.dataset;
+if(e.localName==='time'){const x=new Date(e.dateTime);if(isNaN(x))return;
+const c=x.toLocaleString(undefined,k.f==='t'&&x.toDateString()===new Date().toDateString()?CLOCK:FULL),t=e.textContent;if(t===c)return;
+k.site=k.site&&t.startsWith(c)?k.site+t.slice(c.length):t;e.title=k.site;e.textContent=c}
+else if(k.ago)put(e,ago(k.ago));else if(k.for)put(e,dur(now()-Date.parse(k.for)));
+else if(k.due){if(e.firstElementChild)put(e.firstElementChild,NEXT(k.due))}
+else if(e.id==='live')put(e,'Updated '+ago(fresh));else if(e.id==='filter')e.hidden=false}
+function times(r){for(const e of $(UNIT,r))unit(e)}
+const rel=r=>{for(const e of $('[data-ago],[data-for],[data-due]',r))unit(e)};
+const up=n=>{for(let e=n instanceof Element?n.closest(UNIT):null;e;e=e.parentElement&&e.parentElement.closest(UNIT))unit(e)};
+const seen=new MutationObserver(rs=>{for(const r of rs){up(r.type==='characterData'?r.target.parentElement:r.target);
+for(const n of r.addedNodes)if(n instanceof Element){if(n.matches(UNIT))unit(n);times(n)}}});
+seen.observe(d,{childList:true,subtree:true,characterData:true});
 let poll=()=>{};
+d.addEventListener('DOMContentLoaded',()=>{seen.disconnect();times(d);
 setInterval(()=>{poll();rel(d)},1e3);
 const main=d.querySelector('main[data-live]');
 if(main){
@@ -62,8 +77,8 @@ function apply(j){const b=d.querySelector('h1.banner');if(b){tone(b,'bg',TONE[j.
 for(const c of j.components||[]){if(c.group)continue;const s=d.querySelector('[data-c="'+CSS.escape(c.id)+'"] .status');if(!s)continue;const t=CTONE[c.status];tone(s,'t',t);s.replaceChildren(icon(t),CLABEL[c.status])}
 const sec=d.getElementById('active-s');if(sec){const ids=new Set(j.incidents.map(i=>i.id));for(const a of $('#incidents>article'))if(!ids.has(a.dataset.id))a.remove();
 for(const i of [...j.incidents].reverse())incident(i);sec.hidden=j.incidents.length===0;times(sec)}}
-let last=now(),busy=false,fresh=new Date().toISOString();const live=d.getElementById('live');
-const tick=()=>{if(live)live.textContent='Updated '+ago(fresh)};
+let last=now(),busy=false;const live=d.getElementById('live');
+const tick=()=>{if(live)unit(live)};
 async function refresh(){if(busy||d.hidden||3e4>now()-last)return;busy=true;try{const r=await fetch('/api/v2/summary.json',{cache:'no-store'});if(r.ok){apply(await r.json());fresh=new Date().toISOString()}}catch{}finally{busy=false;last=now();tick()}}
 tick();poll=()=>{refresh();tick()};
 d.addEventListener('visibilitychange',refresh);
@@ -91,8 +106,9 @@ if(e.key==='Escape'&&pop){pop.remove();if(open&&open.hasAttribute('aria-expanded
 if(k==null||0>i)return;e.preventDefault();const dir=e.key==='Home'?1:e.key==='End'?-1:i>k?-1:1;let n=k;while(n>=0&&bars.length>n&&!bars[n].offsetWidth)n+=dir;
 if(0>n||n>=bars.length)return;current(bars[n]);bars[n].focus()})}
 const f=d.getElementById('filter');
-if(f){f.hidden=false;const run=()=>{const c=f.elements.c.value,m=f.elements.i.value;let n=0;
+if(f){const run=()=>{const c=f.elements.c.value,m=f.elements.i.value;let n=0;
 for(const e of $('[data-cs]')){const ok=(!c||e.dataset.cs.split(' ').includes(c))&&(!m||e.dataset.im===m);e.hidden=!ok;if(ok)n++}
 for(const s of $('.month')){const any=s.querySelector('[data-cs]:not([hidden])');const none=s.querySelector('.none');if(none)none.hidden=!!any||!s.querySelector('[data-cs]')}
-d.getElementById('fcount').textContent=n+' shown'};f.addEventListener('change',run);f.addEventListener('submit',e=>{e.preventDefault();run()});run()}
-})()`;
+d.getElementById('fcount').textContent=n+' shown'};f.addEventListener('change',run);f.addEventListener('submit',e=>{e.preventDefault();run()});
+if(f.elements.c.value||f.elements.i.value)run()}
+})})()`;
