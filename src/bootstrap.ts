@@ -34,6 +34,7 @@ export async function bootstrap(settings: Settings, now: () => Date): Promise<Fo
   const db = await openDatabase({
     url: settings.databaseUrl,
     authToken: settings.databaseAuthToken,
+    checkpointInBackground: true,
   });
   await migrate(db, now);
   await recordCatalogSeen(

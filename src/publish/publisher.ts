@@ -21,13 +21,13 @@ import {
   type Route,
 } from './routes.ts';
 import { markExported, wasExported, type SiteAvailability } from './availability.ts';
+import { PublicIncidents } from './public-incidents.ts';
 import {
-  compareIncidents,
   loadComponentStatuses,
   loadFirstSeen,
   loadPublicIncident,
   loadMaintenances,
-  loadPublicIncidents,
+  type IncidentSummary,
   type SiteSnapshot,
 } from './snapshot.ts';
 import type { MaintenanceRecord } from '../domain/maintenances/types.ts';
@@ -85,6 +85,11 @@ export interface PublisherHealth {
   standby: boolean;
   /** Routes whose render failed and that wait for their retry; their previous files are live. */
   retries_pending: number;
+  /**
+   * Public incidents known (each held as a summary) and those held in full: the open, the recent
+   * and the newest few per feed. The rest are read from the database when their pages render.
+   */
+  incidents?: { public: number; in_full: number };
 }
 
 export interface Publisher extends Service, SiteAvailability {
@@ -105,10 +110,15 @@ const RETRY_MAX_MS = 60_000;
 /** Renders and writes overlap this much; rendering is CPU-bound, writing waits on the disk. */
 const CONCURRENCY = 4;
 
+/** Incident pages are rendered this many at a time, their records read together. */
+const INCIDENT_BATCH = 200;
+
 /**
- * Keeps `siteDir` equal to what the database says, publicly. It holds the public incidents in
- * memory (loaded by a full export, refreshed per change from the database), renders only the
- * routes a change affects through the Astro server build, and writes each file atomically.
+ * Keeps `siteDir` equal to what the database says, publicly. It holds every public incident as a
+ * summary and the few the site-wide routes read in full (`PublicIncidents`: loaded by a full
+ * export, refreshed per change from the database), reads any other record when its route is
+ * rendered, renders only the routes a change affects through the Astro server build, and writes
+ * each file atomically.
  */
 export function createPublisher(options: PublisherOptions): Publisher {
   const { db, content, siteDir, log } = options;
@@ -119,7 +129,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let pollTimer: NodeJS.Timeout | null = null;
 
   let render: RenderRoute | null = null;
-  let incidents: IncidentRecord[] = [];
+  const incidents = new PublicIncidents(
+    db,
+    content.catalog.components.map((c) => c.id),
+  );
   let componentStatus: SiteSnapshot['componentStatus'] = new Map();
   let maintenances: MaintenanceRecord[] = [];
   let firstSeen: Map<string, string> = new Map();
@@ -176,7 +189,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       apiUrl: options.apiUrl ?? options.siteUrl,
       catalog: content.catalog,
       policy: content.policy,
-      incidents,
+      incidents: incidents.hotIncidents(),
+      history: incidents.summaries,
       componentStatus,
       firstSeen,
       maintenances,
@@ -195,20 +209,26 @@ export function createPublisher(options: PublisherOptions): Publisher {
     return render;
   }
 
-  function replaceIncident(id: string, next: IncidentRecord | null): void {
-    const rest = incidents.filter((i) => i.id !== id);
-    if (next) {
-      // Binary insertion keeps the newest-first order without re-sorting the whole history.
-      let lo = 0;
-      let hi = rest.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (compareIncidents(rest[mid]!, next) <= 0) lo = mid + 1;
-        else hi = mid;
-      }
-      rest.splice(lo, 0, next);
+  /**
+   * The snapshot one route renders from: the site-wide one (the hot incidents), or, for an
+   * incident page, that incident, and for a history page, its month, read from the database
+   * unless hot. `batch` holds records already read for the incident pages rendered together.
+   */
+  async function snapshotFor(
+    site: SiteSnapshot,
+    route: Route,
+    batch: Map<string, IncidentRecord>,
+  ): Promise<SiteSnapshot> {
+    if (route.kind === 'incident') {
+      const incident = batch.get(route.id);
+      return { ...site, incidents: incident ? [incident] : [] };
     }
-    incidents = rest;
+    if (route.kind === 'history') {
+      const month = historyMonths(site)[route.page - 1];
+      if (month === undefined) return site;
+      return { ...site, incidents: await incidents.month(month, content.site.timezone) };
+    }
+    return site;
   }
 
   /** Renders and writes routes; returns the ones that failed (they stay as they were on disk). */
@@ -228,13 +248,21 @@ export function createPublisher(options: PublisherOptions): Publisher {
     for (const routes of phases) await renderAll(routes);
     return { failed, bytes, removed };
 
-    async function renderAll(routes: Route[]): Promise<void> {
+    async function renderAll(all: Route[]): Promise<void> {
+      for (let start = 0; start < all.length; start += INCIDENT_BATCH) {
+        const routes = all.slice(start, start + INCIDENT_BATCH);
+        const ids = routes.flatMap((r) => (r.kind === 'incident' ? [r.id] : []));
+        await renderBatch(routes, await incidents.records(ids));
+      }
+    }
+
+    async function renderBatch(routes: Route[], batch: Map<string, IncidentRecord>) {
       let next = 0;
       const worker = async () => {
         while (next < routes.length) {
           const route = routes[next++]!;
           try {
-            const view = viewForRoute(snapshot, route);
+            const view = viewForRoute(await snapshotFor(snapshot, route, batch), route);
             if (view === null) {
               await removePublished(siteDir, routeFile(route));
               removed++;
@@ -291,7 +319,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     pendingMaintenance = false;
     // Before reading: a change another instance makes while this export runs is found by the poll.
     await watch.reset();
-    incidents = (await loadPublicIncidents(db)).sort(compareIncidents);
+    await incidents.loadAll(now);
     componentStatus = await loadComponentStatuses(db);
     firstSeen = await loadFirstSeen(db);
     maintenanceMark = await maintenanceWatermark(db.query);
@@ -369,16 +397,18 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const statuses = await loadComponentStatuses(db);
     const mark = maintenanceChanged ? await maintenanceWatermark(db.query) : null;
     const reloaded = maintenanceChanged ? await loadMaintenances(db) : null;
+    if (refresh) await incidents.refreshHot(now);
     const monthsBefore = historyMonths(snapshotAt(now));
-    const previous = { incidents, componentStatus, maintenances };
+    const previous = { componentStatus, maintenances };
+    const undo: Array<() => void> = [];
     const changes: Array<{
       id: string;
-      before: IncidentRecord | null;
+      before: IncidentSummary | null;
       after: IncidentRecord | null;
     }> = [];
     for (const { id, after } of loaded) {
-      const before = incidents.find((i) => i.id === id) ?? null;
-      replaceIncident(id, after);
+      const before = incidents.get(id) ?? null;
+      undo.unshift(incidents.apply(id, after));
       changes.push({ id, before, after });
     }
     componentStatus = statuses;
@@ -423,7 +453,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     if (refresh) {
       // Uptime bars, "next update by" and the "ongoing for" of open incidents move with the clock.
-      const open = new Set(incidents.filter((i) => i.status !== 'resolved').map((i) => i.id));
+      const open = new Set(
+        incidents
+          .hotIncidents()
+          .filter((i) => i.status !== 'resolved')
+          .map((i) => i.id),
+      );
       for (const r of allRoutes(snapshot))
         if (r.kind === 'incident' ? open.has(r.id) : r.kind !== 'history')
           render.set(routePath(r), r);
@@ -437,7 +472,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       ({ failed } = await publish(snapshot, [...render.values()], [...remove.values()]));
     } catch (error) {
       // The retry must plan from the same `before` records, so forget what was applied.
-      ({ incidents, componentStatus, maintenances } = previous);
+      for (const step of undo) step();
+      ({ componentStatus, maintenances } = previous);
       throw error;
     }
     const failedKeys = new Set(failed.map((f) => routePath(f.route)));
@@ -640,7 +676,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
     health() {
-      return { ...health, ready, retries_pending: retries.size };
+      return {
+        ...health,
+        ready,
+        retries_pending: retries.size,
+        incidents: { public: incidents.summaries.length, in_full: incidents.hotIncidents().length },
+      };
     },
     pending(pathname: string) {
       // On standby the process holding the lock publishes; its last complete export is on disk.

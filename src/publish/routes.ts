@@ -1,5 +1,5 @@
 import type { IncidentRecord } from '../domain/types.ts';
-import type { SiteSnapshot } from './snapshot.ts';
+import { historyOf, type IncidentSummary, type SiteSnapshot } from './snapshot.ts';
 import { monthKey, startOfDay } from '../lib/time.ts';
 
 export const API_FILES = [
@@ -113,7 +113,10 @@ export function routeFromPath(path: string): Route | null {
   return null;
 }
 
-const monthsCache = new WeakMap<readonly IncidentRecord[], { key: string; months: string[] }>();
+const monthsCache = new WeakMap<
+  ReadonlyArray<IncidentSummary | IncidentRecord>,
+  { key: string; months: string[] }
+>();
 
 /**
  * The months of the history, newest first, one page each: the current month (the first page, even
@@ -122,16 +125,17 @@ const monthsCache = new WeakMap<readonly IncidentRecord[], { key: string; months
  * whatever dates they carry. Incidents are newest first, so each month's key is computed once.
  */
 export function historyMonths(
-  snapshot: Pick<SiteSnapshot, 'incidents' | 'now' | 'site'>,
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'now' | 'site'>,
 ): string[] {
   const zone = snapshot.site.timezone;
   const current = monthKey(snapshot.now.getTime(), zone);
   const key = `${current} ${zone}`;
-  const cached = monthsCache.get(snapshot.incidents);
+  const history = historyOf(snapshot);
+  const cached = monthsCache.get(history);
   if (cached?.key === key) return cached.months;
   const found = new Set([current]);
   let monthStart = Infinity;
-  for (const incident of snapshot.incidents) {
+  for (const incident of history) {
     const at = Date.parse(incident.started_at);
     if (at >= monthStart) continue; // same month as the incident before it
     const month = monthKey(at, zone);
@@ -139,7 +143,7 @@ export function historyMonths(
     monthStart = startOfDay(`${month}-01`, zone);
   }
   const months = [...found].sort().reverse();
-  monthsCache.set(snapshot.incidents, { key, months });
+  monthsCache.set(history, { key, months });
   return months;
 }
 
@@ -149,18 +153,19 @@ export function historyPageOf(startedAt: string, months: string[], timeZone: str
 }
 
 export function historyPageCount(
-  snapshot: Pick<SiteSnapshot, 'incidents' | 'now' | 'site'>,
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'now' | 'site'>,
 ): number {
   return historyMonths(snapshot).length;
 }
 
-const touchedCache = new WeakMap<IncidentRecord, string[]>();
+const touchedCache = new WeakMap<IncidentRecord, readonly string[]>();
 
 /**
  * The components an incident has ever touched: currently affected or named by any update.
  * Incident records are replaced, never mutated, so the answer is kept per record.
  */
-export function touchedComponents(incident: IncidentRecord): string[] {
+export function touchedComponents(incident: IncidentRecord | IncidentSummary): readonly string[] {
+  if ('touched' in incident) return incident.touched;
   let ids = touchedCache.get(incident);
   if (!ids) {
     const set = new Set(incident.components.map((c) => c.id));
@@ -195,7 +200,7 @@ export function allRoutes(snapshot: SiteSnapshot): Route[] {
       { kind: 'component-feed', id: c.id },
       { kind: 'component-atom', id: c.id },
     ]),
-    ...snapshot.incidents
+    ...historyOf(snapshot)
       .filter((i) => isSafeId(i.id))
       .map((i): Route => ({ kind: 'incident', id: i.id })),
     { kind: 'calendar' },
@@ -242,8 +247,8 @@ export interface RoutePlan {
  */
 export function planChange(input: {
   id: string;
-  before: IncidentRecord | null;
-  after: IncidentRecord | null;
+  before: IncidentRecord | IncidentSummary | null;
+  after: IncidentRecord | IncidentSummary | null;
   timeZone: string;
   monthsBefore: string[];
   monthsAfter: string[];

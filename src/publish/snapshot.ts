@@ -3,10 +3,47 @@ import type { ComponentStatus, IncidentRecord } from '../domain/types.ts';
 import type { Db } from '../storage/db.ts';
 import type { MaintenanceRecord } from '../domain/maintenances/types.ts';
 import { listMaintenances } from '../storage/maintenances.ts';
-import { publicPostmortem } from '../domain/postmortems/review.ts';
+import { publicPostmortem, type Postmortem } from '../domain/postmortems/review.ts';
 import { catalogFirstSeen } from '../storage/catalog.ts';
-import { componentStatuses, findIncident, listIncidents } from '../storage/incidents.ts';
+import {
+  componentStatuses,
+  findIncident,
+  findIncidents,
+  listIncidents,
+} from '../storage/incidents.ts';
 import { publishedPostmortems } from '../storage/postmortems.ts';
+
+/**
+ * What the publisher keeps in memory for every public incident, whatever the size of the history:
+ * enough to plan which routes a change touches, to page the history by month, and to pick the
+ * incidents the site-wide routes show, but no timeline. Full records are read from the database
+ * per route (one incident page, one month of history) or kept for the few the site-wide routes
+ * need (`hotIncidentIds`).
+ */
+export interface IncidentSummary {
+  id: string;
+  started_at: string;
+  resolved_at: string | null;
+  status: IncidentRecord['status'];
+  version: number;
+  /** Every component the incident ever touched (`touchedComponents`). */
+  touched: readonly string[];
+  /** The newest update's place in feed order (`display_at`, then `seq`, then id), comparable as text. */
+  latest: string;
+  /** When its postmortem was published; null without one. */
+  postmortem_at: string | null;
+}
+
+/**
+ * The whole public history, newest started first: the snapshot's `history` where the publisher
+ * gives one, else its `incidents` (a snapshot built from every record, as tests and the static
+ * build make).
+ */
+export function historyOf(
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'history'>,
+): ReadonlyArray<IncidentSummary | IncidentRecord> {
+  return snapshot.history ?? snapshot.incidents;
+}
 
 /** Everything the public site is rendered from. Only public incidents ever enter it. */
 export interface SiteSnapshot {
@@ -17,8 +54,14 @@ export interface SiteSnapshot {
   apiUrl?: string;
   catalog: Catalog;
   policy: Policy;
-  /** Public incidents, newest started first. */
+  /**
+   * Public incidents, newest started first, in full: every one (tests, the static build), or, from
+   * the publisher, those the route being rendered reads (see `hotIncidentIds`; one incident for
+   * its page, one month for a history page), so memory does not grow with the history.
+   */
   incidents: IncidentRecord[];
+  /** The whole public history, newest started first, as summaries; absent: `incidents` is all. */
+  history?: readonly IncidentSummary[];
   componentStatus: Map<string, { status: ComponentStatus; updated_at: string }>;
   /**
    * Catalog id → when this installation first saw it. Uptime days before a component's first
@@ -34,30 +77,63 @@ const PAGE = 500;
 
 /** Every public incident, read in pages so that no query grows with the size of the history. */
 export async function loadPublicIncidents(db: Db): Promise<IncidentRecord[]> {
-  const read = db.query;
   const all: IncidentRecord[] = [];
+  await eachPublicIncidentPage(db, (page) => void all.push(...page));
+  return all;
+}
+
+/**
+ * Every public incident, newest started first, handed over a page at a time (with its published
+ * postmortem), so a caller that keeps only a summary never holds the whole history.
+ */
+export async function eachPublicIncidentPage(
+  db: Db,
+  visit: (page: IncidentRecord[]) => void | Promise<void>,
+): Promise<void> {
+  const read = db.query;
+  const published = await publishedPostmortems(read);
   let before: string | undefined;
   for (;;) {
     const page = await listIncidents(read, { visibility: 'public', limit: PAGE, before });
-    all.push(...page);
+    await visit(page.map((i) => withPostmortem(i, published.get(i.id))));
     if (page.length < PAGE) break;
     before = page[page.length - 1]!.id;
   }
-  const published = await publishedPostmortems(read);
-  return published.size === 0
-    ? all
-    : all.map((i) => {
-        const postmortem = published.get(i.id);
-        return postmortem ? { ...i, postmortem: publicPostmortem(postmortem) } : i;
-      });
+}
+
+/** The public ones among `ids`, with their published postmortems, in no particular order. */
+export async function loadPublicIncidentsById(
+  db: Db,
+  ids: readonly string[],
+): Promise<IncidentRecord[]> {
+  const found: IncidentRecord[] = [];
+  for (let i = 0; i < ids.length; i += PAGE) {
+    const chunk = ids.slice(i, i + PAGE);
+    const incidents = (await findIncidents(db.query, chunk)).filter(
+      (incident) => incident.visibility === 'public',
+    );
+    const published = await publishedPostmortems(
+      db.query,
+      incidents.map((incident) => incident.id),
+    );
+    for (const incident of incidents)
+      found.push(withPostmortem(incident, published.get(incident.id)));
+  }
+  return found;
+}
+
+function withPostmortem(
+  incident: IncidentRecord,
+  postmortem: Postmortem | undefined,
+): IncidentRecord {
+  return postmortem ? { ...incident, postmortem: publicPostmortem(postmortem) } : incident;
 }
 
 /** One incident if, and only if, it is public now; null when private or gone. */
 export async function loadPublicIncident(db: Db, id: string): Promise<IncidentRecord | null> {
   const incident = await findIncident(db.query, id);
   if (incident?.visibility !== 'public') return null;
-  const postmortem = (await publishedPostmortems(db.query, [id])).get(id);
-  return postmortem ? { ...incident, postmortem: publicPostmortem(postmortem) } : incident;
+  return withPostmortem(incident, (await publishedPostmortems(db.query, [id])).get(id));
 }
 
 export async function loadComponentStatuses(db: Db): Promise<SiteSnapshot['componentStatus']> {
@@ -69,7 +145,10 @@ export async function loadFirstSeen(db: Db): Promise<Map<string, string>> {
 }
 
 /** Orders incidents as the snapshot keeps them: newest started first, then by id. */
-export function compareIncidents(a: IncidentRecord, b: IncidentRecord): number {
+export function compareIncidents(
+  a: Pick<IncidentRecord, 'started_at' | 'id'>,
+  b: Pick<IncidentRecord, 'started_at' | 'id'>,
+): number {
   if (a.started_at !== b.started_at) return a.started_at < b.started_at ? 1 : -1;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }

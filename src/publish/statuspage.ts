@@ -2,14 +2,14 @@ import { computeCadence } from '../domain/cadence.ts';
 import { worstComponentStatus, type IncidentRecord, type Update } from '../domain/types.ts';
 import { messageToPlainText } from './message.ts';
 import type { ApiFile } from './routes.ts';
-import type { SiteSnapshot } from './snapshot.ts';
+import { historyOf, type SiteSnapshot } from './snapshot.ts';
 import { cleanText } from './text.ts';
 import { activeIncidents, currentStatus, overallStatus } from './views/status.ts';
 import { isRunning } from '../domain/maintenances/lifecycle.ts';
 import type { MaintenanceRecord } from '../domain/maintenances/types.ts';
 
 /** Statuspage lists this many recent incidents in `incidents.json`. */
-const RECENT_INCIDENTS = 50;
+export const RECENT_INCIDENTS = 50;
 
 export function pageId(snapshot: SiteSnapshot): string {
   return (
@@ -22,9 +22,7 @@ export function pageId(snapshot: SiteSnapshot): string {
 
 /** The oldest fact the site knows: stands in for creation dates Herald does not record. */
 function epoch(snapshot: SiteSnapshot): string {
-  return (
-    snapshot.incidents[snapshot.incidents.length - 1]?.started_at ?? snapshot.now.toISOString()
-  );
+  return historyOf(snapshot).at(-1)?.started_at ?? snapshot.now.toISOString();
 }
 
 function pageObject(snapshot: SiteSnapshot) {

@@ -108,9 +108,19 @@ export interface OpenOptions {
    * `@libsql/client`, the only choice for remote URLs, and selectable for a file to test it.
    */
   driver?: 'embedded' | 'client' | undefined;
+  /**
+   * A file opened by the embedded driver has its write-ahead log checkpointed by a worker thread
+   * (`checkpointer.ts`) instead of inside commits on the event loop. The server turns it on.
+   */
+  checkpointInBackground?: boolean | undefined;
 }
 
-export async function openDatabase({ url, authToken, driver }: OpenOptions): Promise<Db> {
+export async function openDatabase({
+  url,
+  authToken,
+  driver,
+  checkpointInBackground,
+}: OpenOptions): Promise<Db> {
   const queue = new Queue();
   const run = <T>(job: () => Promise<T>) => queue.run(job);
   if (!url.startsWith('file:')) return fenced(await openClient(url, authToken, run));
@@ -120,7 +130,8 @@ export async function openDatabase({ url, authToken, driver }: OpenOptions): Pro
     keepPrivate(path);
   }
   if (driver === 'client') return fenced(await openClient(url, authToken, run));
-  return fenced(openEmbedded(path, run));
+  const background = checkpointInBackground === true && path !== ':memory:' && path !== '';
+  return fenced(openEmbedded(path, run, { checkpointInBackground: background }));
 }
 
 type Fence = (tx: Tx) => Promise<void>;

@@ -93,6 +93,19 @@ export async function findIncident(read: Reader, id: string): Promise<IncidentRe
   return rows[0] ? toIncidentRecord(rows[0]) : null;
 }
 
+/** The incidents among `ids` (unknown ids are skipped), in no particular order. */
+export async function findIncidents(
+  read: Reader,
+  ids: readonly string[],
+): Promise<IncidentRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await read(
+    `SELECT ${WHOLE_INCIDENT} FROM incidents i WHERE i.id IN (SELECT value FROM json_each(?))`,
+    [JSON.stringify(ids)],
+  );
+  return rows.map(toIncidentRecord);
+}
+
 export interface IncidentListItem extends Omit<IncidentRecord, 'updates'> {
   latest_update: Update;
   update_count: number;

@@ -32,7 +32,7 @@ export interface ComponentView {
 }
 
 /** The component page lists this many of its most recent incidents; the rest are in the history. */
-const INCIDENT_LIMIT = 50;
+export const COMPONENT_INCIDENTS = 50;
 
 export function buildComponentView(snapshot: SiteSnapshot, id: string): ComponentView | null {
   const component = snapshot.catalog.byId.get(id);
@@ -40,7 +40,7 @@ export function buildComponentView(snapshot: SiteSnapshot, id: string): Componen
   const group = snapshot.catalog.groups.find((g) => g.id === component.groupId);
   const status = currentStatus(snapshot, id);
   const incidents: IncidentSummaryView[] = incidentsOfComponent(snapshot, id)
-    .slice(0, INCIDENT_LIMIT)
+    .slice(0, COMPONENT_INCIDENTS)
     .map((incident) => incidentSummary(snapshot, incident));
   const name = cleanText(component.name);
   return {

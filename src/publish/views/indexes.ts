@@ -1,6 +1,6 @@
 import type { IncidentRecord } from '../../domain/types.ts';
 import { touchedComponents } from '../routes.ts';
-import type { SiteSnapshot } from '../snapshot.ts';
+import { historyOf, type IncidentSummary, type SiteSnapshot } from '../snapshot.ts';
 
 /**
  * Lookups over a snapshot's incidents, built once per incident list. The publisher replaces the
@@ -43,4 +43,26 @@ export function incidentsOfComponent(
   componentId: string,
 ): IncidentRecord[] {
   return indexes(snapshot).byComponent.get(componentId) ?? [];
+}
+
+const oldestCache = new WeakMap<
+  ReadonlyArray<IncidentSummary | IncidentRecord>,
+  Map<string, string>
+>();
+
+/** When the oldest public incident that touched a component started, over the whole history. */
+export function oldestStartOfComponent(
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'history'>,
+  componentId: string,
+): string | undefined {
+  const history = historyOf(snapshot);
+  let oldest = oldestCache.get(history);
+  if (!oldest) {
+    oldest = new Map();
+    // Newest started first: the last incident seen for a component is its oldest.
+    for (const incident of history)
+      for (const id of touchedComponents(incident)) oldest.set(id, incident.started_at);
+    oldestCache.set(history, oldest);
+  }
+  return oldest.get(componentId);
 }

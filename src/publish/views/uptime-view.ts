@@ -1,7 +1,7 @@
 import type { SiteSnapshot } from '../snapshot.ts';
 import { addDays, dayKey, formatDay, formatDuration } from '../../lib/time.ts';
 import { cleanText } from '../text.ts';
-import { incidentsOfComponent } from './indexes.ts';
+import { incidentsOfComponent, oldestStartOfComponent } from './indexes.ts';
 import { componentUptime, type UptimeDay } from '../uptime.ts';
 import { COMPONENT_STATUS_LABEL, COMPONENT_STATUS_TONE, type Tone } from './status.ts';
 import type { ComponentStatus, IncidentRecord } from '../../domain/types.ts';
@@ -121,7 +121,7 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
 function firstRecord(snapshot: SiteSnapshot, componentId: string): number | undefined {
   const seen = snapshot.firstSeen?.get(componentId);
   if (seen === undefined) return undefined;
-  const oldest = incidentsOfComponent(snapshot, componentId).at(-1)?.started_at;
+  const oldest = oldestStartOfComponent(snapshot, componentId);
   return Math.min(Date.parse(seen), oldest ? Date.parse(oldest) : Infinity);
 }
 

@@ -1,6 +1,7 @@
 import Database from 'libsql';
 import type { InArgs, InValue, Row } from '@libsql/client';
 import type { Db, Tx } from '../db.ts';
+import { SAFETY_PAGES, startCheckpointer, type Checkpointer } from '../checkpointer.ts';
 
 interface Statement {
   reader: boolean;
@@ -27,7 +28,11 @@ function bindable(args: InArgs | undefined): unknown[] {
  * connection and reused. `@libsql/client` prepares every statement on every call, and preparing
  * costs up to a hundred microseconds for the larger queries, more than running them.
  */
-export function openEmbedded(path: string, queue: <T>(job: () => Promise<T>) => Promise<T>): Db {
+export function openEmbedded(
+  path: string,
+  queue: <T>(job: () => Promise<T>) => Promise<T>,
+  { checkpointInBackground = false } = {},
+): Db {
   const connection = new Database(path, { timeout: 10_000 }) as unknown as Connection;
   const statements = new Map<string, Statement>();
   function statement(sql: string): Statement {
@@ -73,6 +78,11 @@ export function openEmbedded(path: string, queue: <T>(job: () => Promise<T>) => 
   execute('PRAGMA journal_mode = WAL');
   execute('PRAGMA synchronous = NORMAL');
   execute('PRAGMA foreign_keys = ON');
+  let checkpointer: Checkpointer | null = null;
+  if (checkpointInBackground) {
+    execute(`PRAGMA wal_autocheckpoint = ${SAFETY_PAGES}`);
+    checkpointer = startCheckpointer(path);
+  }
   return {
     url: `file:${path}`,
     query: (sql, args) => queue(async () => execute(sql, args)),
@@ -83,6 +93,9 @@ export function openEmbedded(path: string, queue: <T>(job: () => Promise<T>) => 
           for (const s of list) run(s.sql, s.args);
         }),
       ),
-    close: () => connection.close(),
+    close: () => {
+      void checkpointer?.stop();
+      connection.close();
+    },
   };
 }

@@ -1,0 +1,137 @@
+import type { IncidentRecord } from '../domain/types.ts';
+import type { Db } from '../storage/db.ts';
+import { addDays, startOfDay } from '../lib/time.ts';
+import { hotIncidentIds, summarise } from './history.ts';
+import {
+  compareIncidents,
+  eachPublicIncidentPage,
+  loadPublicIncidentsById,
+  type IncidentSummary,
+} from './snapshot.ts';
+
+/**
+ * The publisher's memory of the public incidents, flat in the size of the history: every incident
+ * as a summary (a few hundred bytes, no timeline), and in full only the "hot" ones the site-wide
+ * and component routes read (`hotIncidentIds`): the open, the recent, the newest few per feed.
+ * Any other full record (an old incident's page, a month of history) is read from the database
+ * when its route is rendered, and dropped after.
+ */
+export class PublicIncidents {
+  /** Every public incident, newest started first. */
+  summaries: readonly IncidentSummary[] = [];
+  private readonly byId = new Map<string, IncidentSummary>();
+  private readonly hot = new Map<string, IncidentRecord>();
+  private hotSorted: IncidentRecord[] | null = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly componentIds: readonly string[],
+  ) {}
+
+  /** Reads the whole history a page at a time, keeping summaries, then the hot records. */
+  async loadAll(now: Date): Promise<void> {
+    const summaries: IncidentSummary[] = [];
+    await eachPublicIncidentPage(this.db, (page) => {
+      for (const incident of page) summaries.push(summarise(incident));
+    });
+    summaries.sort(compareIncidents);
+    this.summaries = summaries;
+    this.byId.clear();
+    for (const summary of summaries) this.byId.set(summary.id, summary);
+    this.hot.clear();
+    await this.refreshHot(now);
+  }
+
+  /**
+   * Keeps in full exactly the incidents `hotIncidentIds` names now: as time passes, old ones leave
+   * the uptime window. Between refreshes the hot set only grows (every changed incident joins),
+   * and a superset of it gives every route the same answer.
+   */
+  async refreshHot(now: Date): Promise<void> {
+    const wanted = hotIncidentIds(this.summaries, now, this.componentIds);
+    for (const id of this.hot.keys()) if (!wanted.has(id)) this.hot.delete(id);
+    const missing = [...wanted].filter((id) => !this.hot.has(id));
+    for (const incident of await loadPublicIncidentsById(this.db, missing))
+      this.hot.set(incident.id, incident);
+    this.hotSorted = null;
+  }
+
+  get(id: string): IncidentSummary | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The hot incidents, newest started first: what site-wide routes render from. */
+  hotIncidents(): IncidentRecord[] {
+    this.hotSorted ??= [...this.hot.values()].sort(compareIncidents);
+    return this.hotSorted;
+  }
+
+  /**
+   * Puts one incident's new public version in place (null: it is no longer public) and returns
+   * what undoes it, for a publish that fails before anything was written.
+   */
+  apply(id: string, after: IncidentRecord | null): () => void {
+    const before = { summaries: this.summaries, summary: this.byId.get(id), hot: this.hot.get(id) };
+    const rest = this.summaries.filter((s) => s.id !== id);
+    if (after) {
+      const summary = summarise(after);
+      // Binary insertion keeps the newest-first order without re-sorting the whole history.
+      let lo = 0;
+      let hi = rest.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareIncidents(rest[mid]!, summary) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      rest.splice(lo, 0, summary);
+      this.byId.set(id, summary);
+      this.hot.set(id, after);
+    } else {
+      this.byId.delete(id);
+      this.hot.delete(id);
+    }
+    this.summaries = rest;
+    this.hotSorted = null;
+    return () => {
+      this.summaries = before.summaries;
+      if (before.summary) this.byId.set(id, before.summary);
+      else this.byId.delete(id);
+      if (before.hot) this.hot.set(id, before.hot);
+      else this.hot.delete(id);
+      this.hotSorted = null;
+    };
+  }
+
+  /** The full public records of `ids` (hot ones from memory, the rest from the database). */
+  async records(ids: readonly string[]): Promise<Map<string, IncidentRecord>> {
+    const found = new Map<string, IncidentRecord>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const incident = this.hot.get(id);
+      if (incident) found.set(id, incident);
+      else if (this.byId.has(id)) missing.push(id);
+    }
+    for (const incident of await loadPublicIncidentsById(this.db, missing))
+      found.set(incident.id, incident);
+    return found;
+  }
+
+  /** The full records of the incidents started in `month` (site zone), newest started first. */
+  async month(month: string, timeZone: string): Promise<IncidentRecord[]> {
+    const start = startOfDay(`${month}-01`, timeZone);
+    const end = startOfDay(addDays(`${month}-01`, 31).slice(0, 8) + '01', timeZone);
+    // Newest started first: skip what started after the month, then take until before it.
+    const list = this.summaries;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (Date.parse(list[mid]!.started_at) >= end) lo = mid + 1;
+      else hi = mid;
+    }
+    const ids: string[] = [];
+    for (let i = lo; i < list.length && Date.parse(list[i]!.started_at) >= start; i++)
+      ids.push(list[i]!.id);
+    return [...(await this.records(ids)).values()].sort(compareIncidents);
+  }
+}

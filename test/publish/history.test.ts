@@ -1,0 +1,178 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { IncidentRecord } from '../../src/domain/types.ts';
+import { monthKey } from '../../src/lib/time.ts';
+import { hotIncidentIds, summarise } from '../../src/publish/history.ts';
+import { PublicIncidents } from '../../src/publish/public-incidents.ts';
+import { allRoutes, historyMonths, routePath } from '../../src/publish/routes.ts';
+import type { SiteSnapshot } from '../../src/publish/snapshot.ts';
+import { viewForRoute } from '../../src/publish/views/route-view.ts';
+import { generateHistory } from '../../src/seed/generate.ts';
+import { writeHistory } from '../../src/seed/write.ts';
+import { openDatabase } from '../../src/storage/db.ts';
+import { migrate } from '../../src/storage/migrations.ts';
+import { repoContent, snapshotOf } from './fixtures.ts';
+
+/**
+ * The publisher keeps every incident as a summary and only the "hot" ones in full. These tests
+ * hold it to what makes that safe: every site-wide and component route renders the same from the
+ * hot records as from the whole history, and a month or an old incident is read back whole.
+ */
+
+const NOW = '2026-11-27T12:00:00.000Z';
+const HOUR = 3_600_000;
+
+/** Three years of history, with the cases a plain "recent" cut would get wrong. */
+async function history() {
+  const content = await repoContent();
+  const incidents = generateHistory({
+    incidents: 3_000,
+    days: 1_095,
+    now: new Date(NOW),
+    seed: 11,
+    active: 2,
+    catalog: content.catalog,
+  });
+  // Two years ago, but posted to an hour ago: its update leads the feeds.
+  const revived = incidents[100]!;
+  const last = revived.updates[0]!;
+  incidents[100] = {
+    ...revived,
+    updates: [
+      {
+        ...last,
+        id: `${revived.id}-late`,
+        seq: last.seq + 1,
+        message: 'A late word on an old incident.',
+        display_at: new Date(Date.parse(NOW) - HOUR).toISOString(),
+        created_at: new Date(Date.parse(NOW) - HOUR).toISOString(),
+      },
+      ...revived.updates,
+    ],
+  };
+  // A year and a half ago, its postmortem published yesterday: an item of the feeds.
+  const reviewed = incidents[500]!;
+  incidents[500] = {
+    ...reviewed,
+    postmortem: {
+      summary: 'What happened, in public.',
+      root_cause: 'A certificate expired.',
+      root_cause_category: null,
+      contributing_factors: [],
+      impact: 'Checkout failed for an hour.',
+      what_went_well: [],
+      what_could_improve: [],
+      action_items: [],
+      published_at: new Date(Date.parse(NOW) - 24 * HOUR).toISOString(),
+    },
+  };
+  return { content, incidents, revived: incidents[100]!, reviewed: incidents[500]! };
+}
+
+describe('the hot incidents', () => {
+  it('render every site-wide and component route exactly as the whole history does', async () => {
+    const { content, incidents, revived, reviewed } = await history();
+    const full: SiteSnapshot = {
+      ...snapshotOf(content, incidents, NOW),
+      firstSeen: new Map(content.catalog.components.map((c) => [c.id, '2020-01-01T00:00:00.000Z'])),
+    };
+    const summaries = full.incidents.map(summarise);
+    const ids = hotIncidentIds(
+      summaries,
+      full.now,
+      content.catalog.components.map((c) => c.id),
+    );
+    const hot: SiteSnapshot = {
+      ...full,
+      incidents: full.incidents.filter((i) => ids.has(i.id)),
+      history: summaries,
+    };
+    // A real cut: most of the history is not held in full.
+    expect(hot.incidents.length).toBeLessThan(full.incidents.length / 2);
+    expect(ids.has(revived.id) && ids.has(reviewed.id)).toBe(true);
+    const routes = allRoutes(full).filter((r) => r.kind !== 'incident' && r.kind !== 'history');
+    expect(routes.map(routePath)).toEqual(
+      expect.arrayContaining([
+        '/',
+        '/history.rss',
+        '/api/v2/incidents.json',
+        '/components/checkout/',
+      ]),
+    );
+    for (const route of routes)
+      expect(viewForRoute(hot, route), routePath(route)).toEqual(viewForRoute(full, route));
+    // And the history is paged the same, from the summaries alone.
+    expect(historyMonths({ ...hot, incidents: [] })).toEqual(historyMonths(full));
+    expect(allRoutes({ ...hot, incidents: [] })).toEqual(allRoutes(full));
+  });
+});
+
+describe('PublicIncidents, on a database', () => {
+  it('holds summaries of all and full records of the hot, and reads a month or an old incident whole', async () => {
+    const { content, incidents: all } = await history();
+    // Private incidents never reach the publisher.
+    const incidents = all.filter((i) => i.visibility === 'public');
+    expect(incidents.length).toBeLessThan(all.length);
+    const dir = mkdtempSync(join(tmpdir(), 'herald-history-'));
+    const db = await openDatabase({ url: `file:${join(dir, 'herald.db')}` });
+    try {
+      await migrate(db, () => new Date(NOW));
+      await writeHistory(db, all, NOW);
+      const store = new PublicIncidents(
+        db,
+        content.catalog.components.map((c) => c.id),
+      );
+      await store.loadAll(new Date(NOW));
+      expect(store.summaries).toHaveLength(incidents.length);
+      expect(store.hotIncidents().length).toBeGreaterThan(0);
+      expect(store.hotIncidents().length).toBeLessThan(incidents.length / 2);
+
+      const byMonth = new Map<string, IncidentRecord[]>();
+      for (const i of incidents) {
+        const month = monthKey(Date.parse(i.started_at), content.site.timezone);
+        byMonth.set(month, [...(byMonth.get(month) ?? []), i]);
+      }
+      const zone = content.site.timezone;
+      const months = [...byMonth.keys()].sort();
+      for (const month of [months[0]!, months[12]!, months.at(-1)!]) {
+        const read = await store.month(month, zone);
+        expect(read.map((i) => i.id).sort(), month).toEqual(
+          byMonth
+            .get(month)!
+            .map((i) => i.id)
+            .sort(),
+        );
+        // Whole records, timelines included, newest started first.
+        expect(read.every((i) => i.updates.length > 0)).toBe(true);
+        expect(read.map((i) => i.started_at)).toEqual(
+          [...read.map((i) => i.started_at)].sort().reverse(),
+        );
+      }
+      const oldest = incidents[0]!;
+      expect(store.hotIncidents().some((i) => i.id === oldest.id)).toBe(false);
+      const found = await store.records([oldest.id, 'no-such-incident']);
+      expect([...found.keys()]).toEqual([oldest.id]);
+      expect(found.get(oldest.id)!.updates.map((u) => u.id)).toEqual(
+        oldest.updates.map((u) => u.id),
+      );
+
+      // A change puts the new version in place, and undoing it restores the old one.
+      const changed: IncidentRecord = { ...oldest, title: 'Renamed', version: oldest.version + 1 };
+      const undo = store.apply(oldest.id, changed);
+      expect(store.get(oldest.id)!.version).toBe(oldest.version + 1);
+      expect(store.hotIncidents().find((i) => i.id === oldest.id)!.title).toBe('Renamed');
+      undo();
+      expect(store.get(oldest.id)!.version).toBe(oldest.version);
+      expect(store.hotIncidents().some((i) => i.id === oldest.id)).toBe(false);
+      const gone = store.apply(oldest.id, null);
+      expect(store.get(oldest.id)).toBeUndefined();
+      expect(store.summaries).toHaveLength(incidents.length - 1);
+      gone();
+      expect(store.summaries).toHaveLength(incidents.length);
+    } finally {
+      db.close();
+    }
+  });
+});
