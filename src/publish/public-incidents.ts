@@ -7,7 +7,9 @@ import {
   eachPublicIncidentPage,
   loadPublicIncidentsById,
   type IncidentSummary,
+  type SiteSnapshot,
 } from './snapshot.ts';
+import { historyMonths, type Route } from './routes.ts';
 
 /**
  * The publisher's memory of the public incidents, flat in the size of the history: every incident
@@ -100,6 +102,28 @@ export class PublicIncidents {
       else this.hot.delete(id);
       this.hotSorted = null;
     };
+  }
+
+  /**
+   * The snapshot one route renders from, given the site-wide one (`site`: the hot incidents): for
+   * an incident page, that incident alone (from `batch`, the records read for the pages rendered
+   * together), for a history page its month, read from the database unless hot; else `site`.
+   */
+  async snapshotFor(
+    site: SiteSnapshot,
+    route: Route,
+    batch: ReadonlyMap<string, IncidentRecord>,
+  ): Promise<SiteSnapshot> {
+    if (route.kind === 'incident') {
+      const incident = batch.get(route.id);
+      return { ...site, incidents: incident ? [incident] : [] };
+    }
+    if (route.kind === 'history') {
+      const month = historyMonths(site)[route.page - 1];
+      if (month === undefined) return site;
+      return { ...site, incidents: await this.month(month, site.site.timezone) };
+    }
+    return site;
   }
 
   /** The full public records of `ids` (hot ones from memory, the rest from the database). */

@@ -107,6 +107,8 @@ const RETRY_BASE_MS = 1000;
 /** How often a publisher on standby checks whether the process holding the site lock has gone. */
 const STANDBY_RETRY_MS = 5000;
 const RETRY_MAX_MS = 60_000;
+/** The longest the publisher waits between runs under a flood of changes. */
+const MAX_PACE_MS = 5_000;
 /** Renders and writes overlap this much; rendering is CPU-bound, writing waits on the disk. */
 const CONCURRENCY = 4;
 
@@ -209,28 +211,6 @@ export function createPublisher(options: PublisherOptions): Publisher {
     return render;
   }
 
-  /**
-   * The snapshot one route renders from: the site-wide one (the hot incidents), or, for an
-   * incident page, that incident, and for a history page, its month, read from the database
-   * unless hot. `batch` holds records already read for the incident pages rendered together.
-   */
-  async function snapshotFor(
-    site: SiteSnapshot,
-    route: Route,
-    batch: Map<string, IncidentRecord>,
-  ): Promise<SiteSnapshot> {
-    if (route.kind === 'incident') {
-      const incident = batch.get(route.id);
-      return { ...site, incidents: incident ? [incident] : [] };
-    }
-    if (route.kind === 'history') {
-      const month = historyMonths(site)[route.page - 1];
-      if (month === undefined) return site;
-      return { ...site, incidents: await incidents.month(month, content.site.timezone) };
-    }
-    return site;
-  }
-
   /** Renders and writes routes; returns the ones that failed (they stay as they were on disk). */
   async function publish(snapshot: SiteSnapshot, render: Route[], remove: Route[]) {
     const renderRoute = await getRender();
@@ -262,7 +242,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         while (next < routes.length) {
           const route = routes[next++]!;
           try {
-            const view = viewForRoute(await snapshotFor(snapshot, route, batch), route);
+            const view = viewForRoute(await incidents.snapshotFor(snapshot, route, batch), route);
             if (view === null) {
               await removePublished(siteDir, routeFile(route));
               removed++;
@@ -467,6 +447,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       if (retry.at <= Date.now() && !remove.has(key)) render.set(key, retry.route);
     for (const key of remove.keys()) render.delete(key);
     if (render.size === 0 && remove.size === 0) return;
+    const planned = performance.now();
     let failed: Awaited<ReturnType<typeof publish>>['failed'];
     try {
       ({ failed } = await publish(snapshot, [...render.values()], [...remove.values()]));
@@ -481,15 +462,28 @@ export function createPublisher(options: PublisherOptions): Publisher {
       if (!failedKeys.has(key)) retries.delete(key);
     recordFailures(failed, now);
     if (failed.length === 0) recordSuccess(started, render.size + remove.size);
+    log({
+      time: now.toISOString(),
+      level: 'info',
+      msg: 'site published',
+      incidents: ids.length,
+      refresh,
+      routes: render.size,
+      removed: remove.size,
+      read_ms: Math.round(planned - started),
+      ms: Math.round(performance.now() - started),
+      failed: failed.length,
+    });
   }
 
-  async function runOnce(): Promise<void> {
+  /** One run; says whether it was a full export. */
+  async function runOnce(): Promise<'full' | 'changes' | 'none'> {
     if (!lock) {
       // On standby the other process publishes; taking over starts with a full export anyway.
       pendingIds.clear();
       pendingRefresh = false;
       pendingMaintenance = false;
-      return;
+      return 'none';
     }
     const now = options.now();
     const monthChanged =
@@ -502,9 +496,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
         pendingFull = true;
         throw error;
       }
-      return;
+      return 'full';
     }
     await runIncremental();
+    return 'changes';
   }
 
   function hasWork(): boolean {
@@ -537,8 +532,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
       timer = null;
       running = (async () => {
         const runStarted = performance.now();
+        let ran: Awaited<ReturnType<typeof runOnce>> = 'none';
         try {
-          await runOnce();
+          ran = await runOnce();
           failureStreak = 0;
         } catch (error) {
           failureStreak++;
@@ -561,7 +557,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
           // Under a flood of changes, wait as long as the last run took before the next one: the
           // publisher shares the event loop with the API, and this keeps it to at most about
           // half of the process's time while a quiet site still publishes within the debounce.
-          const pace = Math.max(debounceMs, performance.now() - runStarted);
+          // A full export is no flood (at 100,000 incidents it takes minutes): the changes that
+          // came meanwhile go out at once after it.
+          const took = ran === 'full' ? 0 : performance.now() - runStarted;
+          const pace = Math.max(debounceMs, Math.min(MAX_PACE_MS, took));
           if (hasWork()) schedule(failureStreak > 0 ? backoff(failureStreak) : pace);
           else {
             const retry = nextRetryDelay();

@@ -7,7 +7,7 @@ import { monthKey } from '../../src/lib/time.ts';
 import { hotIncidentIds, summarise } from '../../src/publish/history.ts';
 import { PublicIncidents } from '../../src/publish/public-incidents.ts';
 import { allRoutes, historyMonths, routePath } from '../../src/publish/routes.ts';
-import type { SiteSnapshot } from '../../src/publish/snapshot.ts';
+import { loadPublicIncidents, type SiteSnapshot } from '../../src/publish/snapshot.ts';
 import { viewForRoute } from '../../src/publish/views/route-view.ts';
 import { generateHistory } from '../../src/seed/generate.ts';
 import { writeHistory } from '../../src/seed/write.ts';
@@ -157,6 +157,31 @@ describe('PublicIncidents, on a database', () => {
       expect(found.get(oldest.id)!.updates.map((u) => u.id)).toEqual(
         oldest.updates.map((u) => u.id),
       );
+
+      // Incident and history pages, rendered from what the store reads for them, are those of
+      // the whole history.
+      const full = {
+        ...snapshotOf(content, await loadPublicIncidents(db), NOW),
+        firstSeen: new Map<string, string>(),
+      };
+      const site: SiteSnapshot = {
+        ...full,
+        incidents: store.hotIncidents(),
+        history: store.summaries,
+      };
+      const sample = allRoutes(full).filter(
+        (r, i) => r.kind === 'history' || (r.kind === 'incident' && i % 97 === 0),
+      );
+      expect(sample.filter((r) => r.kind === 'history').length).toBeGreaterThan(30);
+      expect(sample.filter((r) => r.kind === 'incident').length).toBeGreaterThan(20);
+      const batch = await store.records(
+        sample.flatMap((r) => (r.kind === 'incident' ? [r.id] : [])),
+      );
+      for (const route of sample)
+        expect(
+          viewForRoute(await store.snapshotFor(site, route, batch), route),
+          routePath(route),
+        ).toEqual(viewForRoute(full, route));
 
       // A change puts the new version in place, and undoing it restores the old one.
       const changed: IncidentRecord = { ...oldest, title: 'Renamed', version: oldest.version + 1 };
