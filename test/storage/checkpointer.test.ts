@@ -49,7 +49,9 @@ describe('the background checkpointer', () => {
       const aloneLargest = await fill(alone!, files[0]!, 40);
       const helpedLargest = await fill(helped!, files[1]!, 40);
       expect(aloneLargest).toBeGreaterThan(12_000_000);
-      expect(helpedLargest).toBeLessThan(4_000_000);
+      // Checkpointed every 100 ms, the log stays a fraction of that (about 1 MB on a quiet
+      // machine); half leaves room for a worker starved by a loaded one.
+      expect(helpedLargest).toBeLessThan(aloneLargest / 2);
       expect(await worker.count()).toBeGreaterThan(5);
       const [count] = await helped!.query('SELECT COUNT(*) AS n FROM t');
       expect(count!.n).toBe(4_000);
