@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Content } from '../config/content.ts';
 import { audienceOf, notificationDueAt } from '../domain/subscriptions/fanout.ts';
 import type { Logger } from '../lib/log.ts';
-import { createRunLoop } from '../lib/run-loop.ts';
+import { createRunLoop, reportRunError } from '../lib/run-loop.ts';
 import type { MailTemplates } from '../mail/templates.ts';
 import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
@@ -249,15 +249,7 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
 
   const loop = createRunLoop({
     run: runOnce,
-    onError: (error) => {
-      stats.last_error = String(error);
-      log({
-        time: now().toISOString(),
-        level: 'error',
-        msg: 'subscriber fan-out failed; retrying',
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      });
-    },
+    onError: reportRunError(stats, log, now, 'subscriber fan-out failed; retrying'),
     nextDelay: (kicked) => {
       // A burst of updates becomes one more run shortly, not one run per update.
       if (kicked) return KICK_SPACING_MS;

@@ -1,3 +1,5 @@
+import type { Logger } from './log.ts';
+
 /**
  * The loop of a background worker (the mailer, the subscriber fan-out, the webhook worker): one
  * run at a time; a kick during a run asks for one more right after it (a burst of kicks becomes one
@@ -73,5 +75,26 @@ export function createRunLoop(options: RunLoopOptions): RunLoop {
     get stopped() {
       return stopped;
     },
+  };
+}
+
+/**
+ * The `onError` of a worker whose failures are counted in `stats.last_error` and logged at error
+ * level with the stack: the run is retried by the loop.
+ */
+export function reportRunError(
+  stats: { last_error: string | null },
+  log: Logger,
+  now: () => Date,
+  msg: string,
+): (error: unknown) => void {
+  return (error) => {
+    stats.last_error = String(error);
+    log({
+      time: now().toISOString(),
+      level: 'error',
+      msg,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
   };
 }

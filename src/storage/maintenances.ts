@@ -1,4 +1,4 @@
-import type { Row } from '@libsql/client';
+import type { InValue, Row } from '@libsql/client';
 import type {
   MaintenanceEvent,
   MaintenanceRecord,
@@ -73,29 +73,45 @@ export async function maintenanceWatermark(read: Reader): Promise<string> {
 
 type MaintenanceRow = Omit<MaintenanceRecord, 'updates'>;
 
+/** The maintenances table's columns, in one order shared by the insert and the update. */
+const MAINTENANCE_COLUMNS = [
+  'id',
+  'title',
+  'status',
+  'scheduled_for',
+  'scheduled_until',
+  'auto_start',
+  'auto_complete',
+  'notify',
+  'started_at',
+  'completed_at',
+  'cancelled_at',
+  'sequence',
+  'created_at',
+  'updated_at',
+  'version',
+] as const;
+
+/** Every column but the identity and the creation time can change. */
+const MUTABLE_COLUMNS = MAINTENANCE_COLUMNS.filter((c) => c !== 'id' && c !== 'created_at');
+
+/** One maintenance's value for a column: booleans as 0/1, the notify choices as JSON. */
+function columnValue(m: MaintenanceRow, column: (typeof MAINTENANCE_COLUMNS)[number]): InValue {
+  if (column === 'auto_start' || column === 'auto_complete') return m[column] ? 1 : 0;
+  if (column === 'notify') return JSON.stringify(m.notify);
+  return m[column];
+}
+
+const INSERT_MAINTENANCE = `INSERT INTO maintenances (${MAINTENANCE_COLUMNS.join(', ')})
+  VALUES (${MAINTENANCE_COLUMNS.map(() => '?').join(', ')})`;
+
+const SAVE_MAINTENANCE = `UPDATE maintenances SET ${MUTABLE_COLUMNS.map((c) => `${c} = ?`).join(', ')}
+  WHERE id = ? AND version = ?`;
+
 export async function insertMaintenance(tx: Tx, m: MaintenanceRow): Promise<void> {
   await tx.run(
-    `INSERT INTO maintenances (id, title, status, scheduled_for, scheduled_until, auto_start,
-       auto_complete, notify, started_at, completed_at, cancelled_at, sequence, created_at,
-       updated_at, version)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      m.id,
-      m.title,
-      m.status,
-      m.scheduled_for,
-      m.scheduled_until,
-      m.auto_start ? 1 : 0,
-      m.auto_complete ? 1 : 0,
-      JSON.stringify(m.notify),
-      m.started_at,
-      m.completed_at,
-      m.cancelled_at,
-      m.sequence,
-      m.created_at,
-      m.updated_at,
-      m.version,
-    ],
+    INSERT_MAINTENANCE,
+    MAINTENANCE_COLUMNS.map((c) => columnValue(m, c)),
   );
   await saveMaintenanceComponents(tx, m.id, m.components);
 }
@@ -109,29 +125,11 @@ export async function saveMaintenance(
   m: MaintenanceRow,
   expectedVersion: number,
 ): Promise<boolean> {
-  const changed = await tx.run(
-    `UPDATE maintenances SET title = ?, status = ?, scheduled_for = ?, scheduled_until = ?,
-       auto_start = ?, auto_complete = ?, notify = ?, started_at = ?, completed_at = ?,
-       cancelled_at = ?, sequence = ?, updated_at = ?, version = ?
-     WHERE id = ? AND version = ?`,
-    [
-      m.title,
-      m.status,
-      m.scheduled_for,
-      m.scheduled_until,
-      m.auto_start ? 1 : 0,
-      m.auto_complete ? 1 : 0,
-      JSON.stringify(m.notify),
-      m.started_at,
-      m.completed_at,
-      m.cancelled_at,
-      m.sequence,
-      m.updated_at,
-      m.version,
-      m.id,
-      expectedVersion,
-    ],
-  );
+  const changed = await tx.run(SAVE_MAINTENANCE, [
+    ...MUTABLE_COLUMNS.map((c) => columnValue(m, c)),
+    m.id,
+    expectedVersion,
+  ]);
   return changed === 1;
 }
 

@@ -8,7 +8,7 @@ import { SIGNATURE_HEADER, signatureHeader } from '../domain/webhooks/signature.
 import { unsubscribeToken } from '../domain/webhooks/tokens.ts';
 import { unsubscribeUrl } from '../domain/webhooks/actions.ts';
 import type { Logger } from '../lib/log.ts';
-import { createRunLoop } from '../lib/run-loop.ts';
+import { createRunLoop, reportRunError } from '../lib/run-loop.ts';
 import type { SiteSnapshot } from '../publish/snapshot.ts';
 import type { Service } from '../service.ts';
 import type { Db } from '../storage/db.ts';
@@ -474,15 +474,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
 
   const loop = createRunLoop({
     run: runOnce,
-    onError: (error) => {
-      stats.last_error = String(error);
-      log({
-        time: now().toISOString(),
-        level: 'error',
-        msg: 'webhook worker failed; retrying',
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      });
-    },
+    onError: reportRunError(stats, log, now, 'webhook worker failed; retrying'),
     nextDelay: (kicked) => (kicked ? 0 : options.pollMs),
   });
 
