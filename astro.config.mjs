@@ -9,7 +9,9 @@ export default defineConfig({
   adapter: node({ mode: 'middleware' }),
   // Pages are written to disk as `route/index.html`; links always use the trailing slash.
   trailingSlash: 'ignore',
-  build: { inlineStylesheets: 'always' },
+  // Stylesheets are files of their own (`/_astro/*.css`, named by their hash): pages stay small
+  // (an incident page 24 KB → 7 KB), and a browser keeps the styles across pages.
+  build: { inlineStylesheets: 'never' },
   compressHTML: true,
   devToolbar: { enabled: false },
   // Rendering never needs client-side JavaScript; nothing is fetched from another host.

@@ -9,7 +9,7 @@ export default defineConfig({
   output: 'static',
   outDir: process.env.HERALD_STATIC_OUT ?? 'dist/static-bench',
   trailingSlash: 'ignore',
-  build: { inlineStylesheets: 'always', format: 'directory' },
+  build: { inlineStylesheets: 'never', format: 'directory' },
   compressHTML: true,
   devToolbar: { enabled: false },
 });

@@ -22,6 +22,7 @@ import {
 } from './routes.ts';
 import { markExported, wasExported, type SiteAvailability } from './availability.ts';
 import { PublicIncidents } from './public-incidents.ts';
+import { siteAssets } from './assets.ts';
 import {
   loadComponentStatuses,
   loadFirstSeen,
@@ -131,6 +132,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let pollTimer: NodeJS.Timeout | null = null;
 
   let render: RenderRoute | null = null;
+  /** The Astro build the renderer was loaded from: its stylesheets are published with the pages. */
+  let buildDir: string | null = null;
   const incidents = new PublicIncidents(
     db,
     content.catalog.components.map((c) => c.id),
@@ -202,9 +205,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
 
   async function getRender(): Promise<RenderRoute> {
     if (!render) {
-      const handler: AstroMiddleware = await loadAstroHandler(
-        await ensureServerBuild(options.root, log),
-      );
+      buildDir = await ensureServerBuild(options.root, log);
+      const handler: AstroMiddleware = await loadAstroHandler(buildDir);
       const direct: RenderRoute = (path, view) => renderWithAstro(handler, path, view);
       render = options.wrapRender ? options.wrapRender(direct) : direct;
     }
@@ -306,10 +308,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
     maintenances = await loadMaintenances(db);
     const snapshot = snapshotAt(now);
     const routes = allRoutes(snapshot);
+    await getRender();
+    // The stylesheets and the page script, before any page that links them.
+    const assets = await siteAssets(buildDir!);
+    for (const asset of assets) await writePublished(siteDir, asset.file, asset.data);
     const { failed, bytes } = await publish(snapshot, routes, []);
     const failedFiles = new Set(failed.map((f) => routeFile(f.route)));
     // Files whose render failed are kept (the old version stays live); everything unknown goes.
-    const keep = new Set([...routes.map(routeFile), ...failedFiles]);
+    const keep = new Set([...routes.map(routeFile), ...failedFiles, ...assets.map((a) => a.file)]);
     const removed = await pruneSite(siteDir, keep);
     exportedMonth = monthKey(now.getTime(), content.site.timezone);
     recordFailures(failed, now);

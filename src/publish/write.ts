@@ -1,7 +1,7 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { brotliCompress, constants, gzip } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, constants, gzip, gzipSync } from 'node:zlib';
 import { writeAtomic, writeAtomicGroup } from '../storage/files.ts';
 
 const brotli = promisify(brotliCompress);
@@ -22,6 +22,32 @@ export function siblingsOf(file: string): string[] {
 }
 
 /**
+ * Bodies up to this size are compressed on the calling thread. Node's asynchronous zlib costs
+ * about 0.8 ms of overhead per file here (measured: brotli + gzip of a 7 KB page, 0.14 ms
+ * synchronous against 0.99 ms asynchronous, 8 at a time), several times the compression itself;
+ * a page this size blocks the event loop well under a millisecond. Larger bodies (a long history
+ * month, the feeds) go to the thread pool as before.
+ */
+const COMPRESS_INLINE_BYTES = 64 * 1024;
+
+function brotliOptions(body: Buffer) {
+  return {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 4,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+    },
+  };
+}
+
+/** The `.br` and `.gz` versions of a body. */
+export async function compressed(body: Buffer): Promise<[Buffer, Buffer]> {
+  if (body.length <= COMPRESS_INLINE_BYTES)
+    return [brotliCompressSync(body, brotliOptions(body)), gzipSync(body, { level: 6 })];
+  return Promise.all([brotli(body, brotliOptions(body)), gzipped(body, { level: 6 })]);
+}
+
+/**
  * Writes a published file and its `.br` and `.gz` siblings, each atomically, all with one
  * modification time: the server sends a sibling only when its time is the plain file's, so a
  * reader never gets a compressed file of another version than the plain one. All three are written
@@ -31,16 +57,7 @@ export function siblingsOf(file: string): string[] {
  */
 export async function writePublished(siteDir: string, file: string, body: Buffer): Promise<void> {
   if (!COMPRESSIBLE.test(file)) return writeAtomic(siteDir, file, body);
-  const [br, gz] = await Promise.all([
-    brotli(body, {
-      params: {
-        [constants.BROTLI_PARAM_QUALITY]: 4,
-        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-        [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
-      },
-    }),
-    gzipped(body, { level: 6 }),
-  ]);
+  const [br, gz] = await compressed(body);
   await writeAtomicGroup(
     siteDir,
     [
@@ -65,11 +82,12 @@ export async function removePublished(siteDir: string, file: string): Promise<vo
   if (dir !== siteDir) await rmdir(dir).catch(() => undefined);
 }
 
-async function walk(dir: string): Promise<string[]> {
+/** Every file under `dir` (none when it does not exist), as absolute paths. */
+export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const nested = await Promise.all(
     entries.map((e) =>
-      e.isDirectory() ? walk(join(dir, e.name)) : Promise.resolve([join(dir, e.name)]),
+      e.isDirectory() ? filesUnder(join(dir, e.name)) : Promise.resolve([join(dir, e.name)]),
     ),
   );
   return nested.flat();
@@ -77,7 +95,7 @@ async function walk(dir: string): Promise<string[]> {
 
 /** Every file under the site directory, as paths relative to it with `/` separators. */
 export async function listPublished(siteDir: string): Promise<string[]> {
-  return (await walk(siteDir)).map((path) => relative(siteDir, path).split(sep).join('/'));
+  return (await filesUnder(siteDir)).map((path) => relative(siteDir, path).split(sep).join('/'));
 }
 
 /**

@@ -27,6 +27,12 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** HTML, feeds and JSON change with every update: let caches keep them only briefly. */
 const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400';
+/**
+ * The stylesheets (`_astro/`) and the page script (`assets/`) are named by their content's hash: a
+ * new version is a new name, so a browser or CDN may keep each for good.
+ */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const HASHED_DIRS = ['_astro', 'assets'];
 
 /**
  * Sent with every file. The pages carry their policy as a `<meta>` too, so it travels to any static
@@ -123,7 +129,8 @@ export class SiteFiles {
   private readonly doorTargets = new Map<string, string | null>();
   private readonly encodings = new Map<string, Encoding[]>();
   private readonly headers = new WeakMap<CachedFile, Partial<Record<Encoding, Answer>>>();
-  private readonly apiDir: string;
+  /** Where files get headers of their own: the public API (CORS), the hashed assets (kept). */
+  private readonly dirs: HeaderDirs;
   private servedFromMemory = 0;
 
   constructor(
@@ -131,7 +138,10 @@ export class SiteFiles {
     private readonly options: SiteFilesOptions = {},
   ) {
     this.cache = new FileCache(options.cacheBytes);
-    this.apiDir = join(resolve(root), 'api', 'v2') + sep;
+    this.dirs = {
+      apiDir: join(resolve(root), 'api', 'v2') + sep,
+      hashedDirs: HASHED_DIRS.map((d) => join(resolve(root), d) + sep),
+    };
   }
 
   /** How much the memory door served, and what the cache holds (for `/healthz`). */
@@ -242,7 +252,7 @@ export class SiteFiles {
   ): Promise<Response> {
     const variant = await pickVariant(target, stats, asked.acceptEncoding);
     const encoding = variant?.encoding ?? 'identity';
-    const headers = headersOf(target, stats, encoding, variant?.size ?? stats.size, this.apiDir);
+    const headers = headersOf(target, stats, encoding, variant?.size ?? stats.size, this.dirs);
     if (notModified(asked, headers.ETag!, stats.mtimeMs)) {
       await Promise.all([handle.close(), variant?.handle.close()]);
       return c.body(null, 304, withoutBodyHeaders(headers));
@@ -266,7 +276,7 @@ export class SiteFiles {
       const variant = entry.variants[encoding]!;
       full = answers[encoding] = {
         status: 200,
-        headers: headersOf(target, entry, encoding, variant.body.length, this.apiDir),
+        headers: headersOf(target, entry, encoding, variant.body.length, this.dirs),
         body: variant.body,
       };
     }
@@ -312,13 +322,18 @@ function remembered<V>(map: Map<string, V>, key: string, make: () => V): V {
 /** How many request paths (and `Accept-Encoding` values) are remembered resolved. */
 const MEMO_ENTRIES = 10_000;
 
+interface HeaderDirs {
+  apiDir: string;
+  hashedDirs: readonly string[];
+}
+
 /** Everything sent with one version of a file in one encoding. */
 function headersOf(
   target: string,
   version: { size: number; mtimeMs: number; mtime?: Date },
   encoding: Encoding,
   length: number,
-  apiDir: string,
+  { apiDir, hashedDirs }: HeaderDirs,
 ): Record<string, string> {
   const type = CONTENT_TYPES[extname(target)] ?? 'application/octet-stream';
   const validator = `${version.size.toString(16)}-${Math.floor(version.mtimeMs).toString(16)}`;
@@ -326,7 +341,7 @@ function headersOf(
     ...SECURITY_HEADERS,
     'Content-Type': type,
     'Content-Security-Policy': type.startsWith('text/html') ? PAGE_CSP : FILE_CSP,
-    'Cache-Control': CACHE_CONTROL,
+    'Cache-Control': hashedDirs.some((d) => target.startsWith(d)) ? IMMUTABLE : CACHE_CONTROL,
     ETag: `W/"${validator}${encoding === 'identity' ? '' : `-${encoding}`}"`,
     'Last-Modified': new Date(version.mtimeMs).toUTCString(),
   };

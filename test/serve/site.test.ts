@@ -24,6 +24,9 @@ beforeAll(async () => {
     'sitemap.xml': '<urlset/>',
     'app.css': 'body{}',
     'app.js': 'void 0',
+    '_astro/index.a1B2c3D4.css': 'main{}',
+    'assets/page-0123456789ab.js': 'void 1',
+    'assets-old/page.js': 'void 2',
     'incidents/.a1b2c3.tmp': 'half-written',
   };
   for (const [file, text] of Object.entries(files)) {
@@ -75,6 +78,18 @@ describe('the static site handler', () => {
       await res.arrayBuffer();
     }
     expect(await (await fetch(`${base}/history/`)).text()).toContain('History');
+  });
+
+  it('lets browsers keep the hashed stylesheets and page script for good, and only those', async () => {
+    for (const path of ['/_astro/index.a1B2c3D4.css', '/assets/page-0123456789ab.js']) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('cache-control'), path).toBe('public, max-age=31536000, immutable');
+      await res.arrayBuffer();
+    }
+    const other = await fetch(`${base}/assets-old/page.js`);
+    expect(other.headers.get('cache-control')).toContain('max-age=10');
+    await other.arrayBuffer();
   });
 
   it('allows any origin to read /api/v2, and only /api/v2', async () => {

@@ -1,7 +1,7 @@
 /**
  * The page's only script: progressive enhancement over pages that work without it (SPEC §7).
- * It is inline (allowed by its hash in the Content-Security-Policy), fetches only from the page's
- * own origin, and writes text through `textContent`, never markup. It runs in `<head>`: while the
+ * It is a file of its own (`PAGE_SCRIPT_FILE`, allowed as the site's own script by the
+ * Content-Security-Policy), fetches only from the page's own origin, and writes text through `textContent`, never markup. It runs in `<head>`: while the
  * page is parsed, a MutationObserver writes every text it owns (below) as each element arrives, so
  * no layout the browser makes, painted or not, ever holds the server's text, and nothing moves
  * afterwards (no layout shift, whatever the parser's chunking or the machine's load). Each such
