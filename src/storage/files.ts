@@ -3,6 +3,17 @@ import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
+ * Temporary names: this process's own prefix (random, so two processes sharing a directory never
+ * collide) and a counter, cheaper than fresh random bytes per file in a 100,000-page export.
+ */
+const TEMP_PREFIX = `.${randomBytes(6).toString('hex')}-`;
+let tempCount = 0;
+
+function tempBeside(target: string): string {
+  return join(dirname(target), `${TEMP_PREFIX}${(tempCount++).toString(36)}.tmp`);
+}
+
+/**
  * Writes a file so that no reader ever sees it half-written: the bytes go to a temporary file in
  * the same directory, which is then renamed over the old one (atomic on one file system).
  */
@@ -14,7 +25,7 @@ export async function writeAtomic(
   const target = join(root, file);
   const dir = dirname(target);
   await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempBeside(target);
   try {
     await writeFile(temp, data);
     await rename(temp, target);
@@ -34,17 +45,21 @@ export async function writeAtomicGroup(
   files: Array<{ file: string; data: Buffer | string }>,
   mtime?: Date,
 ): Promise<void> {
-  const temps: Array<{ temp: string; target: string }> = [];
+  const temps = files.map(({ file, data }) => {
+    const target = join(root, file);
+    return { temp: tempBeside(target), target, data };
+  });
   try {
-    for (const { file, data } of files) {
-      const target = join(root, file);
-      const dir = dirname(target);
+    for (const dir of new Set(temps.map((t) => dirname(t.target))))
       await mkdir(dir, { recursive: true });
-      const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-      temps.push({ temp, target });
-      await writeFile(temp, data);
-      if (mtime) await utimes(temp, mtime, mtime);
-    }
+    // Written side by side, all settled before any clean-up; renamed one after another, in order.
+    const written = await Promise.allSettled(
+      temps.map(async ({ temp, data }) => {
+        await writeFile(temp, data);
+        if (mtime) await utimes(temp, mtime, mtime);
+      }),
+    );
+    for (const result of written) if (result.status === 'rejected') throw result.reason;
     for (const { temp, target } of temps) await rename(temp, target);
   } catch (error) {
     await Promise.all(temps.map(({ temp }) => rm(temp, { force: true })));
