@@ -1,6 +1,5 @@
 import type { IncidentRecord } from '../domain/types.ts';
 import type { Db } from '../storage/db.ts';
-import { addDays, startOfDay } from '../lib/time.ts';
 import { hotIncidentIds, summarise } from './history.ts';
 import {
   compareIncidents,
@@ -9,7 +8,7 @@ import {
   type IncidentSummary,
   type SiteSnapshot,
 } from './snapshot.ts';
-import { historyMonths, type Route } from './routes.ts';
+import { historyLayout, type Route } from './routes.ts';
 
 /**
  * The publisher's memory of the public incidents, flat in the size of the history: every incident
@@ -107,7 +106,8 @@ export class PublicIncidents {
   /**
    * The snapshot one route renders from, given the site-wide one (`site`: the hot incidents): for
    * an incident page, that incident alone (from `batch`, the records read for the pages rendered
-   * together), for a history page its month, read from the database unless hot; else `site`.
+   * together), for a history page its incidents (`historyLayout`), read from the database unless
+   * hot; else `site`.
    */
   async snapshotFor(
     site: SiteSnapshot,
@@ -119,9 +119,12 @@ export class PublicIncidents {
       return { ...site, incidents: incident ? [incident] : [] };
     }
     if (route.kind === 'history') {
-      const month = historyMonths(site)[route.page - 1];
-      if (month === undefined) return site;
-      return { ...site, incidents: await this.month(month, site.site.timezone) };
+      const page = historyLayout(site).pages[route.page - 1];
+      if (page === undefined) return site;
+      const ids = site.history?.slice(page.from, page.to).map((s) => s.id);
+      // Without summaries (a snapshot of every record), the page's records are the history's own.
+      if (!ids) return site;
+      return { ...site, incidents: [...(await this.records(ids)).values()].sort(compareIncidents) };
     }
     return site;
   }
@@ -138,24 +141,5 @@ export class PublicIncidents {
     for (const incident of await loadPublicIncidentsById(this.db, missing))
       found.set(incident.id, incident);
     return found;
-  }
-
-  /** The full records of the incidents started in `month` (site zone), newest started first. */
-  async month(month: string, timeZone: string): Promise<IncidentRecord[]> {
-    const start = startOfDay(`${month}-01`, timeZone);
-    const end = startOfDay(addDays(`${month}-01`, 31).slice(0, 8) + '01', timeZone);
-    // Newest started first: skip what started after the month, then take until before it.
-    const list = this.summaries;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (Date.parse(list[mid]!.started_at) >= end) lo = mid + 1;
-      else hi = mid;
-    }
-    const ids: string[] = [];
-    for (let i = lo; i < list.length && Date.parse(list[i]!.started_at) >= start; i++)
-      ids.push(list[i]!.id);
-    return [...(await this.records(ids)).values()].sort(compareIncidents);
   }
 }

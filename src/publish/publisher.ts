@@ -11,7 +11,7 @@ import { renderWithAstro, type AstroMiddleware, type Rendered } from './astro-ha
 import { ensureServerBuild, loadAstroHandler } from './astro-build.ts';
 import {
   allRoutes,
-  historyMonths,
+  historyLayout,
   planChange,
   planMaintenanceChange,
   renderPath,
@@ -384,7 +384,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const mark = maintenanceChanged ? await maintenanceWatermark(db.query) : null;
     const reloaded = maintenanceChanged ? await loadMaintenances(db) : null;
     if (refresh) await incidents.refreshHot(now);
-    const monthsBefore = historyMonths(snapshotAt(now));
+    const historyBefore = historyLayout(snapshotAt(now));
     const previous = { componentStatus, maintenances };
     const undo: Array<() => void> = [];
     const changes: Array<{
@@ -414,7 +414,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       maintenanceMark = mark;
     }
     const snapshot = snapshotAt(now);
-    const monthsAfter = historyMonths(snapshot);
+    const historyAfter = historyLayout(snapshot);
     const render = new Map<string, Route>();
     const remove = new Map<string, Route>();
     const knownComponents = new Set(content.catalog.byId.keys());
@@ -429,9 +429,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     for (const change of changes) {
       const plan = planChange({
         ...change,
-        timeZone: content.site.timezone,
-        monthsBefore,
-        monthsAfter,
+        historyBefore,
+        historyAfter,
         knownComponents,
       });
       for (const r of plan.render) render.set(routePath(r), r);

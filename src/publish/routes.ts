@@ -1,5 +1,10 @@
 import type { IncidentRecord } from '../domain/types.ts';
-import { historyOf, type IncidentSummary, type SiteSnapshot } from './snapshot.ts';
+import {
+  compareIncidents,
+  historyOf,
+  type IncidentSummary,
+  type SiteSnapshot,
+} from './snapshot.ts';
 import { monthKey, startOfDay } from '../lib/time.ts';
 
 export const API_FILES = [
@@ -113,49 +118,126 @@ export function routeFromPath(path: string): Route | null {
   return null;
 }
 
-const monthsCache = new WeakMap<
+/** At most this many incidents on one history page: a busier month spans several pages. */
+export const HISTORY_PAGE_SIZE = 250;
+
+/**
+ * One history page: a calendar month (site time zone), or one part of a month that had more than
+ * `HISTORY_PAGE_SIZE` incidents. `from`/`to` are its incidents' positions in the history (newest
+ * started first, `historyOf`).
+ */
+export interface HistoryPage {
+  month: string;
+  /** 1 is the month's newest part. */
+  part: number;
+  parts: number;
+  from: number;
+  to: number;
+}
+
+/** The history's pages, newest first, and where each incident is. */
+export interface HistoryLayout {
+  pages: HistoryPage[];
+  /** Changes whenever any page's number or month part changes (all pages must be rendered). */
+  key: string;
+  /** The page (1-based) an incident of this history is on; 0 when it is not in it. */
+  pageOf(incident: Pick<IncidentRecord, 'started_at' | 'id'>): number;
+  /**
+   * The pages whose content changes when an incident enters or leaves this history at its place:
+   * its own, and its month's newer parts (every incident after it moves by one).
+   */
+  pagesFrom(incident: Pick<IncidentRecord, 'started_at' | 'id'>): number[];
+}
+
+const layoutCache = new WeakMap<
   ReadonlyArray<IncidentSummary | IncidentRecord>,
-  { key: string; months: string[] }
+  { key: string; layout: HistoryLayout }
 >();
 
 /**
- * The months of the history, newest first, one page each: the current month (the first page, even
- * when it is quiet) and every month (site time zone) in which an incident started. Months without
- * incidents get no page, so the number of pages never exceeds the number of incidents plus one,
- * whatever dates they carry. Incidents are newest first, so each month's key is computed once.
+ * The history pages, newest first: the current month (the first page, even when it is quiet) and
+ * every month (site time zone) in which an incident started, each split into parts of at most
+ * `HISTORY_PAGE_SIZE`. Months without incidents get no page, so the number of pages never exceeds
+ * the number of incidents plus one, whatever dates they carry. A month's parts are counted from its
+ * oldest incident, so a new incident (the newest) changes only the month's newest part, until that
+ * part is full and a new one begins. Incidents are newest first, so each month's key is computed
+ * once.
  */
-export function historyMonths(
+export function historyLayout(
   snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'now' | 'site'>,
-): string[] {
+): HistoryLayout {
   const zone = snapshot.site.timezone;
   const current = monthKey(snapshot.now.getTime(), zone);
-  const key = `${current} ${zone}`;
+  const cacheKey = `${current} ${zone}`;
   const history = historyOf(snapshot);
-  const cached = monthsCache.get(history);
-  if (cached?.key === key) return cached.months;
-  const found = new Set([current]);
+  const cached = layoutCache.get(history);
+  if (cached?.key === cacheKey) return cached.layout;
+  // Each month's first position in the history.
+  const starts: Array<{ month: string; at: number }> = [];
   let monthStart = Infinity;
-  for (const incident of history) {
-    const at = Date.parse(incident.started_at);
+  for (let i = 0; i < history.length; i++) {
+    const at = Date.parse(history[i]!.started_at);
     if (at >= monthStart) continue; // same month as the incident before it
     const month = monthKey(at, zone);
-    found.add(month);
+    starts.push({ month, at: i });
     monthStart = startOfDay(`${month}-01`, zone);
   }
-  const months = [...found].sort().reverse();
-  monthsCache.set(history, { key, months });
-  return months;
-}
-
-/** The history page of the month an incident started in (1 when the month has no page). */
-export function historyPageOf(startedAt: string, months: string[], timeZone: string): number {
-  return Math.max(0, months.indexOf(monthKey(Date.parse(startedAt), timeZone))) + 1;
+  const pages: HistoryPage[] = [];
+  starts.forEach(({ month, at }, k) => {
+    const end = starts[k + 1]?.at ?? history.length;
+    const n = end - at;
+    const parts = Math.max(1, Math.ceil(n / HISTORY_PAGE_SIZE));
+    for (let part = 1; part <= parts; part++) {
+      // Counted from the oldest: chunk `parts - part` holds ranks [chunk × size, …), oldest first.
+      const chunk = parts - part;
+      const from = at + n - Math.min((chunk + 1) * HISTORY_PAGE_SIZE, n);
+      pages.push({ month, part, parts, from, to: at + n - chunk * HISTORY_PAGE_SIZE });
+    }
+  });
+  if (!starts.some((s) => s.month === current)) {
+    // Where the current month's incidents would be: after every later month's.
+    const at = starts.find((s) => s.month < current)?.at ?? history.length;
+    pages.push({ month: current, part: 1, parts: 1, from: at, to: at });
+  }
+  const sorted = pages.sort((a, b) =>
+    a.month === b.month ? a.part - b.part : a.month < b.month ? 1 : -1,
+  );
+  const position = (incident: Pick<IncidentRecord, 'started_at' | 'id'>): number => {
+    let lo = 0;
+    let hi = history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareIncidents(history[mid]!, incident) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < history.length && history[lo]!.id === incident.id ? lo : -1;
+  };
+  const pageAt = (i: number): number => {
+    const index = sorted.findIndex((p) => p.from <= i && i < p.to);
+    return index + 1;
+  };
+  const layout: HistoryLayout = {
+    pages: sorted,
+    key: sorted.map((p) => `${p.month}/${p.part}/${p.parts}`).join(' '),
+    pageOf: (incident) => {
+      const i = position(incident);
+      return i < 0 ? 0 : pageAt(i);
+    },
+    pagesFrom: (incident) => {
+      const page = layout.pageOf(incident);
+      if (page === 0) return [];
+      const { part } = sorted[page - 1]!;
+      return Array.from({ length: part }, (_, k) => page - k);
+    },
+  };
+  layoutCache.set(history, { key: cacheKey, layout });
+  return layout;
 }
 
 export function historyPageCount(
   snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'now' | 'site'>,
 ): number {
-  return historyMonths(snapshot).length;
+  return historyLayout(snapshot).pages.length;
 }
 
 const touchedCache = new WeakMap<IncidentRecord, readonly string[]>();
@@ -242,19 +324,20 @@ export interface RoutePlan {
 
 /**
  * What one incident change affects. `before` and `after` are the public versions of the incident
- * (null when it was, or is now, not public). `monthsBefore`/`monthsAfter` are the history's months
- * (`historyMonths`): when they differ, pages shift and every history page changes.
+ * (null when it was, or is now, not public). `historyBefore`/`historyAfter` are the history's pages
+ * (`historyLayout`) without and with the change: when their pages differ, every page moves and
+ * is rendered; else the incident's own page, and when it entered or left a month (new, removed,
+ * redated), that month's newer parts, whose incidents moved by one.
  */
 export function planChange(input: {
   id: string;
   before: IncidentRecord | IncidentSummary | null;
   after: IncidentRecord | IncidentSummary | null;
-  timeZone: string;
-  monthsBefore: string[];
-  monthsAfter: string[];
+  historyBefore: HistoryLayout;
+  historyAfter: HistoryLayout;
   knownComponents: ReadonlySet<string>;
 }): RoutePlan {
-  const { before, after, timeZone, monthsBefore, monthsAfter } = input;
+  const { before, after, historyBefore, historyAfter } = input;
   if (!before && !after) {
     // Nothing public changed, but make sure no stale page of this id survives.
     return { render: [], remove: isSafeId(input.id) ? [{ kind: 'incident', id: input.id }] : [] };
@@ -266,13 +349,19 @@ export function planChange(input: {
     else remove.push({ kind: 'incident', id: input.id });
   }
   const pages = new Set<number>();
-  if (monthsBefore.join() !== monthsAfter.join()) {
-    for (let p = 1; p <= Math.max(monthsBefore.length, monthsAfter.length); p++) pages.add(p);
+  const countBefore = historyBefore.pages.length;
+  const countAfter = historyAfter.pages.length;
+  if (historyBefore.key !== historyAfter.key) {
+    for (let p = 1; p <= Math.max(countBefore, countAfter); p++) pages.add(p);
+  } else if (before && after && before.started_at === after.started_at) {
+    pages.add(historyAfter.pageOf(after));
+  } else {
+    if (before) for (const p of historyBefore.pagesFrom(before)) pages.add(p);
+    if (after) for (const p of historyAfter.pagesFrom(after)) pages.add(p);
   }
-  if (before) pages.add(historyPageOf(before.started_at, monthsBefore, timeZone));
-  if (after) pages.add(historyPageOf(after.started_at, monthsAfter, timeZone));
+  pages.delete(0);
   for (const page of [...pages].sort((a, b) => a - b)) {
-    if (page <= monthsAfter.length) render.push({ kind: 'history', page });
+    if (page <= countAfter) render.push({ kind: 'history', page });
     else remove.push({ kind: 'history', page });
   }
   const components = new Set([

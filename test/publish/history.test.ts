@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/domain/types.ts';
-import { monthKey } from '../../src/lib/time.ts';
 import { hotIncidentIds, summarise } from '../../src/publish/history.ts';
 import { PublicIncidents } from '../../src/publish/public-incidents.ts';
-import { allRoutes, historyMonths, routePath } from '../../src/publish/routes.ts';
+import { allRoutes, historyLayout, routePath } from '../../src/publish/routes.ts';
 import { loadPublicIncidents, type SiteSnapshot } from '../../src/publish/snapshot.ts';
 import { viewForRoute } from '../../src/publish/views/route-view.ts';
 import { generateHistory } from '../../src/seed/generate.ts';
@@ -18,7 +17,7 @@ import { repoContent, snapshotOf } from './fixtures.ts';
 /**
  * The publisher keeps every incident as a summary and only the "hot" ones in full. These tests
  * hold it to what makes that safe: every site-wide and component route renders the same from the
- * hot records as from the whole history, and a month or an old incident is read back whole.
+ * hot records as from the whole history, and a history page or an old incident is read back whole.
  */
 
 const NOW = '2026-11-27T12:00:00.000Z';
@@ -104,13 +103,13 @@ describe('the hot incidents', () => {
     for (const route of routes)
       expect(viewForRoute(hot, route), routePath(route)).toEqual(viewForRoute(full, route));
     // And the history is paged the same, from the summaries alone.
-    expect(historyMonths({ ...hot, incidents: [] })).toEqual(historyMonths(full));
+    expect(historyLayout({ ...hot, incidents: [] }).pages).toEqual(historyLayout(full).pages);
     expect(allRoutes({ ...hot, incidents: [] })).toEqual(allRoutes(full));
   });
 });
 
 describe('PublicIncidents, on a database', () => {
-  it('holds summaries of all and full records of the hot, and reads a month or an old incident whole', async () => {
+  it('holds summaries of all and full records of the hot, and reads a history page or an old incident whole', async () => {
     const { content, incidents: all } = await history();
     // Private incidents never reach the publisher.
     const incidents = all.filter((i) => i.visibility === 'public');
@@ -129,27 +128,26 @@ describe('PublicIncidents, on a database', () => {
       expect(store.hotIncidents().length).toBeGreaterThan(0);
       expect(store.hotIncidents().length).toBeLessThan(incidents.length / 2);
 
-      const byMonth = new Map<string, IncidentRecord[]>();
-      for (const i of incidents) {
-        const month = monthKey(Date.parse(i.started_at), content.site.timezone);
-        byMonth.set(month, [...(byMonth.get(month) ?? []), i]);
-      }
-      const zone = content.site.timezone;
-      const months = [...byMonth.keys()].sort();
-      for (const month of [months[0]!, months[12]!, months.at(-1)!]) {
-        const read = await store.month(month, zone);
-        expect(read.map((i) => i.id).sort(), month).toEqual(
-          byMonth
-            .get(month)!
-            .map((i) => i.id)
-            .sort(),
-        );
-        // Whole records, timelines included, newest started first.
+      // Each history page reads its incidents whole, newest started first; together, all of them.
+      const site: SiteSnapshot = {
+        ...snapshotOf(content, [], NOW),
+        firstSeen: new Map<string, string>(),
+        incidents: store.hotIncidents(),
+        history: store.summaries,
+      };
+      const pages = historyLayout(site).pages;
+      const seen: string[] = [];
+      for (let page = 1; page <= pages.length; page++) {
+        const read = (await store.snapshotFor(site, { kind: 'history', page }, new Map()))
+          .incidents;
+        expect(read.length, `page ${page}`).toBe(pages[page - 1]!.to - pages[page - 1]!.from);
         expect(read.every((i) => i.updates.length > 0)).toBe(true);
         expect(read.map((i) => i.started_at)).toEqual(
           [...read.map((i) => i.started_at)].sort().reverse(),
         );
+        seen.push(...read.map((i) => i.id));
       }
+      expect(seen.sort()).toEqual(incidents.map((i) => i.id).sort());
       const oldest = incidents[0]!;
       expect(store.hotIncidents().some((i) => i.id === oldest.id)).toBe(false);
       const found = await store.records([oldest.id, 'no-such-incident']);
@@ -163,11 +161,6 @@ describe('PublicIncidents, on a database', () => {
       const full = {
         ...snapshotOf(content, await loadPublicIncidents(db), NOW),
         firstSeen: new Map<string, string>(),
-      };
-      const site: SiteSnapshot = {
-        ...full,
-        incidents: store.hotIncidents(),
-        history: store.summaries,
       };
       const sample = allRoutes(full).filter(
         (r, i) => r.kind === 'history' || (r.kind === 'incident' && i % 97 === 0),

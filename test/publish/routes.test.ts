@@ -1,14 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Content } from '../../src/config/content.ts';
+import type { IncidentRecord } from '../../src/domain/types.ts';
 import {
   allRoutes,
-  historyMonths,
-  historyPageOf,
+  HISTORY_PAGE_SIZE,
+  historyLayout,
   planChange,
   routeFile,
   routeFromPath,
   routePath,
   type Route,
 } from '../../src/publish/routes.ts';
+import { buildHistoryView } from '../../src/publish/views/history-view.ts';
 import { incident, repoContent, snapshotOf } from './fixtures.ts';
 
 const now = new Date('2026-11-23T10:00:00Z');
@@ -40,13 +43,65 @@ describe('routes', () => {
     expect(routeFromPath('/incidents/../../etc/')).toBeNull();
   });
 
-  it('put one calendar month of the site time zone on each history page, newest first', () => {
-    const months = ['2026-11', '2026-10', '2025-11'];
-    expect(historyPageOf('2026-11-01T00:00:00Z', months, 'UTC')).toBe(1);
-    expect(historyPageOf('2026-10-31T23:59:00Z', months, 'UTC')).toBe(2);
+  it('put one calendar month of the site time zone on each history page, newest first', async () => {
+    const content = await repoContent();
+    const records = [
+      incident('n1', [{ at: '2026-11-01T00:00:00Z', status: 'resolved' }]),
+      incident('o1', [{ at: '2026-10-31T23:59:00Z', status: 'resolved' }]),
+      incident('o2', [{ at: '2026-10-31T23:30:00Z', status: 'resolved' }]),
+      incident('y1', [{ at: '2025-11-23T00:00:00Z', status: 'resolved' }]),
+    ];
+    const utc = snapshotOf(content, records, now.toISOString());
+    const pageOf = (s: typeof utc, id: string) =>
+      historyLayout(s).pageOf(records.find((r) => r.id === id)!);
+    utc.site = { ...utc.site, timezone: 'UTC' };
+    expect(['n1', 'o1', 'o2', 'y1'].map((id) => pageOf(utc, id))).toEqual([1, 2, 2, 3]);
     // 23:30 UTC on 31 October is already November in Berlin.
-    expect(historyPageOf('2026-10-31T23:30:00Z', months, 'Europe/Berlin')).toBe(1);
-    expect(historyPageOf('2025-11-23T00:00:00Z', months, 'UTC')).toBe(3);
+    const berlin = { ...utc, site: { ...utc.site, timezone: 'Europe/Berlin' } };
+    expect(['n1', 'o1', 'o2', 'y1'].map((id) => pageOf(berlin, id))).toEqual([1, 1, 1, 2]);
+    expect(historyLayout(berlin).pageOf({ id: 'nobody', started_at: '2026-11-02T00:00:00Z' })).toBe(
+      0,
+    );
+  });
+
+  it(`split a month of more than ${HISTORY_PAGE_SIZE} incidents into parts counted from its oldest`, async () => {
+    const content = await repoContent();
+    const october = Array.from({ length: 600 }, (_, i) =>
+      incident(`oct${String(i).padStart(3, '0')}`, [
+        {
+          at: new Date(Date.parse('2026-10-01T00:00:00Z') + i * 60_000).toISOString(),
+          status: 'resolved',
+        },
+      ]),
+    );
+    const snapshot = snapshotOf(content, october, now.toISOString());
+    const layout = historyLayout(snapshot);
+    // The quiet current month first, then October's three parts, newest part first.
+    expect(layout.pages.map((p) => [p.month, p.part, p.parts, p.to - p.from])).toEqual([
+      ['2026-11', 1, 1, 0],
+      ['2026-10', 1, 3, 100],
+      ['2026-10', 2, 3, HISTORY_PAGE_SIZE],
+      ['2026-10', 3, 3, HISTORY_PAGE_SIZE],
+    ]);
+    expect(layout.pageOf(october[599]!)).toBe(2);
+    expect(layout.pageOf(october[500]!)).toBe(2);
+    expect(layout.pageOf(october[499]!)).toBe(3);
+    expect(layout.pageOf(october[0]!)).toBe(4);
+    // A new incident (the month's newest) moves nothing but the newest part; one dated before
+    // all others moves every part.
+    expect(layout.pagesFrom(october[599]!)).toEqual([2]);
+    expect(layout.pagesFrom(october[0]!)).toEqual([4, 3, 2]);
+    // The history page shows its part, newest first, and says which part it is.
+    const view = buildHistoryView(snapshot, 2);
+    expect(view.months).toHaveLength(1);
+    expect(view.months[0]!.name).toBe('October 2026 (part 1 of 3)');
+    expect(view.months[0]!.incidents.map((i) => i.id)).toEqual(
+      october
+        .slice(500)
+        .map((i) => i.id)
+        .reverse(),
+    );
+    expect(view.meta.title).toContain('October 2026, part 1 of 3');
   });
 
   it('give a history page only to the current month and months with incidents (issue 10, item 2)', async () => {
@@ -60,7 +115,11 @@ describe('routes', () => {
       ],
       now.toISOString(),
     );
-    expect(historyMonths(snapshot)).toEqual(['2026-11', '2026-05', '1990-01']);
+    expect(historyLayout(snapshot).pages.map((p) => p.month)).toEqual([
+      '2026-11',
+      '2026-05',
+      '1990-01',
+    ]);
     const history = allRoutes(snapshot).filter((r) => r.kind === 'history');
     expect(history.map(routePath)).toEqual(['/history/', '/history/2/', '/history/3/']);
   });
@@ -83,14 +142,37 @@ describe('routes', () => {
 
 describe('planning a change', () => {
   const known = new Set(['api', 'checkout', 'billing']);
-  // The current month, a month each with incidents in August and in November of last year.
-  const months = ['2026-11', '2026-10', '2026-09', '2026-08', '2025-11'];
-  const base = {
-    timeZone: 'UTC',
-    monthsBefore: months,
-    monthsAfter: months,
-    knownComponents: known,
-  };
+  let content: Content;
+  beforeAll(async () => {
+    content = await repoContent();
+  });
+  // The current month, and a month each with incidents in October, September and August, and in
+  // November of last year: five history pages.
+  const existing = [
+    incident('o1', [{ at: '2026-10-10T09:00:00Z', status: 'resolved' }]),
+    incident('s1', [{ at: '2026-09-10T09:00:00Z', status: 'resolved' }]),
+    incident('a1', [{ at: '2026-08-10T09:00:00Z', status: 'resolved' }]),
+    incident('y1', [{ at: '2025-11-10T09:00:00Z', status: 'resolved' }]),
+  ];
+  const layout = (records: IncidentRecord[]) =>
+    historyLayout(snapshotOf(content, records, now.toISOString()));
+  /** The plan for `id` going from `before` to `after`, among `others`. */
+  const plan = (
+    id: string,
+    before: IncidentRecord | null,
+    after: IncidentRecord | null,
+    others = existing,
+  ) =>
+    planChange({
+      id,
+      before,
+      after,
+      historyBefore: layout(before ? [...others, before] : others),
+      historyAfter: layout(after ? [...others, after] : others),
+      knownComponents: known,
+    });
+  const historyPages = (p: ReturnType<typeof plan>) =>
+    p.render.filter((r) => r.kind === 'history').map(routePath);
 
   it('re-renders the incident, its history page, its components, feeds, JSON and badge', () => {
     const after = incident('x1', [
@@ -100,8 +182,8 @@ describe('planning a change', () => {
         components: [{ id: 'api', old_status: 'operational', new_status: 'major_outage' }],
       },
     ]);
-    const plan = planChange({ ...base, id: 'x1', before: null, after });
-    const paths = plan.render.map(routePath);
+    const changed = plan('x1', null, after);
+    const paths = changed.render.map(routePath);
     expect(paths).toEqual(
       expect.arrayContaining([
         '/',
@@ -115,8 +197,8 @@ describe('planning a change', () => {
       ]),
     );
     expect(paths).not.toContain('/components/checkout/');
-    expect(paths).not.toContain('/history/2/');
-    expect(plan.remove).toEqual([]);
+    expect(historyPages(changed)).toEqual(['/history/']);
+    expect(changed.remove).toEqual([]);
   });
 
   it('removes the page of an incident that went private and re-renders what listed it', () => {
@@ -127,50 +209,77 @@ describe('planning a change', () => {
         components: [{ id: 'checkout', old_status: 'operational', new_status: 'partial_outage' }],
       },
     ]);
-    const plan = planChange({ ...base, id: 'x2', before, after: null });
-    expect(plan.remove.map(routePath)).toEqual(['/incidents/x2/']);
-    expect(plan.render.map(routePath)).toEqual(
+    const changed = plan('x2', before, null);
+    expect(changed.remove.map(routePath)).toEqual(['/incidents/x2/']);
+    expect(changed.render.map(routePath)).toEqual(
       expect.arrayContaining(['/history/4/', '/components/checkout/']),
     );
+    expect(historyPages(changed)).toEqual(['/history/4/']);
   });
 
   it('touches nothing but a stale page when the incident was never public', () => {
-    const plan = planChange({ ...base, id: 'x3', before: null, after: null });
-    expect(plan.render).toEqual([]);
-    expect(plan.remove.map(routePath)).toEqual(['/incidents/x3/']);
+    const changed = plan('x3', null, null);
+    expect(changed.render).toEqual([]);
+    expect(changed.remove.map(routePath)).toEqual(['/incidents/x3/']);
   });
 
   it('re-renders every history page when the months with pages change', () => {
     const after = incident('x4', [{ at: '2025-01-05T09:00:00Z', status: 'resolved' }]);
-    const plan = planChange({
-      ...base,
-      id: 'x4',
-      before: null,
-      after,
-      monthsAfter: [...months, '2025-01'],
-    });
-    const pages = plan.render.filter((r) => r.kind === 'history').map(routePath);
-    expect(pages).toHaveLength(6);
+    expect(historyPages(plan('x4', null, after))).toHaveLength(6);
   });
 
   it('re-renders every history page when pages shift at the same count, and removes pages gone', () => {
+    const others = existing.filter((i) => i.id !== 'y1');
     const before = incident('x5', [{ at: '2025-11-05T09:00:00Z', status: 'resolved' }]);
     const after = incident('x5', [{ at: '2025-10-05T09:00:00Z', status: 'resolved' }]);
-    const shifted = planChange({
-      ...base,
-      id: 'x5',
-      before,
-      after,
-      monthsAfter: [...months.slice(0, 4), '2025-10'],
-    });
-    expect(shifted.render.filter((r) => r.kind === 'history')).toHaveLength(5);
-    const gone = planChange({
-      ...base,
-      id: 'x5',
-      before,
-      after: null,
-      monthsAfter: months.slice(0, 4),
-    });
+    expect(historyPages(plan('x5', before, after, others))).toHaveLength(5);
+    const gone = plan('x5', before, null, others);
     expect(gone.remove.map(routePath)).toContain('/history/5/');
+  });
+
+  it('in a month of several parts, re-renders only the parts whose incidents changed or moved', () => {
+    const october = Array.from({ length: 600 }, (_, i) =>
+      incident(`oct${String(i).padStart(3, '0')}`, [
+        {
+          at: new Date(Date.parse('2026-10-01T01:00:00Z') + i * 60_000).toISOString(),
+          status: 'resolved',
+        },
+      ]),
+    );
+    // Pages: November, October's parts 1 to 3 (2 to 4), September, August, November 2025.
+    const others = [...existing.filter((i) => i.id !== 'o1'), ...october];
+    // An update to one of the oldest: its part alone.
+    const old = october[10]!;
+    const updated = { ...old, title: 'Renamed', version: old.version + 1 };
+    expect(
+      historyPages(
+        plan(
+          old.id,
+          old,
+          updated,
+          others.filter((i) => i.id !== old.id),
+        ),
+      ),
+    ).toEqual(['/history/4/']);
+    // A new incident, the month's newest: the newest part alone.
+    const latest = incident('late', [{ at: '2026-10-30T09:00:00Z', status: 'resolved' }]);
+    expect(historyPages(plan('late', null, latest, others))).toEqual(['/history/2/']);
+    // One dated before every other: every part of the month moves.
+    const early = incident('early', [{ at: '2026-10-01T00:00:00Z', status: 'resolved' }]);
+    expect(historyPages(plan('early', null, early, others))).toEqual([
+      '/history/2/',
+      '/history/3/',
+      '/history/4/',
+    ]);
+    // When a new part begins, every page after it moves.
+    const full = Array.from({ length: 150 }, (_, i) =>
+      incident(`more${i}`, [
+        {
+          at: new Date(Date.parse('2026-10-20T00:00:00Z') + i * 60_000).toISOString(),
+          status: 'resolved',
+        },
+      ]),
+    );
+    expect(historyPages(plan('late', null, latest, [...others, ...full]))).toHaveLength(8);
   });
 });

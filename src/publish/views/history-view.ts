@@ -1,6 +1,6 @@
-import type { SiteSnapshot } from '../snapshot.ts';
-import { historyMonths, routePath } from '../routes.ts';
-import { monthKey, monthName } from '../../lib/time.ts';
+import { historyOf, type SiteSnapshot } from '../snapshot.ts';
+import { historyLayout, routePath } from '../routes.ts';
+import { monthName } from '../../lib/time.ts';
 import { componentName, pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
 import { IMPACT_LABEL } from './status.ts';
 import { incidentSummary, type IncidentSummaryView } from './incident-parts.ts';
@@ -21,21 +21,20 @@ export interface HistoryView {
 }
 
 export function buildHistoryView(snapshot: SiteSnapshot, page: number): HistoryView {
-  const zone = snapshot.site.timezone;
-  const all = historyMonths(snapshot);
-  const months = [all[page - 1] ?? all[0]!];
-  const byMonth = new Map(months.map((m) => [m, [] as IncidentSummaryView[]]));
-  const oldest = months[months.length - 1]!;
-  for (const incident of snapshot.incidents) {
-    const month = monthKey(Date.parse(incident.started_at), zone);
-    // Incidents are newest first: past this page's oldest month, nothing more can match.
-    if (month < oldest) break;
-    byMonth.get(month)?.push(incidentSummary(snapshot, incident));
-  }
-  const pageCount = all.length;
-  const first = monthName(months[months.length - 1]!);
-  const last = monthName(months[0]!);
-  const span = first === last ? first : `${first} to ${last}`;
+  const layout = historyLayout(snapshot);
+  const at = layout.pages[page - 1] ?? layout.pages[0]!;
+  // The page's incidents, in history order. With summaries for the history, `incidents` holds the
+  // page's full records (`PublicIncidents.snapshotFor`); else it is the whole history.
+  const records = new Map(snapshot.incidents.map((i) => [i.id, i]));
+  const incidents = historyOf(snapshot)
+    .slice(at.from, at.to)
+    .flatMap((s) => {
+      const record = records.get(s.id);
+      return record ? [incidentSummary(snapshot, record)] : [];
+    });
+  const pageCount = layout.pages.length;
+  const name = monthName(at.month);
+  const span = at.parts > 1 ? `${name}, part ${at.part} of ${at.parts}` : name;
   return {
     site: siteView(snapshot),
     meta: pageMeta(
@@ -46,7 +45,13 @@ export function buildHistoryView(snapshot: SiteSnapshot, page: number): HistoryV
     ),
     page,
     pageCount,
-    months: months.map((m) => ({ month: m, name: monthName(m), incidents: byMonth.get(m)! })),
+    months: [
+      {
+        month: at.month,
+        name: at.parts > 1 ? `${name} (part ${at.part} of ${at.parts})` : name,
+        incidents,
+      },
+    ],
     newer: page > 1 ? routePath({ kind: 'history', page: page - 1 }) : null,
     older: page < pageCount ? routePath({ kind: 'history', page: page + 1 }) : null,
     filter: {
