@@ -98,19 +98,38 @@ export async function listPublished(siteDir: string): Promise<string[]> {
   return (await filesUnder(siteDir)).map((path) => relative(siteDir, path).split(sep).join('/'));
 }
 
+/** Whether `file` is one of `keep` or a compressed sibling of one. */
+function isKept(keep: ReadonlySet<string>, file: string): boolean {
+  if (keep.has(file)) return true;
+  return ENCODINGS.some((e) => {
+    if (!file.endsWith(e.suffix)) return false;
+    const plain = file.slice(0, -e.suffix.length);
+    return keep.has(plain) && siblingsOf(plain).length > 0;
+  });
+}
+
 /**
  * Deletes every file that is not part of the site just exported (a page of an incident that went
- * private while the server was down, leftovers of a crash), then the directories left empty.
+ * private while the server was down, leftovers of a crash), then the directories left empty. It
+ * walks one directory at a time: a site of 100,000 incidents is never listed whole in memory.
  */
 export async function pruneSite(siteDir: string, keep: ReadonlySet<string>): Promise<number> {
-  const kept = new Set([...keep].flatMap((file) => [file, ...siblingsOf(file)]));
-  const gone = new Set<string>();
   let removed = 0;
-  for (const file of await listPublished(siteDir)) {
-    if (kept.has(file) || gone.has(file)) continue;
-    await removePublished(siteDir, file);
-    for (const sibling of siblingsOf(file)) gone.add(sibling);
-    removed++;
-  }
+  const visit = async (dir: string, prefix: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const gone = new Set<string>();
+    for (const entry of entries) {
+      const file = `${prefix}${entry.name}`;
+      if (entry.isDirectory()) {
+        await visit(join(dir, entry.name), `${file}/`);
+        continue;
+      }
+      if (gone.has(file) || isKept(keep, file)) continue;
+      await removePublished(siteDir, file);
+      for (const sibling of siblingsOf(file)) gone.add(sibling);
+      removed++;
+    }
+  };
+  await visit(siteDir, '');
   return removed;
 }
