@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { collectGarbage } from '../lib/gc.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Content } from '../config/content.ts';
 import { createChangeWatch } from './change-watch.ts';
@@ -327,6 +328,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       await markExported(siteDir, health.last_full_export_at!, routes.length);
     }
     ready = true;
+    // The export's garbage goes now, not whenever the idle server next allocates enough.
+    collectGarbage();
     const stats = {
       routes: routes.length,
       removed,
