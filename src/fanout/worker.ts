@@ -200,6 +200,7 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
     const lease = `fanout:${id}`;
     const leaseUntil = () => new Date(now().getTime() + options.leaseMs).toISOString();
     if (!(await acquireLease(db, lease, holder, now().toISOString(), leaseUntil()))) return;
+    let leasedAt = now().getTime();
     try {
       for (;;) {
         const started = performance.now();
@@ -210,7 +211,12 @@ export function createFanoutWorker(options: FanoutOptions): FanoutWorker {
         stats.deliveries_queued += chunk.added;
         if (chunk.added > 0) options.onQueued();
         if (chunk.done || halting) return;
-        if (!(await acquireLease(db, lease, holder, now().toISOString(), leaseUntil()))) return;
+        // Renewed once a third of it has passed: a write of its own per chunk would cost as much
+        // as a small chunk.
+        if (now().getTime() - leasedAt >= options.leaseMs / 3) {
+          if (!(await acquireLease(db, lease, holder, now().toISOString(), leaseUntil()))) return;
+          leasedAt = now().getTime();
+        }
         // The embedded driver runs a chunk on the event loop. Resting as long as the chunk took
         // leaves requests at least half of the loop: posting an update stays fast while a large
         // fan-out expands (still far ahead of the provider's rate, which paces the sending).
