@@ -25,10 +25,11 @@ export function siblingsOf(file: string): string[] {
  * Bodies up to this size are compressed on the calling thread. Node's asynchronous zlib costs
  * about 0.8 ms of overhead per file here (measured: brotli + gzip of a 7 KB page, 0.14 ms
  * synchronous against 0.99 ms asynchronous, 8 at a time), several times the compression itself;
- * a page this size blocks the event loop well under a millisecond. Larger bodies (a long history
- * month, the feeds) go to the thread pool as before.
+ * a page this size (an incident page, most of a full export) holds the event loop about 0.3 ms.
+ * Larger bodies (the index, component pages, feeds, history) go to the thread pool, so requests
+ * never wait behind several of them compressed back to back.
  */
-const COMPRESS_INLINE_BYTES = 64 * 1024;
+const COMPRESS_INLINE_BYTES = 16 * 1024;
 
 function brotliOptions(body: Buffer) {
   return {
