@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { PAGE_SCRIPT, PAGE_SCRIPT_FILE } from './views/page-security.ts';
 import { filesUnder } from './write.ts';
@@ -24,4 +24,36 @@ export async function siteAssets(buildDir: string): Promise<SiteAsset[]> {
     })),
   );
   return [...built, { file: PAGE_SCRIPT_FILE, data: Buffer.from(PAGE_SCRIPT) }];
+}
+
+/** Where the hashed files live: a new version is a new name beside the old ones. */
+const ASSET_DIRS = ['_astro', 'assets'];
+
+/**
+ * How long a replaced stylesheet or page script stays published: as long as a cache may still
+ * serve a page that links it (`stale-if-error=86400` in the pages' Cache-Control).
+ */
+export const ASSET_GRACE_MS = 86_400_000;
+
+/**
+ * The hashed files already published that a full export keeps beside its own: every one when a
+ * page failed to render (its previous version stays live and links the files it was built with),
+ * else those written within `ASSET_GRACE_MS` (pages still cached elsewhere link them).
+ */
+export async function assetsToKeep(
+  siteDir: string,
+  now: number,
+  pageFailed: boolean,
+): Promise<string[]> {
+  const kept: string[] = [];
+  for (const dir of ASSET_DIRS) {
+    const root = join(siteDir, dir);
+    for (const path of await filesUnder(root)) {
+      const info = await stat(path).catch(() => null);
+      if (!info) continue;
+      if (pageFailed || now - info.mtimeMs < ASSET_GRACE_MS)
+        kept.push(relative(siteDir, path).split(sep).join('/'));
+    }
+  }
+  return kept;
 }

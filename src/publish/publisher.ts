@@ -23,7 +23,7 @@ import {
 } from './routes.ts';
 import { markExported, wasExported, type SiteAvailability } from './availability.ts';
 import { PublicIncidents } from './public-incidents.ts';
-import { siteAssets } from './assets.ts';
+import { assetsToKeep, siteAssets } from './assets.ts';
 import {
   loadComponentStatuses,
   loadFirstSeen,
@@ -116,6 +116,8 @@ const CONCURRENCY = 4;
 
 /** Incident pages are rendered this many at a time, their records read together. */
 const INCIDENT_BATCH = 200;
+/** Full exports of at least this many routes end with a full garbage collection. */
+const COLLECT_AFTER_ROUTES = 10_000;
 
 /**
  * Keeps `siteDir` equal to what the database says, publicly. It holds every public incident as a
@@ -315,8 +317,15 @@ export function createPublisher(options: PublisherOptions): Publisher {
     for (const asset of assets) await writePublished(siteDir, asset.file, asset.data);
     const { failed, bytes } = await publish(snapshot, routes, []);
     const failedFiles = new Set(failed.map((f) => routeFile(f.route)));
-    // Files whose render failed are kept (the old version stays live); everything unknown goes.
-    const keep = new Set([...routes.map(routeFile), ...failedFiles, ...assets.map((a) => a.file)]);
+    // Files whose render failed are kept (the old version stays live), with the stylesheets and
+    // scripts that old pages link; everything unknown goes.
+    const earlierAssets = await assetsToKeep(siteDir, Date.now(), failed.length > 0);
+    const keep = new Set([
+      ...routes.map(routeFile),
+      ...failedFiles,
+      ...assets.map((a) => a.file),
+      ...earlierAssets,
+    ]);
     const removed = await pruneSite(siteDir, keep);
     exportedMonth = monthKey(now.getTime(), content.site.timezone);
     recordFailures(failed, now);
@@ -328,8 +337,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
       await markExported(siteDir, health.last_full_export_at!, routes.length);
     }
     ready = true;
-    // The export's garbage goes now, not whenever the idle server next allocates enough.
-    collectGarbage();
+    // A large export's garbage goes now, not whenever the idle server next allocates enough (a
+    // small site's is not worth the pause).
+    if (routes.length >= COLLECT_AFTER_ROUTES) collectGarbage();
     const stats = {
       routes: routes.length,
       removed,

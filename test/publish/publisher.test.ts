@@ -1,7 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { ASSET_GRACE_MS, assetsToKeep } from '../../src/publish/assets.ts';
+import { PAGE_SCRIPT_FILE } from '../../src/publish/views/page-security.ts';
 import { listPublished } from '../../src/publish/write.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderRoute } from '../../src/publish/publisher.ts';
@@ -325,5 +327,31 @@ describe('the publisher', () => {
     expect(files.some((f) => f.includes('stale000001'))).toBe(false);
     expect(files).not.toContain('retired.atom.gz');
     expect(files.some((f) => f.endsWith('.tmp'))).toBe(false);
+  });
+
+  it('keeps a replaced stylesheet or page script for a day (cached pages link it), then prunes it', async () => {
+    const day = ASSET_GRACE_MS / 1000;
+    const old = join(h.siteDir, '_astro/Base.older000.css');
+    const recent = join(h.siteDir, 'assets/page-0123456789ab.js');
+    await writeFile(old, 'main{}');
+    await writeFile(recent, 'void 0');
+    const now = Date.now() / 1000;
+    await utimes(old, now - 2 * day, now - 2 * day);
+    await utimes(recent, now - 3600, now - 3600);
+    await h.publisher.fullExport();
+    const files = (await h.files()).map((f) => f.file);
+    expect(files).toContain(PAGE_SCRIPT_FILE);
+    expect(files.some((f) => /^_astro\/Base\.[\w-]+\.css$/.test(f) && !f.includes('older'))).toBe(
+      true,
+    );
+    expect(files).toContain('assets/page-0123456789ab.js');
+    expect(files).not.toContain('_astro/Base.older000.css');
+    // When a page failed to render, its previous version stays live: every older file stays too.
+    await writeFile(old, 'main{}');
+    await utimes(old, now - 2 * day, now - 2 * day);
+    expect(await assetsToKeep(h.siteDir, Date.now(), true)).toContain('_astro/Base.older000.css');
+    expect(await assetsToKeep(h.siteDir, Date.now(), false)).not.toContain(
+      '_astro/Base.older000.css',
+    );
   });
 });
