@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { PAGE_SCRIPT, PAGE_SCRIPT_FILE } from './views/page-security.ts';
-import { filesUnder } from './write.ts';
+import { listPublished } from './write.ts';
 
 /** A file every page links, as published under the site directory. */
 export interface SiteAsset {
@@ -16,18 +16,20 @@ export interface SiteAsset {
  */
 export async function siteAssets(buildDir: string): Promise<SiteAsset[]> {
   const client = join(buildDir, 'client');
-  const files = await filesUnder(client);
   const built = await Promise.all(
-    files.map(async (path) => ({
-      file: relative(client, path).split(sep).join('/'),
-      data: await readFile(path),
+    (await listPublished(client)).map(async (file) => ({
+      file,
+      data: await readFile(join(client, file)),
     })),
   );
   return [...built, { file: PAGE_SCRIPT_FILE, data: Buffer.from(PAGE_SCRIPT) }];
 }
 
-/** Where the hashed files live: a new version is a new name beside the old ones. */
-const ASSET_DIRS = ['_astro', 'assets'];
+/**
+ * Where the hashed files live (the build's stylesheets, the page script): a new version is a new
+ * name beside the old ones, so the server lets caches keep them for good.
+ */
+export const ASSET_DIRS = ['_astro', 'assets'] as const;
 
 /**
  * How long a replaced stylesheet or page script stays published: as long as a cache may still
@@ -47,12 +49,10 @@ export async function assetsToKeep(
 ): Promise<string[]> {
   const kept: string[] = [];
   for (const dir of ASSET_DIRS) {
-    const root = join(siteDir, dir);
-    for (const path of await filesUnder(root)) {
-      const info = await stat(path).catch(() => null);
-      if (!info) continue;
-      if (pageFailed || now - info.mtimeMs < ASSET_GRACE_MS)
-        kept.push(relative(siteDir, path).split(sep).join('/'));
+    for (const name of await listPublished(join(siteDir, dir))) {
+      const file = `${dir}/${name}`;
+      const info = await stat(join(siteDir, file)).catch(() => null);
+      if (info && (pageFailed || now - info.mtimeMs < ASSET_GRACE_MS)) kept.push(file);
     }
   }
   return kept;

@@ -83,20 +83,22 @@ export async function removePublished(siteDir: string, file: string): Promise<vo
   if (dir !== siteDir) await rmdir(dir).catch(() => undefined);
 }
 
-/** Every file under `dir` (none when it does not exist), as absolute paths. */
-export async function filesUnder(dir: string): Promise<string[]> {
+async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const nested = await Promise.all(
     entries.map((e) =>
-      e.isDirectory() ? filesUnder(join(dir, e.name)) : Promise.resolve([join(dir, e.name)]),
+      e.isDirectory() ? walk(join(dir, e.name)) : Promise.resolve([join(dir, e.name)]),
     ),
   );
   return nested.flat();
 }
 
-/** Every file under the site directory, as paths relative to it with `/` separators. */
+/**
+ * Every file under a directory (none when it does not exist), as paths relative to it with `/`
+ * separators.
+ */
 export async function listPublished(siteDir: string): Promise<string[]> {
-  return (await filesUnder(siteDir)).map((path) => relative(siteDir, path).split(sep).join('/'));
+  return (await walk(siteDir)).map((path) => relative(siteDir, path).split(sep).join('/'));
 }
 
 /** Whether `file` is one of `keep` or a compressed sibling of one. */

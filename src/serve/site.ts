@@ -5,6 +5,7 @@ import { extname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, MiddlewareHandler } from 'hono';
+import { ASSET_DIRS } from '../publish/assets.ts';
 import type { SiteAvailability } from '../publish/availability.ts';
 import { CONTENT_SECURITY_POLICY } from '../publish/views/page-security.ts';
 import { siblingsOf } from '../publish/write.ts';
@@ -27,12 +28,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** HTML, feeds and JSON change with every update: let caches keep them only briefly. */
 const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400';
-/**
- * The stylesheets (`_astro/`) and the page script (`assets/`) are named by their content's hash: a
- * new version is a new name, so a browser or CDN may keep each for good.
- */
+/** For the files named by their content's hash (`ASSET_DIRS`): a browser or CDN may keep each. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-const HASHED_DIRS = ['_astro', 'assets'];
 
 /**
  * Sent with every file. The pages carry their policy as a `<meta>` too, so it travels to any static
@@ -140,7 +137,7 @@ export class SiteFiles {
     this.cache = new FileCache(options.cacheBytes);
     this.dirs = {
       apiDir: join(resolve(root), 'api', 'v2') + sep,
-      hashedDirs: HASHED_DIRS.map((d) => join(resolve(root), d) + sep),
+      hashedDirs: ASSET_DIRS.map((d) => join(resolve(root), d) + sep),
     };
   }
 
