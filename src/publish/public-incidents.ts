@@ -73,18 +73,17 @@ export class PublicIncidents {
    */
   apply(id: string, after: IncidentRecord | null): () => void {
     const before = { summaries: this.summaries, summary: this.byId.get(id), hot: this.hot.get(id) };
-    const rest = this.summaries.filter((s) => s.id !== id);
+    // A copy (the one before stays whole for the undo and for layouts computed from it), the old
+    // summary taken out and the new one put in by halving: no re-sort, no pass over the history.
+    const rest = this.summaries.slice();
+    if (before.summary) {
+      let at = insertionPoint(rest, before.summary);
+      if (rest[at]?.id !== id) at = rest.findIndex((s) => s.id === id);
+      if (at >= 0) rest.splice(at, 1);
+    }
     if (after) {
       const summary = summarise(after);
-      // Binary insertion keeps the newest-first order without re-sorting the whole history.
-      let lo = 0;
-      let hi = rest.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (compareIncidents(rest[mid]!, summary) <= 0) lo = mid + 1;
-        else hi = mid;
-      }
-      rest.splice(lo, 0, summary);
+      rest.splice(insertionPoint(rest, summary), 0, summary);
       this.byId.set(id, summary);
       this.hot.set(id, after);
     } else {
@@ -142,4 +141,19 @@ export class PublicIncidents {
       found.set(incident.id, incident);
     return found;
   }
+}
+
+/** Where `incident` goes in `list` (newest started first): the first place not before it. */
+function insertionPoint(
+  list: readonly IncidentSummary[],
+  incident: Pick<IncidentSummary, 'started_at' | 'id'>,
+): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareIncidents(list[mid]!, incident) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -161,7 +161,7 @@ const layoutCache = new WeakMap<
  * the number of incidents plus one, whatever dates they carry. A month's parts are counted from its
  * oldest incident, so a new incident (the newest) changes only the month's newest part, until that
  * part is full and a new one begins. Incidents are newest first, so each month's key is computed
- * once.
+ * once and its end found by halving.
  */
 export function historyLayout(
   snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'now' | 'site'>,
@@ -174,13 +174,20 @@ export function historyLayout(
   if (cached?.key === cacheKey) return cached.layout;
   // Each month's first position in the history.
   const starts: Array<{ month: string; at: number }> = [];
-  let monthStart = Infinity;
-  for (let i = 0; i < history.length; i++) {
-    const at = Date.parse(history[i]!.started_at);
-    if (at >= monthStart) continue; // same month as the incident before it
-    const month = monthKey(at, zone);
+  for (let i = 0; i < history.length; ) {
+    const month = monthKey(Date.parse(history[i]!.started_at), zone);
     starts.push({ month, at: i });
-    monthStart = startOfDay(`${month}-01`, zone);
+    // The month ends at the first incident started before it began: found by halving, so a
+    // layout costs a few steps per month, not a date parse per incident.
+    const monthStart = startOfDay(`${month}-01`, zone);
+    let lo = i + 1;
+    let hi = history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (Date.parse(history[mid]!.started_at) < monthStart) hi = mid;
+      else lo = mid + 1;
+    }
+    i = lo;
   }
   const pages: HistoryPage[] = [];
   starts.forEach(({ month, at }, k) => {

@@ -4,7 +4,7 @@ import type { DigestKind } from '../domain/digest/schedule.ts';
 import type { NoticeOutcome } from '../domain/notifications.ts';
 import type { Severity } from '../domain/types.ts';
 import { str, strOrNull, type Tx } from './db.ts';
-import type { Reader } from './incidents.ts';
+import { OPEN_STATUS_LIST, type Reader } from './incidents.ts';
 
 export interface DigestRecord {
   id: string;
@@ -127,7 +127,7 @@ export async function incidentsOpenAfter(
 > {
   const rows = await read(
     `SELECT id, severity, started_at, resolved_at FROM incidents
-     WHERE status != 'resolved' OR resolved_at > ?`,
+     WHERE status IN ${OPEN_STATUS_LIST} OR resolved_at > ?`,
     [after],
   );
   return rows.map((row) => ({

@@ -1,5 +1,10 @@
 import type { InArgs, InValue, Row } from '@libsql/client';
-import type { ComponentStatus, IncidentRecord, Update } from '../domain/types.ts';
+import {
+  OPEN_STATUSES,
+  type ComponentStatus,
+  type IncidentRecord,
+  type Update,
+} from '../domain/types.ts';
 import { str, type Tx } from './db.ts';
 
 /** Anything that can run a read: the database itself or an open transaction. */
@@ -129,10 +134,16 @@ export async function listIncidentItems(
   );
 }
 
+/**
+ * The open statuses as an SQL list: `status IN (…)` reads the open incidents through the status
+ * index, where `status != 'resolved'` walks the whole history.
+ */
+export const OPEN_STATUS_LIST = `(${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
 function listQuery(columns: string, filter: IncidentFilter): [string, Array<string | number>] {
   const where: string[] = [];
   const args: Array<string | number> = [];
-  if (filter.status === 'open') where.push("i.status != 'resolved'");
+  if (filter.status === 'open') where.push(`i.status IN ${OPEN_STATUS_LIST}`);
   if (filter.status === 'resolved') where.push("i.status = 'resolved'");
   if (filter.severity) {
     where.push('i.severity = ?');
@@ -271,7 +282,7 @@ export async function openPublicComponentStatuses(
   const rows = await read(
     `SELECT ic.component_id, ic.status FROM incident_components ic
      JOIN incidents i ON i.id = ic.incident_id
-     WHERE i.status != 'resolved' AND i.visibility = 'public'
+     WHERE i.status IN ${OPEN_STATUS_LIST} AND i.visibility = 'public'
        AND ic.component_id IN (${placeholders(componentIds.length)})
      UNION ALL
      SELECT mc.component_id, 'under_maintenance' FROM maintenance_components mc

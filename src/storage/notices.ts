@@ -1,7 +1,7 @@
 import type { Row } from '@libsql/client';
 import type { NoticeKind, NoticeOutcome, SentNotice } from '../domain/notifications.ts';
 import { str, type Tx } from './db.ts';
-import type { Reader } from './incidents.ts';
+import { OPEN_STATUS_LIST, type Reader } from './incidents.ts';
 
 export interface NoticeRecord extends SentNotice {
   incident_id: string;
@@ -57,7 +57,7 @@ export async function noticesForIncident(
 export async function noticesForOpenIncidents(read: Reader): Promise<Map<string, NoticeRecord[]>> {
   const rows = await read(
     `SELECT n.* FROM cadence_notices n JOIN incidents i ON i.id = n.incident_id
-     WHERE i.status != 'resolved' ORDER BY n.sent_at, n.rowid`,
+     WHERE i.status IN ${OPEN_STATUS_LIST} ORDER BY n.sent_at, n.rowid`,
   );
   const result = new Map<string, NoticeRecord[]>();
   for (const row of rows) {
