@@ -174,7 +174,7 @@ export function historyLayout(
   if (cached?.key === cacheKey) return cached.layout;
   // Each month's first position in the history.
   const starts: Array<{ month: string; at: number }> = [];
-  for (let i = 0; i < history.length; ) {
+  for (let i = 0; i < history.length;) {
     const month = monthKey(Date.parse(history[i]!.started_at), zone);
     starts.push({ month, at: i });
     // The month ends at the first incident started before it began: found by halving, so a
