@@ -23,6 +23,8 @@ export class PublicIncidents {
   private readonly byId = new Map<string, IncidentSummary>();
   private readonly hot = new Map<string, IncidentRecord>();
   private hotSorted: IncidentRecord[] | null = [];
+  /** Component → when its oldest public incident started; null: to be found again. */
+  private oldest: Map<string, string> | null = null;
 
   constructor(
     private readonly db: Db,
@@ -39,6 +41,7 @@ export class PublicIncidents {
     this.summaries = summaries;
     this.byId.clear();
     for (const summary of summaries) this.byId.set(summary.id, summary);
+    this.oldest = null;
     this.hot.clear();
     await this.refreshHot(now);
   }
@@ -57,6 +60,21 @@ export class PublicIncidents {
     this.hotSorted = null;
   }
 
+  /**
+   * Component id → when the oldest public incident that touched it started, over the whole
+   * history (the uptime bars' "no data" days end there). Kept up to date per change; found again
+   * with a pass over the history only when a component's oldest incident itself changed.
+   */
+  oldestStarts(): ReadonlyMap<string, string> {
+    if (!this.oldest) {
+      this.oldest = new Map();
+      // Newest started first: the last incident seen for a component is its oldest.
+      for (const summary of this.summaries)
+        for (const id of summary.touched) this.oldest.set(id, summary.started_at);
+    }
+    return this.oldest;
+  }
+
   get(id: string): IncidentSummary | undefined {
     return this.byId.get(id);
   }
@@ -72,7 +90,12 @@ export class PublicIncidents {
    * what undoes it, for a publish that fails before anything was written.
    */
   apply(id: string, after: IncidentRecord | null): () => void {
-    const before = { summaries: this.summaries, summary: this.byId.get(id), hot: this.hot.get(id) };
+    const before = {
+      summaries: this.summaries,
+      summary: this.byId.get(id),
+      hot: this.hot.get(id),
+      oldest: this.oldest,
+    };
     // A copy (the one before stays whole for the undo and for layouts computed from it), the old
     // summary taken out and the new one put in by halving: no re-sort, no pass over the history.
     const rest = this.summaries.slice();
@@ -92,8 +115,10 @@ export class PublicIncidents {
     }
     this.summaries = rest;
     this.hotSorted = null;
+    this.oldest = oldestAfter(before.oldest, before.summary, after && this.byId.get(id)!);
     return () => {
       this.summaries = before.summaries;
+      this.oldest = before.oldest;
       if (before.summary) this.byId.set(id, before.summary);
       else this.byId.delete(id);
       if (before.hot) this.hot.set(id, before.hot);
@@ -156,4 +181,23 @@ function insertionPoint(
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * The oldest starts after one incident's summary went from `before` to `after` (either absent),
+ * as a new map; null when `before` may have been some component's oldest (found again then).
+ */
+function oldestAfter(
+  oldest: ReadonlyMap<string, string> | null,
+  before: IncidentSummary | undefined,
+  after: IncidentSummary | null,
+): Map<string, string> | null {
+  if (!oldest) return null;
+  if (before?.touched.some((c) => oldest.get(c) === before.started_at)) return null;
+  const next = new Map(oldest);
+  for (const c of after?.touched ?? []) {
+    const current = next.get(c);
+    if (current === undefined || after!.started_at < current) next.set(c, after!.started_at);
+  }
+  return next;
 }

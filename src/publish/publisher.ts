@@ -199,6 +199,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       policy: content.policy,
       incidents: incidents.hotIncidents(),
       history: incidents.summaries,
+      oldestStarts: incidents.oldestStarts(),
       componentStatus,
       firstSeen,
       maintenances,

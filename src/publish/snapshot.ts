@@ -62,6 +62,11 @@ export interface SiteSnapshot {
   incidents: IncidentRecord[];
   /** The whole public history, newest started first, as summaries; absent: `incidents` is all. */
   history?: readonly IncidentSummary[];
+  /**
+   * Component id → when its oldest public incident started, over the whole history, kept by the
+   * publisher; absent: found from `history` (or `incidents`).
+   */
+  oldestStarts?: ReadonlyMap<string, string>;
   componentStatus: Map<string, { status: ComponentStatus; updated_at: string }>;
   /**
    * Catalog id → when this installation first saw it. Uptime days before a component's first

@@ -189,6 +189,34 @@ describe('PublicIncidents, on a database', () => {
       expect(store.summaries).toHaveLength(incidents.length - 1);
       gone();
       expect(store.summaries).toHaveLength(incidents.length);
+
+      // The oldest start per component, kept per change, is always what a pass over the history
+      // finds: when the oldest incident goes, starts later or earlier, and when one is added.
+      const oldestByPass = () => {
+        const found = new Map<string, string>();
+        for (const s of store.summaries) for (const c of s.touched) found.set(c, s.started_at);
+        return found;
+      };
+      const first = [...store.summaries].at(-1)!;
+      expect(first.touched.length).toBeGreaterThan(0);
+      expect(store.oldestStarts()).toEqual(oldestByPass());
+      const steps: Array<[string, IncidentRecord | null]> = [
+        [first.id, null],
+        [first.id, { ...oldest, started_at: '2001-01-01T00:00:00.000Z' }],
+        [first.id, { ...oldest, started_at: NOW }],
+        ['added-early', { ...oldest, id: 'added-early', started_at: '2000-06-01T00:00:00.000Z' }],
+        [incidents.at(-1)!.id, { ...incidents.at(-1)!, title: 'Renamed' }],
+      ];
+      const undos: Array<() => void> = [];
+      for (const [id, after] of steps) {
+        undos.unshift(store.apply(id, after));
+        expect(store.oldestStarts(), `${id} → ${after?.started_at ?? 'gone'}`).toEqual(
+          oldestByPass(),
+        );
+      }
+      for (const undo of undos) undo();
+      expect(store.oldestStarts()).toEqual(oldestByPass());
+      expect(store.summaries).toHaveLength(incidents.length);
     } finally {
       db.close();
     }

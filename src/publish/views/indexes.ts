@@ -52,9 +52,10 @@ const oldestCache = new WeakMap<
 
 /** When the oldest public incident that touched a component started, over the whole history. */
 export function oldestStartOfComponent(
-  snapshot: Pick<SiteSnapshot, 'incidents' | 'history'>,
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'oldestStarts'>,
   componentId: string,
 ): string | undefined {
+  if (snapshot.oldestStarts) return snapshot.oldestStarts.get(componentId);
   const history = historyOf(snapshot);
   let oldest = oldestCache.get(history);
   if (!oldest) {

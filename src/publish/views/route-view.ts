@@ -73,6 +73,17 @@ function withMaintenance(items: FeedItem[], maintenance: FeedItem[]): FeedItem[]
 /** RSS 2.0 or Atom 1.0: the same items, the same links. */
 type FeedFormat = 'rss' | 'atom';
 
+/** A feed's items, per snapshot: the RSS and the Atom version of a feed are rendered from one. */
+const feedMemo = new WeakMap<SiteSnapshot, Map<string, FeedItem[]>>();
+
+function memoItems(snapshot: SiteSnapshot, key: string, build: () => FeedItem[]): FeedItem[] {
+  let items = feedMemo.get(snapshot);
+  if (!items) feedMemo.set(snapshot, (items = new Map()));
+  let found = items.get(key);
+  if (!found) items.set(key, (found = build()));
+  return found;
+}
+
 function siteFeed(snapshot: SiteSnapshot, format: FeedFormat): FeedView {
   const name = cleanText(snapshot.site.name);
   return {
@@ -80,9 +91,11 @@ function siteFeed(snapshot: SiteSnapshot, format: FeedFormat): FeedView {
     description: `Every public update about ${name} incidents and scheduled maintenance.`,
     siteUrl: snapshot.siteUrl,
     feedUrl: `${snapshot.siteUrl}/history.${format}`,
-    items: withMaintenance(
-      feedItems(snapshot.siteUrl, snapshot.incidents, (c) => componentName(snapshot, c)),
-      maintenanceFeedItems(snapshot),
+    items: memoItems(snapshot, '', () =>
+      withMaintenance(
+        feedItems(snapshot.siteUrl, snapshot.incidents, (c) => componentName(snapshot, c)),
+        maintenanceFeedItems(snapshot),
+      ),
     ),
   };
 }
@@ -96,11 +109,13 @@ function componentFeed(snapshot: SiteSnapshot, id: string, format: FeedFormat): 
     description: `Every public update about incidents and maintenance affecting ${name}.`,
     siteUrl: `${snapshot.siteUrl}/components/${id}/`,
     feedUrl: `${snapshot.siteUrl}/components/${id}/history.${format}`,
-    items: withMaintenance(
-      feedItems(snapshot.siteUrl, incidentsOfComponent(snapshot, id), (c) =>
-        componentName(snapshot, c),
+    items: memoItems(snapshot, `component:${id}`, () =>
+      withMaintenance(
+        feedItems(snapshot.siteUrl, incidentsOfComponent(snapshot, id), (c) =>
+          componentName(snapshot, c),
+        ),
+        maintenanceFeedItems(snapshot, id),
       ),
-      maintenanceFeedItems(snapshot, id),
     ),
   };
 }

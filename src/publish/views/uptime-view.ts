@@ -84,7 +84,21 @@ export function uptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
  * Across snapshots: a component whose incidents did not change keeps its uptime within the same
  * minute, so a burst of updates to one incident recomputes only the components it touches.
  */
-const lastByComponent = new Map<string, { key: string; view: UptimeView }>();
+const lastByComponent = new Map<
+  string,
+  { key: string; incidents: Array<{ id: string; version: number }>; view: UptimeView }
+>();
+
+/** The same incidents, each at the same version, in the same order (no key text built). */
+function sameIncidents(
+  a: ReadonlyArray<{ id: string; version: number }>,
+  b: ReadonlyArray<{ id: string; version: number }>,
+): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++)
+    if (a[i]!.id !== b[i]!.id || a[i]!.version !== b[i]!.version) return false;
+  return true;
+}
 
 function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeView {
   const now = snapshot.now.getTime();
@@ -99,9 +113,9 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
     .filter((m) => m.components.includes(componentId))
     .map((m) => ({ m, window: maintenanceInterval(m, now) }))
     .filter((x) => x.window !== null);
-  const key = `${Math.floor(now / 60_000)}|${snapshot.site.timezone}|${since}|${relevant.map((i) => `${i.id}:${i.version}`).join(',')}|${maintenance.map((x) => `${x.m.id}:${x.m.version}`).join(',')}`;
+  const key = `${Math.floor(now / 60_000)}|${snapshot.site.timezone}|${since}|${maintenance.map((x) => `${x.m.id}:${x.m.version}`).join(',')}`;
   const last = lastByComponent.get(componentId);
-  if (last?.key === key) return last.view;
+  if (last?.key === key && sameIncidents(last.incidents, relevant)) return last.view;
   const view = buildUptimeView(
     relevant,
     componentId,
@@ -110,7 +124,8 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
     since,
     maintenance.map((x) => x.window!),
   );
-  lastByComponent.set(componentId, { key, view });
+  const incidents = relevant.map(({ id, version }) => ({ id, version }));
+  lastByComponent.set(componentId, { key, incidents, view });
   return view;
 }
 
