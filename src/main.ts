@@ -2,6 +2,7 @@
  * The entry point (`npm start`). It checks the Node.js version before anything else loads, so an
  * unsupported Node stops with one clear line, not with a stack trace from deep in a dependency.
  */
+import { boundHeapGrowth } from './lib/gc.ts';
 import { unsupportedNode } from './lib/node-version.ts';
 
 const problem = unsupportedNode(process.versions.node);
@@ -9,4 +10,6 @@ if (problem) {
   process.stderr.write(`herald: cannot start: ${problem}\n`);
   process.exit(1);
 }
+// Before anything allocates: the heap stays within 1.5× of what is live (see `boundHeapGrowth`).
+boundHeapGrowth();
 await import('./server.ts');

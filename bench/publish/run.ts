@@ -12,6 +12,7 @@ import { openDatabase } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import { astroCli } from '../../src/publish/astro-build.ts';
 import { createPublisher } from '../../src/publish/publisher.ts';
+import { boundHeapGrowth } from '../../src/lib/gc.ts';
 import { API_FILES } from '../../src/publish/routes.ts';
 import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
@@ -21,6 +22,9 @@ import { generateHistory } from '../../src/seed/generate.ts';
 import { writeHistory } from '../../src/seed/write.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
+
+// The in-process export below runs with the server's heap bound (`main.ts` sets it there).
+boundHeapGrowth();
 
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 /** `BENCH_STATIC=0` skips (c), the plain `astro build` (long at 100,000 incidents). */

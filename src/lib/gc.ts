@@ -21,3 +21,26 @@ export function collectGarbage(): void {
   }
   collect?.();
 }
+
+/**
+ * How far V8 lets the heap grow past what the last full collection kept, in percent. V8's own
+ * choice, up to four times the live heap when collecting is cheap, made a 100,000-incident export
+ * hold 550 MiB of heap for about 150 MiB live, and the server keep it. 50 % bounds the heap at one
+ * and a half times what is live, for more frequent, shorter collections (see the README's
+ * performance notes for what it costs and saves).
+ */
+export const HEAP_GROWING_PERCENT = 50;
+
+/**
+ * Sets V8's heap growing factor for this process unless the operator chose one
+ * (`--heap-growing-percent` on the command line or in `NODE_OPTIONS`). V8 reads it at every full
+ * collection, so setting it at start-up is enough. Returns the value in force.
+ */
+export function boundHeapGrowth(percent = HEAP_GROWING_PERCENT): number | 'operator' {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some(
+    (arg) => /^--heap[-_]growing[-_]percent\b/.test(arg),
+  );
+  if (given) return 'operator';
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return percent;
+}

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/lib/gc.ts';
 
@@ -16,5 +18,37 @@ describe('collectGarbage', () => {
     const after = process.memoryUsage().heapUsed;
     // Well over 60 MiB of it.
     expect(before - after).toBeGreaterThan(60 * 2 ** 20);
+  });
+});
+
+const script = join(import.meta.dirname, 'fixtures/heap-growth.ts');
+
+function run(args: string[], nodeArgs: string[] = []) {
+  return new Promise<{ bound: number | 'operator' | null; peakMiB: number }>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [...nodeArgs, '--import', 'tsx', script, ...args],
+      { timeout: 60_000 },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(stderr || String(error)))
+          : resolve(JSON.parse(stdout) as { bound: number | 'operator' | null; peakMiB: number }),
+    ),
+  );
+}
+
+describe('boundHeapGrowth', () => {
+  it('keeps the heap near what is live where V8 alone lets it grow to several times that', async () => {
+    const free = await run([]);
+    const bound = await run(['bound']);
+    expect(bound.bound).toBe(50);
+    // About 100 MiB live: V8 alone went past 400 MiB here, bounded about 200.
+    expect(free.peakMiB).toBeGreaterThan(300);
+    expect(bound.peakMiB).toBeLessThan(free.peakMiB * 0.7);
+  });
+
+  it("leaves the operator's own setting alone", async () => {
+    const operator = await run(['bound'], ['--heap-growing-percent=300']);
+    expect(operator.bound).toBe('operator');
   });
 });
