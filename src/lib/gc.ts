@@ -33,14 +33,12 @@ export const HEAP_GROWING_PERCENT = 50;
 
 /**
  * Sets V8's heap growing factor for this process unless the operator chose one
- * (`--heap-growing-percent` on the command line or in `NODE_OPTIONS`). V8 reads it at every full
- * collection, so setting it at start-up is enough. Returns the value in force.
+ * (`node --heap-growing-percent=N`; Node does not take V8 flags from `NODE_OPTIONS`). V8 reads it
+ * at every full collection, so setting it at start-up is enough. Returns the value in force.
  */
 export function boundHeapGrowth(percent = HEAP_GROWING_PERCENT): number | 'operator' {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some(
-    (arg) => /^--heap[-_]growing[-_]percent\b/.test(arg),
-  );
-  if (given) return 'operator';
+  if (process.execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg)))
+    return 'operator';
   setFlagsFromString(`--heap-growing-percent=${percent}`);
   return percent;
 }
