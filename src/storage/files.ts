@@ -1,4 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  futimesSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -49,6 +58,8 @@ export async function writeAtomicGroup(
     const target = join(root, file);
     return { temp: tempBeside(target), target, data };
   });
+  const bytes = temps.reduce((n, { data }) => n + data.length, 0);
+  if (bytes <= SYNC_GROUP_BYTES) return writeGroupSync(temps, mtime);
   try {
     for (const dir of new Set(temps.map((t) => dirname(t.target))))
       await mkdir(dir, { recursive: true });
@@ -64,5 +75,47 @@ export async function writeAtomicGroup(
   } catch (error) {
     await Promise.all(temps.map(({ temp }) => rm(temp, { force: true })));
     throw error;
+  }
+}
+
+/**
+ * Groups up to this many bytes (a page and its compressed versions, most of a site) are written
+ * with synchronous calls: about a dozen system calls into the page cache, a fraction of a
+ * millisecond, where each asynchronous call is a round trip through the thread pool. Measured in a
+ * 100,000-incident export: the main thread spent more time handing those calls over and taking
+ * their results back than rendering.
+ */
+const SYNC_GROUP_BYTES = 64 * 1024;
+
+type Temp = { temp: string; target: string; data: Buffer | string };
+
+/** `writeAtomicGroup`'s work in synchronous calls; the directory is made only when missing. */
+function writeGroupSync(temps: Temp[], mtime: Date | undefined): void {
+  try {
+    for (const { temp, data } of temps) {
+      const fd = openCreating(temp);
+      try {
+        const buffer = typeof data === 'string' ? Buffer.from(data) : data;
+        for (let at = 0; at < buffer.length;) at += writeSync(fd, buffer, at, buffer.length - at);
+        if (mtime) futimesSync(fd, mtime, mtime);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    for (const { temp, target } of temps) renameSync(temp, target);
+  } catch (error) {
+    for (const { temp } of temps) rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Opens a new file for writing, making its directory first if (and only if) it is missing. */
+function openCreating(path: string): number {
+  try {
+    return openSync(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dirname(path), { recursive: true });
+    return openSync(path, 'wx');
   }
 }
