@@ -41,6 +41,9 @@ export function newestUpdates(
       ? a.display_at > b.display_at
       : a.seq > b.seq || (a.seq === b.seq && a.id > b.id);
   for (const incident of incidents) {
+    // An incident whose newest update is not newer than the cut has nothing to offer.
+    if (top.length === limit && latestKey(incident) <= feedOrderKey(top[top.length - 1]!.update))
+      continue;
     for (const update of incident.updates) {
       if (top.length === limit && !newer(update, top[top.length - 1]!.update)) continue;
       let index = top.length;
@@ -50,6 +53,27 @@ export function newestUpdates(
     }
   }
   return top;
+}
+
+/** An update's place in the order feeds list them by (newest `display_at`, then `seq`, then id). */
+export function feedOrderKey(update: { display_at: string; seq: number; id: string }): string {
+  return `${update.display_at}|${String(update.seq).padStart(10, '0')}|${update.id}`;
+}
+
+/** Each record's newest update in feed order (`feedOrderKey`); records are never changed in place. */
+const latestKeys = new WeakMap<IncidentRecord, string>();
+
+function latestKey(incident: IncidentRecord): string {
+  let key = latestKeys.get(incident);
+  if (key === undefined) {
+    key = '';
+    for (const update of incident.updates) {
+      const k = feedOrderKey(update);
+      if (k > key) key = k;
+    }
+    latestKeys.set(incident, key);
+  }
+  return key;
 }
 
 export function feedItems(

@@ -1,16 +1,11 @@
 import type { IncidentRecord } from '../domain/types.ts';
-import { FEED_ITEMS } from './feed.ts';
+import { FEED_ITEMS, feedOrderKey } from './feed.ts';
 import { touchedComponents } from './routes.ts';
 import type { IncidentSummary } from './snapshot.ts';
 import { RECENT_INCIDENTS } from './statuspage.ts';
 import { COMPONENT_INCIDENTS } from './views/component-view.ts';
 import { PAST_DAYS } from './views/index-view.ts';
 import { UPTIME_DAYS } from './views/uptime-view.ts';
-
-/** An update's place in the order feeds list them by (newest `display_at`, then `seq`, then id). */
-export function feedOrderKey(update: { display_at: string; seq: number; id: string }): string {
-  return `${update.display_at}|${String(update.seq).padStart(10, '0')}|${update.id}`;
-}
 
 export function summarise(incident: IncidentRecord): IncidentSummary {
   let latest = '';

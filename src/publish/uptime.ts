@@ -51,6 +51,24 @@ export function incidentIntervals(
   componentId: string,
   now: number,
 ): StatusInterval[] {
+  let byComponent = intervalCache.get(incident);
+  if (!byComponent) intervalCache.set(incident, (byComponent = new Map()));
+  let open = byComponent.get(componentId);
+  if (!open) byComponent.set(componentId, (open = openIntervals(incident, componentId)));
+  const intervals: StatusInterval[] = [];
+  for (const { start, end, status } of open)
+    if (Math.min(end, now) > start) intervals.push({ start, end: Math.min(end, now), status });
+  return intervals;
+}
+
+/**
+ * An incident's intervals per component, before they are cut at `now` (the last one runs on, to
+ * infinity): the replay is the same at every `now`, and an incident's record is never changed in
+ * place (a change is a new record), so each is replayed once per component, not once per page.
+ */
+const intervalCache = new WeakMap<UptimeIncident, Map<string, StatusInterval[]>>();
+
+function openIntervals(incident: UptimeIncident, componentId: string): StatusInterval[] {
   const updates = [...incident.updates].sort(compareTimeline);
   const intervals: StatusInterval[] = [];
   let state: IncidentState = {
@@ -64,7 +82,7 @@ export function incidentIntervals(
     const status = state.components.find((c) => c.id === componentId)?.status;
     const start = Date.parse(update.display_at);
     const next = updates[index + 1];
-    const end = Math.min(next ? Date.parse(next.display_at) : now, now);
+    const end = next ? Date.parse(next.display_at) : Infinity;
     if (status && status !== 'operational' && end > start) intervals.push({ start, end, status });
   });
   return intervals;

@@ -73,7 +73,8 @@ export function notAfterNow<T extends string | null | undefined>(
   if (ms > now.getTime() + FUTURE_SKEW_MS) {
     throw ValidationError.field(field, 'must not be in the future');
   }
-  return (ms > now.getTime() ? now.toISOString() : iso) as T;
+  // One form for every stored instant (`…T10:00:00.000Z`): timelines and feeds order them as text.
+  return (ms > now.getTime() ? now.toISOString() : new Date(ms).toISOString()) as T;
 }
 
 /**
