@@ -8,7 +8,7 @@ import {
   type IncidentSummary,
   type SiteSnapshot,
 } from './snapshot.ts';
-import { historyLayout, type Route } from './routes.ts';
+import { historyLayout, touchedComponents, type Route } from './routes.ts';
 
 /**
  * The publisher's memory of the public incidents, flat in the size of the history: every incident
@@ -23,6 +23,7 @@ export class PublicIncidents {
   private readonly byId = new Map<string, IncidentSummary>();
   private readonly hot = new Map<string, IncidentRecord>();
   private hotSorted: IncidentRecord[] | null = [];
+  private hotByComponent: Map<string, IncidentRecord[]> | null = null;
   /** Component → when its oldest public incident started; null: to be found again. */
   private oldest: Map<string, string> | null = null;
 
@@ -58,6 +59,7 @@ export class PublicIncidents {
     for (const incident of await loadPublicIncidentsById(this.db, missing))
       this.hot.set(incident.id, incident);
     this.hotSorted = null;
+    this.hotByComponent = null;
   }
 
   /**
@@ -86,6 +88,24 @@ export class PublicIncidents {
   }
 
   /**
+   * The hot incidents of each component (every one that touched it), newest started first: what
+   * `incidentsOfComponent` answers for a site-wide snapshot. Kept per change, like the order.
+   */
+  hotIncidentsByComponent(): ReadonlyMap<string, IncidentRecord[]> {
+    if (!this.hotByComponent) {
+      const lists = new Map<string, IncidentRecord[]>();
+      for (const incident of this.hotIncidents())
+        for (const c of touchedComponents(incident)) {
+          const list = lists.get(c);
+          if (list) list.push(incident);
+          else lists.set(c, [incident]);
+        }
+      this.hotByComponent = lists;
+    }
+    return this.hotByComponent;
+  }
+
+  /**
    * Puts one incident's new public version in place (null: it is no longer public) and returns
    * what undoes it, for a publish that fails before anything was written.
    */
@@ -96,26 +116,38 @@ export class PublicIncidents {
       hot: this.hot.get(id),
       oldest: this.oldest,
     };
-    // A copy (the one before stays whole for the undo and for layouts computed from it), the old
-    // summary taken out and the new one put in by halving: no re-sort, no pass over the history.
-    const rest = this.summaries.slice();
-    if (before.summary) {
-      let at = insertionPoint(rest, before.summary);
-      if (rest[at]?.id !== id) at = rest.findIndex((s) => s.id === id);
-      if (at >= 0) rest.splice(at, 1);
-    }
+    const beforeSorted = this.hotSorted;
+    const beforeByComponent = this.hotByComponent;
+    const summary = after && summarise(after);
+    // New lists (the ones before stay whole for the undo and for layouts computed from them), each
+    // changed by halving: no re-sort, no pass over the history or the hot incidents.
+    this.summaries = replaced(this.summaries, before.summary, summary);
     if (after) {
-      const summary = summarise(after);
-      rest.splice(insertionPoint(rest, summary), 0, summary);
-      this.byId.set(id, summary);
+      this.byId.set(id, summary!);
       this.hot.set(id, after);
     } else {
       this.byId.delete(id);
       this.hot.delete(id);
     }
-    this.summaries = rest;
-    this.hotSorted = null;
-    this.oldest = oldestAfter(before.oldest, before.summary, after && this.byId.get(id)!);
+    if (beforeSorted) this.hotSorted = replaced(beforeSorted, before.hot, after);
+    if (beforeByComponent) {
+      const lists = new Map(beforeByComponent);
+      const touched = new Set([
+        ...(before.hot ? touchedComponents(before.hot) : []),
+        ...(after ? touchedComponents(after) : []),
+      ]);
+      for (const c of touched) {
+        const list = replaced(
+          lists.get(c) ?? [],
+          before.hot && touchedComponents(before.hot).includes(c) ? before.hot : undefined,
+          after && touchedComponents(after).includes(c) ? after : null,
+        );
+        if (list.length > 0) lists.set(c, list);
+        else lists.delete(c);
+      }
+      this.hotByComponent = lists;
+    }
+    this.oldest = oldestAfter(before.oldest, before.summary, summary);
     return () => {
       this.summaries = before.summaries;
       this.oldest = before.oldest;
@@ -123,7 +155,8 @@ export class PublicIncidents {
       else this.byId.delete(id);
       if (before.hot) this.hot.set(id, before.hot);
       else this.hot.delete(id);
-      this.hotSorted = null;
+      this.hotSorted = beforeSorted;
+      this.hotByComponent = beforeByComponent;
     };
   }
 
@@ -138,9 +171,11 @@ export class PublicIncidents {
     route: Route,
     batch: ReadonlyMap<string, IncidentRecord>,
   ): Promise<SiteSnapshot> {
+    // The site-wide lists by component describe the hot incidents, not these.
+    const { incidentsByComponent: _, ...rest } = site;
     if (route.kind === 'incident') {
       const incident = batch.get(route.id);
-      return { ...site, incidents: incident ? [incident] : [] };
+      return { ...rest, incidents: incident ? [incident] : [] };
     }
     if (route.kind === 'history') {
       const page = historyLayout(site).pages[route.page - 1];
@@ -148,7 +183,7 @@ export class PublicIncidents {
       const ids = site.history?.slice(page.from, page.to).map((s) => s.id);
       // Without summaries (a snapshot of every record), the page's records are the history's own.
       if (!ids) return site;
-      return { ...site, incidents: [...(await this.records(ids)).values()].sort(compareIncidents) };
+      return { ...rest, incidents: [...(await this.records(ids)).values()].sort(compareIncidents) };
     }
     return site;
   }
@@ -168,9 +203,28 @@ export class PublicIncidents {
   }
 }
 
+/**
+ * `list` (newest started first) with `before` taken out and `after` put in its place in the
+ * order, as a new array; either may be absent.
+ */
+function replaced<T extends Pick<IncidentSummary, 'started_at' | 'id'>>(
+  list: readonly T[],
+  before: T | undefined,
+  after: T | null,
+): T[] {
+  const next = list.slice();
+  if (before) {
+    let at = insertionPoint(next, before);
+    if (next[at]?.id !== before.id) at = next.findIndex((s) => s.id === before.id);
+    if (at >= 0) next.splice(at, 1);
+  }
+  if (after) next.splice(insertionPoint(next, after), 0, after);
+  return next;
+}
+
 /** Where `incident` goes in `list` (newest started first): the first place not before it. */
 function insertionPoint(
-  list: readonly IncidentSummary[],
+  list: ReadonlyArray<Pick<IncidentSummary, 'started_at' | 'id'>>,
   incident: Pick<IncidentSummary, 'started_at' | 'id'>,
 ): number {
   let lo = 0;

@@ -198,6 +198,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       catalog: content.catalog,
       policy: content.policy,
       incidents: incidents.hotIncidents(),
+      incidentsByComponent: incidents.hotIncidentsByComponent(),
       history: incidents.summaries,
       oldestStarts: incidents.oldestStarts(),
       componentStatus,

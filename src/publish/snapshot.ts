@@ -63,6 +63,11 @@ export interface SiteSnapshot {
   /** The whole public history, newest started first, as summaries; absent: `incidents` is all. */
   history?: readonly IncidentSummary[];
   /**
+   * `incidents` by component (each list newest started first, never changed in place), kept by
+   * the publisher for its site-wide snapshot; absent: built from `incidents` when asked.
+   */
+  incidentsByComponent?: ReadonlyMap<string, IncidentRecord[]>;
+  /**
    * Component id → when its oldest public incident started, over the whole history, kept by the
    * publisher; absent: found from `history` (or `incidents`).
    */

@@ -5,8 +5,17 @@ import { describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/domain/types.ts';
 import { hotIncidentIds, summarise } from '../../src/publish/history.ts';
 import { PublicIncidents } from '../../src/publish/public-incidents.ts';
-import { allRoutes, historyLayout, routePath } from '../../src/publish/routes.ts';
-import { loadPublicIncidents, type SiteSnapshot } from '../../src/publish/snapshot.ts';
+import {
+  allRoutes,
+  historyLayout,
+  routePath,
+  touchedComponents,
+} from '../../src/publish/routes.ts';
+import {
+  compareIncidents,
+  loadPublicIncidents,
+  type SiteSnapshot,
+} from '../../src/publish/snapshot.ts';
 import { viewForRoute } from '../../src/publish/views/route-view.ts';
 import { generateHistory } from '../../src/seed/generate.ts';
 import { writeHistory } from '../../src/seed/write.ts';
@@ -200,23 +209,60 @@ describe('PublicIncidents, on a database', () => {
       const first = [...store.summaries].at(-1)!;
       expect(first.touched.length).toBeGreaterThan(0);
       expect(store.oldestStarts()).toEqual(oldestByPass());
+      // The hot incidents in order, and per component, are kept per change too: always what
+      // sorting and grouping the hot records would give.
+      const hot = new Map(store.hotIncidents().map((i) => [i.id, i]));
+      const hotByComponent = () => {
+        const lists = new Map<string, string[]>();
+        for (const i of [...hot.values()].sort(compareIncidents))
+          for (const c of touchedComponents(i)) lists.set(c, [...(lists.get(c) ?? []), i.id]);
+        return lists;
+      };
+      const keptByComponent = () =>
+        new Map(
+          [...store.hotIncidentsByComponent()].map(([c, list]) => [c, list.map((i) => i.id)]),
+        );
+      const initial = keptByComponent();
+      expect(initial).toEqual(hotByComponent());
+      const newest = store.hotIncidents()[0]!;
+      const moved = content.catalog.components.find(
+        (c) => !touchedComponents(newest).includes(c.id),
+      )!;
       const steps: Array<[string, IncidentRecord | null]> = [
         [first.id, null],
         [first.id, { ...oldest, started_at: '2001-01-01T00:00:00.000Z' }],
         [first.id, { ...oldest, started_at: NOW }],
         ['added-early', { ...oldest, id: 'added-early', started_at: '2000-06-01T00:00:00.000Z' }],
         [incidents.at(-1)!.id, { ...incidents.at(-1)!, title: 'Renamed' }],
+        // A hot incident that now touches another component only.
+        [
+          newest.id,
+          {
+            ...newest,
+            version: newest.version + 1,
+            components: [{ id: moved.id, status: 'major_outage' }],
+            updates: newest.updates.map((u) => ({ ...u, components: [] })),
+          },
+        ],
+        [newest.id, null],
       ];
       const undos: Array<() => void> = [];
       for (const [id, after] of steps) {
         undos.unshift(store.apply(id, after));
-        expect(store.oldestStarts(), `${id} → ${after?.started_at ?? 'gone'}`).toEqual(
-          oldestByPass(),
-        );
+        if (after) hot.set(id, after);
+        else hot.delete(id);
+        const step = `${id} → ${after?.started_at ?? 'gone'}`;
+        expect(store.oldestStarts(), step).toEqual(oldestByPass());
+        expect(
+          store.hotIncidents().map((i) => i.id),
+          step,
+        ).toEqual([...hot.values()].sort(compareIncidents).map((i) => i.id));
+        expect(keptByComponent(), step).toEqual(hotByComponent());
       }
       for (const undo of undos) undo();
       expect(store.oldestStarts()).toEqual(oldestByPass());
       expect(store.summaries).toHaveLength(incidents.length);
+      expect(keptByComponent()).toEqual(initial);
     } finally {
       db.close();
     }

@@ -39,10 +39,11 @@ export function incidentById(
 
 /** The incidents that touched a component, in the snapshot's order (newest started first). */
 export function incidentsOfComponent(
-  snapshot: Pick<SiteSnapshot, 'incidents'>,
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'incidentsByComponent'>,
   componentId: string,
 ): IncidentRecord[] {
-  return indexes(snapshot).byComponent.get(componentId) ?? [];
+  const lists = snapshot.incidentsByComponent ?? indexes(snapshot).byComponent;
+  return lists.get(componentId) ?? [];
 }
 
 const oldestCache = new WeakMap<
