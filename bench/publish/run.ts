@@ -13,7 +13,6 @@ import { migrate } from '../../src/storage/migrations.ts';
 import { astroCli } from '../../src/publish/astro-build.ts';
 import { createPublisher } from '../../src/publish/publisher.ts';
 import { boundHeapGrowth } from '../../src/lib/gc.ts';
-import { API_FILES } from '../../src/publish/routes.ts';
 import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
 import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
@@ -40,11 +39,6 @@ writeBenchContent(PROJECT_ROOT, contentDir);
 const content = await loadContent(contentDir);
 const now = new Date();
 const log = () => undefined;
-
-/** The file's inode: the publisher renames a new file over the old one, so it changes per write. */
-function inode(file: string): number | null {
-  return statSync(join(siteDir, file), { throwIfNoEntry: false })?.ino ?? null;
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -87,15 +81,23 @@ const publisher = createPublisher({
 });
 let peak = process.memoryUsage().rss;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-await publisher.fullExport(); // warm: the server build exists and its modules are loaded
+// The first export writes every file into an empty directory (and loads the renderer: a second or
+// two). The second renders every route again over the files the first wrote, as a server's
+// start-up export does: a file whose bytes did not change is not written again.
+const firstStats = await publisher.fullExport();
 const exportStats = await publisher.fullExport();
 await publisher.stop!(); // releases the site directory for the server started below
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
 const indexBytes = statSync(join(siteDir, 'index.html')).size;
 const pages = exportStats.routes;
+const perRoute = (stats: typeof exportStats) =>
+  `${pages} routes in ${(stats.durationMs / 1000).toFixed(2)} s = ${(stats.durationMs / pages).toFixed(2)} ms/route, ${Math.round(pages / (stats.durationMs / 1000))} routes/s`;
 console.log(
-  `(a) full export: ${pages} routes in ${(exportStats.durationMs / 1000).toFixed(2)} s = ${(exportStats.durationMs / pages).toFixed(2)} ms/route, ${Math.round(pages / (exportStats.durationMs / 1000))} routes/s, peak RSS ${Math.round(peak / 2 ** 20)} MiB, ${(exportStats.bytes / 2 ** 20).toFixed(0)} MiB written`,
+  `(a) full export into an empty directory: ${perRoute(firstStats)}, ${(firstStats.bytes / 2 ** 20).toFixed(0)} MiB rendered`,
+);
+console.log(
+  `    again over the same files (as at a server's start): ${perRoute(exportStats)}; peak RSS of both ${Math.round(peak / 2 ** 20)} MiB`,
 );
 console.log(
   `    index.html: ${(indexBytes / 1024).toFixed(1)} KiB with 30 components and 3 active incidents`,
@@ -163,13 +165,7 @@ try {
       'api/v2/summary.json',
       ...incident.components.map((c) => `components/${c.id}/history.rss`),
     ];
-    const replacedOnly = [
-      'badge.svg',
-      'history/index.html',
-      ...API_FILES.map((file) => `api/v2/${file}`).filter((f) => !withMessage.includes(f)),
-      ...incident.components.map((c) => `components/${c.id}/index.html`),
-    ];
-    const inodesBefore = new Map([...withMessage, ...replacedOnly].map((f) => [f, inode(f)]));
+    const sentAt = new Date().toISOString();
     const res = await fetch(`${url}/v1/incidents/${incident.id}/updates`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -177,24 +173,33 @@ try {
     });
     const accepted = performance.now();
     if (res.status !== 201) throw new Error(`update failed: ${res.status} ${await res.text()}`);
-    // Every file this update re-renders. Those that show the message must contain it; the others
-    // (badge, status and component JSON, component pages) must have been replaced (new inode).
-    const pending = new Set([...withMessage, ...replacedOnly]);
+    // Every file that shows the message must contain it. The others this update re-renders (the
+    // badge, the status and component JSON, the component pages) are rewritten only if their bytes
+    // changed, so the end of the publish is then read from the publisher's health: its last
+    // publish finished after the update was sent, and nothing is pending.
+    const pending = new Set(withMessage);
     while (pending.size > 0) {
       for (const file of [...pending]) {
-        if (withMessage.includes(file)) {
-          let text = '';
-          try {
-            text = readFileSync(join(siteDir, file), 'utf8');
-          } catch {
-            // not there yet
-          }
-          if (text.includes(marker)) pending.delete(file);
-        } else if (inode(file) !== inodesBefore.get(file)) pending.delete(file);
+        let text = '';
+        try {
+          text = readFileSync(join(siteDir, file), 'utf8');
+        } catch {
+          // not there yet
+        }
+        if (text.includes(marker)) pending.delete(file);
       }
       if (pending.size > 0) await new Promise((r) => setTimeout(r, 1));
       if (performance.now() - accepted > 10_000)
         throw new Error(`not published within 10 s: ${[...pending].join(', ')}`);
+    }
+    for (;;) {
+      const health = (await fetch(`${url}/healthz`).then((r) => r.json())) as {
+        publisher: { pending: number; last_publish_at: string | null };
+      };
+      const done = health.publisher.last_publish_at ?? '';
+      if (health.publisher.pending === 0 && done >= sentAt) break;
+      if (performance.now() - accepted > 10_000) throw new Error('publish not finished in 10 s');
+      await new Promise((r) => setTimeout(r, 1));
     }
     latencies.push(performance.now() - accepted);
     await new Promise((r) => setTimeout(r, 100));
@@ -243,7 +248,7 @@ try {
     const ok =
       p95 < 200 &&
       staticMs / p95 >= 20 &&
-      exportStats.durationMs / pages < 2 &&
+      firstStats.durationMs / pages < 2 &&
       indexBytes < 60 * 1024;
     console.log(
       `targets (p95 < 200 ms, ≥ 20× faster than (c), < 2 ms/route, index < 60 KB): ${ok ? 'met' : 'NOT met'}`,
@@ -251,7 +256,7 @@ try {
   } else {
     console.log('(c) skipped (BENCH_STATIC=0)');
     console.log(
-      `targets (p95 < 200 ms, < 2 ms/route, index < 60 KB): ${p95 < 200 && exportStats.durationMs / pages < 2 && indexBytes < 60 * 1024 ? 'met' : 'NOT met'}`,
+      `targets (p95 < 200 ms, < 2 ms/route, index < 60 KB): ${p95 < 200 && firstStats.durationMs / pages < 2 && indexBytes < 60 * 1024 ? 'met' : 'NOT met'}`,
     );
   }
 } finally {

@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,6 +58,7 @@ export async function compressed(body: Buffer): Promise<[Buffer, Buffer]> {
  * feed), at a hundredth of the time or less: publishing stays within its latency budget.
  */
 export async function writePublished(siteDir: string, file: string, body: Buffer): Promise<void> {
+  if (unchanged(siteDir, file, body)) return;
   if (!COMPRESSIBLE.test(file)) return writeAtomic(siteDir, file, body);
   const [br, gz] = await compressed(body);
   await writeAtomicGroup(
@@ -68,6 +70,24 @@ export async function writePublished(siteDir: string, file: string, body: Buffer
     ],
     new Date(),
   );
+}
+
+/**
+ * Whether `file` already holds exactly `body`, with both compressed versions of that same
+ * version (same modification time) beside it: then nothing is written, compressed or renamed. A
+ * full export at start-up renders every route again, and most come out as they were; writing them
+ * anyway cost three new files each (and, on a file system mounted with `discard`, a slow rename
+ * over each old one), and gave every reader new validators for the same bytes.
+ */
+function unchanged(siteDir: string, file: string, body: Buffer): boolean {
+  const path = join(siteDir, file);
+  const plain = statSync(path, { throwIfNoEntry: false });
+  if (!plain?.isFile() || plain.size !== body.length) return false;
+  for (const sibling of siblingsOf(file)) {
+    const compressed = statSync(join(siteDir, sibling), { throwIfNoEntry: false });
+    if (compressed?.mtimeMs !== plain.mtimeMs) return false;
+  }
+  return readFileSync(path).equals(body);
 }
 
 /**

@@ -1,0 +1,44 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { writePublished } from '../../src/publish/write.ts';
+
+/** Inode and modification time of a file: both change when it is written anew. */
+const identity = (path: string) => {
+  const s = statSync(path);
+  return `${s.ino}/${s.mtimeMs}`;
+};
+
+describe('writePublished', () => {
+  it('leaves a file that already holds the same bytes, with its compressed versions, alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-write-'));
+    const page = (text: string) => Buffer.from(`<!doctype html><p>${text}</p>`.repeat(20));
+    const files = ['p/index.html', 'p/index.html.br', 'p/index.html.gz'].map((f) => join(dir, f));
+    await writePublished(dir, 'p/index.html', page('one'));
+    const first = files.map(identity);
+    await new Promise((r) => setTimeout(r, 20)); // a rewrite would get a later time
+
+    // The same bytes: nothing written.
+    await writePublished(dir, 'p/index.html', page('one'));
+    expect(files.map(identity)).toEqual(first);
+
+    // Other bytes: all three written, the compressed ones of the new version.
+    await writePublished(dir, 'p/index.html', page('two'));
+    const second = files.map(identity);
+    for (const [k, id] of second.entries()) expect(id).not.toBe(first[k]);
+    expect(brotliDecompressSync(readFileSync(files[1]!))).toEqual(page('two'));
+    expect(gunzipSync(readFileSync(files[2]!))).toEqual(page('two'));
+
+    // The same bytes but a compressed version missing, or of another version: written again.
+    rmSync(files[2]!);
+    await writePublished(dir, 'p/index.html', page('two'));
+    expect(gunzipSync(readFileSync(files[2]!))).toEqual(page('two'));
+    writeFileSync(files[1]!, 'stale');
+    await writePublished(dir, 'p/index.html', page('two'));
+    expect(brotliDecompressSync(readFileSync(files[1]!))).toEqual(page('two'));
+    const mtimes = files.map((f) => statSync(f).mtimeMs);
+    expect(new Set(mtimes).size).toBe(1);
+  });
+});
