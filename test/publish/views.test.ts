@@ -306,3 +306,26 @@ describe('component groups on the status page', () => {
     ).toEqual(['checkout', 'billing', 'payouts']);
   });
 });
+
+describe('a resolved incident page', () => {
+  it('is the same at every later export: its "Updated" time is its last public change', async () => {
+    const { viewForRoute } = await import('../../src/publish/views/route-view.ts');
+    const content = await repoContent();
+    const resolved = incident('done', [
+      { at: '2026-10-01T10:00:00.000Z', status: 'investigating' },
+      { at: '2026-10-01T11:30:00.000Z', status: 'resolved' },
+    ]);
+    const open = incident('live', [{ at: '2026-11-23T09:00:00.000Z', status: 'investigating' }]);
+    const at = (now: string, id: string) =>
+      viewForRoute(snapshotOf(content, [resolved, open], now), { kind: 'incident', id }) as {
+        site: { generatedAt: string };
+      };
+    const early = at('2026-11-23T10:00:00.000Z', 'done');
+    expect(at('2026-11-27T18:00:00.000Z', 'done')).toEqual(early);
+    expect(early.site.generatedAt).toBe('2026-10-01T11:30:00.000Z'); // its resolution
+    // An open incident's page runs with the clock.
+    expect(at('2026-11-23T10:00:00.000Z', 'live').site.generatedAt).toBe(
+      '2026-11-23T10:00:00.000Z',
+    );
+  });
+});
