@@ -316,7 +316,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
     await getRender();
     // The stylesheets and the page script, before any page that links them.
     const assets = await siteAssets(buildDir!);
-    for (const asset of assets) await writePublished(siteDir, asset.file, asset.data);
+    // Written anew even when unchanged: a replaced one is kept for a day after its last export as
+    // the current one (`assetsToKeep` reads that from its modification time).
+    for (const asset of assets)
+      await writePublished(siteDir, asset.file, asset.data, { rewrite: true });
     const { failed, bytes } = await publish(snapshot, routes, []);
     const failedFiles = new Set(failed.map((f) => routeFile(f.route)));
     // Files whose render failed are kept (the old version stays live), with the stylesheets and

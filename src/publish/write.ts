@@ -57,8 +57,13 @@ export async function compressed(body: Buffer): Promise<[Buffer, Buffer]> {
  * compresses to within about 20 % of quality 11 (measured on the index, an incident page and the
  * feed), at a hundredth of the time or less: publishing stays within its latency budget.
  */
-export async function writePublished(siteDir: string, file: string, body: Buffer): Promise<void> {
-  if (unchanged(siteDir, file, body)) return;
+export async function writePublished(
+  siteDir: string,
+  file: string,
+  body: Buffer,
+  options: { rewrite?: boolean } = {},
+): Promise<void> {
+  if (!options.rewrite && unchanged(siteDir, file, body)) return;
   if (!COMPRESSIBLE.test(file)) return writeAtomic(siteDir, file, body);
   const [br, gz] = await compressed(body);
   await writeAtomicGroup(

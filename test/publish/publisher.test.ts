@@ -346,6 +346,12 @@ describe('the publisher', () => {
     );
     expect(files).toContain('assets/page-0123456789ab.js');
     expect(files).not.toContain('_astro/Base.older000.css');
+    // The current ones are written at every export, even unchanged: the day a replaced one is
+    // kept counts from the last export in which it was current, not from its first.
+    const current = join(h.siteDir, PAGE_SCRIPT_FILE);
+    await utimes(current, now - 2 * day, now - 2 * day);
+    await h.publisher.fullExport();
+    expect((await stat(current)).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
     // When a page failed to render, its previous version stays live: every older file stays too.
     await writeFile(old, 'main{}');
     await utimes(old, now - 2 * day, now - 2 * day);

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INCIDENT_STATUSES, OPEN_STATUSES } from '../../src/domain/types.ts';
 import { openDatabase, type Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import { incidentsOpenAfter } from '../../src/storage/digests.ts';
@@ -42,6 +43,11 @@ describe('query plans of the per-tick reads', () => {
 
   const walksIncidents = (lines: string[]) =>
     lines.filter((line) => /^SCAN (i|incidents)\b/.test(line));
+
+  it('read "open" as every status but resolved', () => {
+    // `status IN (open statuses)` must mean what `status != 'resolved'` meant.
+    expect([...OPEN_STATUSES, 'resolved'].sort()).toEqual([...INCIDENT_STATUSES].sort());
+  });
 
   it('the open incidents are read through the status index', async () => {
     for (const read of [
