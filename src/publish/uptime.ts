@@ -102,6 +102,11 @@ export function componentUptime(
     since?: number | undefined;
     /** Scheduled maintenance windows that ran: the component was under maintenance then. */
     maintenance?: ReadonlyArray<{ start: number; end: number }> | undefined;
+    /**
+     * Measurements of whole past days from an earlier call with the same incidents, maintenance
+     * and `since`, by day; filled by this call. A past day's measurement does not move with `now`.
+     */
+    pastDays?: Map<string, DayMeasure> | undefined;
   },
 ): Uptime {
   const { now, timeZone } = options;
@@ -120,7 +125,12 @@ export function componentUptime(
       days.push({ day, uptime: null, worst: 'operational', minutes: {}, recorded: false });
       continue;
     }
-    const result = measureDay(intervals, Math.max(start, since), Math.min(end, now));
+    const past = end <= now;
+    let result = past ? options.pastDays?.get(day) : undefined;
+    if (!result) {
+      result = measureDay(intervals, Math.max(start, since), Math.min(end, now));
+      if (past) options.pastDays?.set(day, result);
+    }
     countedTotal += result.counted;
     downTotal += result.down;
     days.push({
@@ -161,7 +171,14 @@ function dayWindow(today: string, timeZone: string, count: number): DayBounds[] 
   return window;
 }
 
-function measureDay(intervals: StatusInterval[], dayStart: number, dayEnd: number) {
+export interface DayMeasure {
+  counted: number;
+  down: number;
+  minutes: Partial<Record<ComponentStatus, number>>;
+  worst: ComponentStatus;
+}
+
+function measureDay(intervals: StatusInterval[], dayStart: number, dayEnd: number): DayMeasure {
   const inside = intervals.filter((i) => i.end > dayStart && i.start < dayEnd);
   const cuts = new Set<number>([dayStart, Math.max(dayStart, dayEnd)]);
   for (const i of inside) {

@@ -220,3 +220,30 @@ describe('days before the first record', () => {
     expect(uptime.overall).toBeCloseTo(1 - 36 / (27 * 60), 10);
   });
 });
+
+describe('past days kept between calls', () => {
+  it('give the same uptime as measuring every day again, minute after minute and day after day', () => {
+    const incidents = [
+      {
+        updates: [
+          update('2026-03-08T22:00:00Z', 'investigating', [change('api', 'major_outage')]),
+          update('2026-03-09T01:30:00Z', 'identified', [change('api', 'partial_outage')]),
+          update('2026-03-09T03:00:00Z', 'resolved'),
+        ],
+      },
+      // Open: runs on until now, so today moves with the clock.
+      {
+        updates: [update('2026-03-10T11:00:00Z', 'investigating', [change('api', 'major_outage')])],
+      },
+    ];
+    const pastDays = new Map();
+    const start = Date.parse('2026-03-10T11:58:00Z');
+    // Every 7 minutes for a day and a half, across midnight in the site's zone.
+    for (let now = start; now < start + 36 * 3_600_000; now += 7 * 60_000) {
+      const options = { now, timeZone: 'Europe/Berlin', days: 7 };
+      const kept = componentUptime(incidents, 'api', { ...options, pastDays });
+      expect(kept, new Date(now).toISOString()).toEqual(componentUptime(incidents, 'api', options));
+    }
+    expect(pastDays.size).toBeGreaterThan(6);
+  });
+});

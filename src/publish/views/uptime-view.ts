@@ -2,7 +2,7 @@ import type { SiteSnapshot } from '../snapshot.ts';
 import { addDays, dayKey, formatDay, formatDuration } from '../../lib/time.ts';
 import { cleanText } from '../text.ts';
 import { incidentsOfComponent, oldestStartOfComponent } from './indexes.ts';
-import { componentUptime, type UptimeDay } from '../uptime.ts';
+import { componentUptime, type DayMeasure, type UptimeDay } from '../uptime.ts';
 import { COMPONENT_STATUS_LABEL, COMPONENT_STATUS_TONE, type Tone } from './status.ts';
 import type { ComponentStatus, IncidentRecord } from '../../domain/types.ts';
 import { maintenanceInterval } from '../../domain/maintenances/lifecycle.ts';
@@ -86,7 +86,14 @@ export function uptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
  */
 const lastByComponent = new Map<
   string,
-  { key: string; incidents: Array<{ id: string; version: number }>; view: UptimeView }
+  {
+    key: string;
+    /** The key without the minute: while it and the incidents hold, past days are reused. */
+    stable: string;
+    incidents: Array<{ id: string; version: number }>;
+    view: UptimeView;
+    pastDays: Map<string, DayMeasure>;
+  }
 >();
 
 /** The same incidents, each at the same version, in the same order (no key text built). */
@@ -113,9 +120,13 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
     .filter((m) => m.components.includes(componentId))
     .map((m) => ({ m, window: maintenanceInterval(m, now) }))
     .filter((x) => x.window !== null);
-  const key = `${Math.floor(now / 60_000)}|${snapshot.site.timezone}|${since}|${maintenance.map((x) => `${x.m.id}:${x.m.version}`).join(',')}`;
+  const stable = `${snapshot.site.timezone}|${since}|${maintenance.map((x) => `${x.m.id}:${x.m.version}`).join(',')}`;
+  const key = `${Math.floor(now / 60_000)}|${stable}`;
   const last = lastByComponent.get(componentId);
-  if (last?.key === key && sameIncidents(last.incidents, relevant)) return last.view;
+  const same = last !== undefined && sameIncidents(last.incidents, relevant);
+  if (same && last.key === key) return last.view;
+  // A new minute with the same incidents measures today again and reuses the days before it.
+  const pastDays = same && last.stable === stable ? last.pastDays : new Map<string, DayMeasure>();
   const view = buildUptimeView(
     relevant,
     componentId,
@@ -123,9 +134,11 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
     snapshot.site.timezone,
     since,
     maintenance.map((x) => x.window!),
+    pastDays,
   );
+  if (pastDays.size > UPTIME_DAYS + 2) pastDays.clear(); // days that left the window
   const incidents = relevant.map(({ id, version }) => ({ id, version }));
-  lastByComponent.set(componentId, { key, incidents, view });
+  lastByComponent.set(componentId, { key, stable, incidents, view, pastDays });
   return view;
 }
 
@@ -165,6 +178,7 @@ function buildUptimeView(
   timeZone: string,
   since: number | undefined,
   maintenance: Array<{ start: number; end: number }>,
+  pastDays: Map<string, DayMeasure>,
 ): UptimeView {
   const uptime = componentUptime(relevant, componentId, {
     now,
@@ -172,6 +186,7 @@ function buildUptimeView(
     days: UPTIME_DAYS,
     since,
     maintenance,
+    pastDays,
   });
   const bars = uptime.days.map((day): UptimeBar => {
     const hasEvents = Object.keys(day.minutes).length > 0;
