@@ -60,10 +60,13 @@ export function feedOrderKey(update: { display_at: string; seq: number; id: stri
   return `${update.display_at}|${String(update.seq).padStart(10, '0')}|${update.id}`;
 }
 
-/** Each record's newest update in feed order (`feedOrderKey`); records are never changed in place. */
+/**
+ * A record's newest update in feed order (`feedOrderKey`; '' without updates), kept per record:
+ * records are never changed in place.
+ */
 const latestKeys = new WeakMap<IncidentRecord, string>();
 
-function latestKey(incident: IncidentRecord): string {
+export function latestKey(incident: IncidentRecord): string {
   let key = latestKeys.get(incident);
   if (key === undefined) {
     key = '';

@@ -1,5 +1,5 @@
 import type { IncidentRecord } from '../domain/types.ts';
-import { FEED_ITEMS, feedOrderKey } from './feed.ts';
+import { FEED_ITEMS, latestKey } from './feed.ts';
 import { touchedComponents } from './routes.ts';
 import type { IncidentSummary } from './snapshot.ts';
 import { RECENT_INCIDENTS } from './statuspage.ts';
@@ -8,11 +8,6 @@ import { PAST_DAYS } from './views/index-view.ts';
 import { UPTIME_DAYS } from './views/uptime-view.ts';
 
 export function summarise(incident: IncidentRecord): IncidentSummary {
-  let latest = '';
-  for (const update of incident.updates) {
-    const key = feedOrderKey(update);
-    if (key > latest) latest = key;
-  }
   return {
     id: incident.id,
     started_at: incident.started_at,
@@ -20,7 +15,7 @@ export function summarise(incident: IncidentRecord): IncidentSummary {
     status: incident.status,
     version: incident.version,
     touched: touchedComponents(incident),
-    latest,
+    latest: latestKey(incident),
     postmortem_at: incident.postmortem?.published_at ?? null,
   };
 }

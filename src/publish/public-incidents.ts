@@ -4,11 +4,13 @@ import { hotIncidentIds, summarise } from './history.ts';
 import {
   compareIncidents,
   eachPublicIncidentPage,
+  insertionPoint,
   loadPublicIncidentsById,
   type IncidentSummary,
   type SiteSnapshot,
 } from './snapshot.ts';
 import { historyLayout, touchedComponents, type Route } from './routes.ts';
+import { groupByComponent } from './views/indexes.ts';
 
 /**
  * The publisher's memory of the public incidents, flat in the size of the history: every incident
@@ -92,16 +94,7 @@ export class PublicIncidents {
    * `incidentsOfComponent` answers for a site-wide snapshot. Kept per change, like the order.
    */
   hotIncidentsByComponent(): ReadonlyMap<string, IncidentRecord[]> {
-    if (!this.hotByComponent) {
-      const lists = new Map<string, IncidentRecord[]>();
-      for (const incident of this.hotIncidents())
-        for (const c of touchedComponents(incident)) {
-          const list = lists.get(c);
-          if (list) list.push(incident);
-          else lists.set(c, [incident]);
-        }
-      this.hotByComponent = lists;
-    }
+    this.hotByComponent ??= groupByComponent(this.hotIncidents());
     return this.hotByComponent;
   }
 
@@ -220,21 +213,6 @@ function replaced<T extends Pick<IncidentSummary, 'started_at' | 'id'>>(
   }
   if (after) next.splice(insertionPoint(next, after), 0, after);
   return next;
-}
-
-/** Where `incident` goes in `list` (newest started first): the first place not before it. */
-function insertionPoint(
-  list: ReadonlyArray<Pick<IncidentSummary, 'started_at' | 'id'>>,
-  incident: Pick<IncidentSummary, 'started_at' | 'id'>,
-): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (compareIncidents(list[mid]!, incident) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

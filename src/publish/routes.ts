@@ -1,10 +1,5 @@
 import type { IncidentRecord } from '../domain/types.ts';
-import {
-  compareIncidents,
-  historyOf,
-  type IncidentSummary,
-  type SiteSnapshot,
-} from './snapshot.ts';
+import { insertionPoint, historyOf, type IncidentSummary, type SiteSnapshot } from './snapshot.ts';
 import { monthKey, startOfDay } from '../lib/time.ts';
 
 export const API_FILES = [
@@ -210,14 +205,8 @@ export function historyLayout(
     a.month === b.month ? a.part - b.part : a.month < b.month ? 1 : -1,
   );
   const position = (incident: Pick<IncidentRecord, 'started_at' | 'id'>): number => {
-    let lo = 0;
-    let hi = history.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareIncidents(history[mid]!, incident) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < history.length && history[lo]!.id === incident.id ? lo : -1;
+    const at = insertionPoint(history, incident);
+    return history[at]?.id === incident.id ? at : -1;
   };
   const pageAt = (i: number): number => {
     const index = sorted.findIndex((p) => p.from <= i && i < p.to);

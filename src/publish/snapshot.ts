@@ -167,3 +167,18 @@ export function compareIncidents(
 export async function loadMaintenances(db: Db): Promise<MaintenanceRecord[]> {
   return listMaintenances(db.query);
 }
+
+/** Where `incident` goes in `list` (newest started first): the first place not before it. */
+export function insertionPoint(
+  list: ReadonlyArray<Pick<IncidentRecord, 'started_at' | 'id'>>,
+  incident: Pick<IncidentRecord, 'started_at' | 'id'>,
+): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareIncidents(list[mid]!, incident) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,16 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { listPublished } from '../../src/publish/write.ts';
 import { writeAtomicGroup } from '../../src/storage/files.ts';
 
 /** Every file under `dir`, relative, sorted. */
-function filesUnder(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
-    .filter((d) => d.isFile())
-    .map((d) => join(d.parentPath, d.name).slice(dir.length + 1))
-    .sort();
-}
+const filesUnder = async (dir: string) => (await listPublished(dir)).sort();
 
 // A small group goes through synchronous calls, a large one through the thread pool: both alike.
 describe.each([
@@ -31,15 +27,15 @@ describe.each([
       ],
       mtime,
     );
-    expect(filesUnder(root)).toEqual(['a/b/page.html', 'a/b/page.html.br', 'top.txt']);
+    expect(await filesUnder(root)).toEqual(['a/b/page.html', 'a/b/page.html.br', 'top.txt']);
     expect(readFileSync(join(root, 'a/b/page.html'))).toEqual(body('p'));
     expect(readFileSync(join(root, 'top.txt'), 'utf8')).toBe('x'.repeat(size));
-    for (const file of filesUnder(root))
+    for (const file of await filesUnder(root))
       expect(statSync(join(root, file)).mtimeMs).toBe(mtime.getTime());
     // Again over the same files: replaced, nothing left beside them.
     await writeAtomicGroup(root, [{ file: 'a/b/page.html', data: body('q') }]);
     expect(readFileSync(join(root, 'a/b/page.html'))).toEqual(body('q'));
-    expect(filesUnder(root)).toEqual(['a/b/page.html', 'a/b/page.html.br', 'top.txt']);
+    expect(await filesUnder(root)).toEqual(['a/b/page.html', 'a/b/page.html.br', 'top.txt']);
   });
 
   it('leaves no temporary file and rejects when a file cannot take its place', async () => {
@@ -51,6 +47,6 @@ describe.each([
         { file: 'dir/page.html', data: body('p') },
       ]),
     ).rejects.toThrow();
-    expect(filesUnder(root).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect((await filesUnder(root)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

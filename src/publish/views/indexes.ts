@@ -16,18 +16,27 @@ const cache = new WeakMap<readonly IncidentRecord[], Indexes>();
 function indexes(snapshot: Pick<SiteSnapshot, 'incidents'>): Indexes {
   let built = cache.get(snapshot.incidents);
   if (!built) {
-    built = { byId: new Map(), byComponent: new Map() };
-    for (const incident of snapshot.incidents) {
-      built.byId.set(incident.id, incident);
-      for (const id of touchedComponents(incident)) {
-        const list = built.byComponent.get(id);
-        if (list) list.push(incident);
-        else built.byComponent.set(id, [incident]);
-      }
-    }
+    built = {
+      byId: new Map(snapshot.incidents.map((incident) => [incident.id, incident])),
+      byComponent: groupByComponent(snapshot.incidents),
+    };
     cache.set(snapshot.incidents, built);
   }
   return built;
+}
+
+/** The incidents that touched each component, each list in the given order. */
+export function groupByComponent(
+  incidents: readonly IncidentRecord[],
+): Map<string, IncidentRecord[]> {
+  const lists = new Map<string, IncidentRecord[]>();
+  for (const incident of incidents)
+    for (const id of touchedComponents(incident)) {
+      const list = lists.get(id);
+      if (list) list.push(incident);
+      else lists.set(id, [incident]);
+    }
+  return lists;
 }
 
 export function incidentById(
