@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
 import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
 import { listPublished } from '../../src/publish/write.ts';
+import { startArgs } from '../../src/lib/start-command.ts';
 import { generateHistory } from '../../src/seed/generate.ts';
 import { writeHistory } from '../../src/seed/write.ts';
 import { memoryMiB } from '../support/memory.ts';
@@ -127,7 +128,7 @@ db.close();
 // (b) publish latency against the real server
 const port = 20000 + Math.floor(Math.random() * 20000);
 const url = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+const server = spawn(process.execPath, startArgs(PROJECT_ROOT), {
   cwd: PROJECT_ROOT,
   env: {
     ...process.env,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { startArgs } from '../../src/lib/start-command.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const HOST = '127.0.0.1';
@@ -46,7 +47,7 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `src/main.ts` as `npm start` does (node with the tsx loader), with its stdout (one JSON
+ * Starts `src/main.ts` as `npm start` does (its script's Node arguments), with its stdout (one JSON
  * line per request) and stderr going to a file in the data directory, never through this process.
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
@@ -56,25 +57,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const port = await freePort();
   const adminToken = `bench-${randomBytes(16).toString('hex')}`;
   const baseUrl = `http://${HOST}:${port}`;
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        PORT: String(port),
-        HOST,
-        HERALD_DATA_DIR: dataDir,
-        HERALD_ADMIN_TOKEN: adminToken,
-        DATABASE_URL: '',
-        SITE_URL: '',
-        ...options.env,
-      },
-      stdio: ['ignore', logFd, logFd],
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...startArgs(REPO_ROOT)], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      PORT: String(port),
+      HOST,
+      HERALD_DATA_DIR: dataDir,
+      HERALD_ADMIN_TOKEN: adminToken,
+      DATABASE_URL: '',
+      SITE_URL: '',
+      ...options.env,
     },
-  );
+    stdio: ['ignore', logFd, logFd],
+  });
   closeSync(logFd);
   const exited = new Promise<{ code: number | null; signal: string | null }>((done) =>
     child.once('exit', (code, signal) => done({ code, signal })),

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/lib/gc.ts';
+import { startFlags } from '../../src/lib/start-command.ts';
 
 /** Two million small objects and their strings, unreachable once this returns. */
 function makeGarbage(): number {
@@ -26,15 +27,14 @@ describe('collectGarbage', () => {
 const script = join(import.meta.dirname, 'fixtures/heap-growth.ts');
 
 function run(args: string[], nodeArgs: string[] = []) {
-  return new Promise<{ bound: number | 'operator' | null; peakMiB: number }>((resolve, reject) =>
+  type Result = { bound: number | 'operator' | null; peakMiB: number; youngMiB: number };
+  return new Promise<Result>((resolve, reject) =>
     execFile(
       process.execPath,
       [...nodeArgs, '--import', 'tsx', script, ...args],
       { timeout: 60_000 },
       (error, stdout, stderr) =>
-        error
-          ? reject(new Error(stderr || String(error)))
-          : resolve(JSON.parse(stdout) as { bound: number | 'operator' | null; peakMiB: number }),
+        error ? reject(new Error(stderr || String(error))) : resolve(JSON.parse(stdout) as Result),
     ),
   );
 }
@@ -52,5 +52,17 @@ describe('boundHeapGrowth', () => {
   it("leaves the operator's own setting alone", async () => {
     const operator = await run(['bound'], ['--heap-growing-percent=300']);
     expect(operator.bound).toBe('operator');
+  });
+});
+
+describe("npm start's V8 flags", () => {
+  it('keep the young generation small where V8 alone grows it to tens of MiB', async () => {
+    const flags = startFlags(join(import.meta.dirname, '../..'));
+    expect(flags).toContain('--max-semi-space-size=4');
+    const free = await run([]);
+    const started = await run([], flags);
+    // Two semi-spaces of 4 MiB and V8's margin; V8 alone went to 32 MiB or more here.
+    expect(free.youngMiB).toBeGreaterThanOrEqual(32);
+    expect(started.youngMiB).toBeLessThanOrEqual(12);
   });
 });

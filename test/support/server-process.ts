@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startArgs } from '../../src/lib/start-command.ts';
 import { REPO_ROOT } from './harness.ts';
 
 export async function freePort(): Promise<number> {
@@ -45,7 +46,7 @@ export interface ServerOptions {
 }
 
 /**
- * Starts the real server (`tsx src/main.ts`) as a child process on a free port and waits until
+ * Starts the real server (as `npm start` runs it) as a child process on a free port and waits until
  * `/healthz` answers. Pass `dataDir` to reuse a database; `env` adds or overrides variables.
  */
 export async function startServer(options: ServerOptions = {}): Promise<ServerProcess> {
@@ -64,9 +65,9 @@ export async function launchServer(
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
   const token = options.env?.HERALD_ADMIN_TOKEN ?? 'e2e-admin-token-0123456789';
-  // One process (tsx as a loader, not its CLI, which would run the server in a grandchild that a
-  // SIGKILL to the CLI would orphan): signals reach the server itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts')], {
+  // `npm start`'s own command line, run directly (not through npm, whose process a SIGKILL would
+  // leave the server orphaned behind): signals reach the server itself.
+  const child = spawn(process.execPath, startArgs(REPO_ROOT), {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
