@@ -138,7 +138,19 @@ export function buildRss(view: FeedView): string {
       categories: item.categories.map((c) => escapeHtml(c.label)),
     });
   }
-  return feed.xml();
+  // The package stamps the channel with the clock at rendering; the channel's content last changed
+  // with its newest item, and that date keeps an unchanged feed byte for byte the same at the next
+  // export (so it is not written again, and readers' caches stay valid). Without items, none.
+  const built = view.items[0]
+    ? `<lastBuildDate>${new Date(view.items[0].date).toUTCString()}</lastBuildDate>`
+    : '';
+  // Found right after the generator, where the package puts it (not in a title's text).
+  return feed
+    .xml()
+    .replace(
+      /<generator>Herald<\/generator><lastBuildDate>[^<]*<\/lastBuildDate>/,
+      `<generator>Herald</generator>${built}`,
+    );
 }
 
 /**

@@ -156,8 +156,8 @@ export class PublicIncidents {
   /**
    * The snapshot one route renders from, given the site-wide one (`site`: the hot incidents): for
    * an incident page, that incident alone (from `batch`, the records read for the pages rendered
-   * together), for a history page its incidents (`historyLayout`), read from the database unless
-   * hot; else `site`.
+   * together), for a history page its incidents (`historyLayout`), from `batch` or else read from
+   * the database unless hot; else `site`.
    */
   async snapshotFor(
     site: SiteSnapshot,
@@ -176,7 +176,12 @@ export class PublicIncidents {
       const ids = site.history?.slice(page.from, page.to).map((s) => s.id);
       // Without summaries (a snapshot of every record), the page's records are the history's own.
       if (!ids) return site;
-      return { ...rest, incidents: [...(await this.records(ids)).values()].sort(compareIncidents) };
+      const read = await this.records(ids.filter((id) => !batch.has(id)));
+      const incidents = ids.flatMap((id) => {
+        const record = batch.get(id) ?? read.get(id);
+        return record ? [record] : [];
+      });
+      return { ...rest, incidents: incidents.sort(compareIncidents) };
     }
     return site;
   }

@@ -6,6 +6,7 @@ import {
   HISTORY_PAGE_SIZE,
   historyLayout,
   planChange,
+  renderBatches,
   routeFile,
   routeFromPath,
   routePath,
@@ -281,5 +282,54 @@ describe('planning a change', () => {
       ]),
     );
     expect(historyPages(plan('late', null, latest, [...others, ...full]))).toHaveLength(8);
+  });
+
+  it('batch each history page with the incident pages it lists, so a full export reads each record once', async () => {
+    const content = await repoContent();
+    const october = Array.from({ length: 600 }, (_, i) =>
+      incident(`oct${String(i).padStart(3, '0')}`, [
+        {
+          at: new Date(Date.parse('2026-10-01T01:00:00Z') + i * 60_000).toISOString(),
+          status: 'resolved',
+        },
+      ]),
+    );
+    const snapshot = snapshotOf(content, [...existing, ...october], now.toISOString());
+    const layout = historyLayout(snapshot);
+    const batches = renderBatches(snapshot, allRoutes(snapshot), 200);
+    const listed = batches.flatMap((b) => [...b.pages, ...b.after]);
+    const wanted = allRoutes(snapshot).filter((r) =>
+      ['incident', 'maintenance', 'history'].includes(r.kind),
+    );
+    // Every such route once, nothing else.
+    expect(listed.map(routePath).sort()).toEqual(wanted.map(routePath).sort());
+    // Every record read once.
+    const read = batches.flatMap((b) => b.ids);
+    expect(new Set(read).size).toBe(read.length);
+    expect(read.sort()).toEqual(snapshot.incidents.map((i) => i.id).sort());
+    for (const batch of batches) {
+      expect(batch.pages.length).toBeLessThanOrEqual(HISTORY_PAGE_SIZE);
+      for (const page of batch.pages)
+        if (page.kind === 'incident') expect(batch.ids).toContain(page.id);
+      for (const route of batch.after) {
+        // A history page and the incidents it lists, from the same records.
+        const at = layout.pages[(route as { page: number }).page - 1]!;
+        const ids = snapshot.incidents.slice(at.from, at.to).map((i) => i.id);
+        expect(batch.ids).toEqual(ids);
+        expect(batch.pages.map(routePath)).toEqual(ids.map((id) => `/incidents/${id}/`));
+      }
+    }
+    // A change: the incident's page, then its history page, from one read.
+    const one = october[42]!;
+    const page = layout.pageOf(one);
+    const change = renderBatches(
+      snapshot,
+      [{ kind: 'index' }, { kind: 'history', page }, { kind: 'incident', id: one.id }],
+      200,
+    );
+    expect(change).toHaveLength(1);
+    expect(change[0]!.pages).toEqual([{ kind: 'incident', id: one.id }]);
+    expect(change[0]!.after).toEqual([{ kind: 'history', page }]);
+    expect(change[0]!.ids).toContain(one.id);
   });
 });

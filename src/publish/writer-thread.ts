@@ -1,0 +1,74 @@
+import { Worker } from 'node:worker_threads';
+import { writePublished } from './write.ts';
+
+/** Writes published files (`writePublished`): on this thread, or on a thread of its own. */
+export interface SiteWriter {
+  write(file: string, body: Buffer): Promise<void>;
+  /** Waits for nothing more; a thread's writer ends its thread. */
+  close(): Promise<void>;
+}
+
+/** `writePublished` on the calling thread. */
+export function inlineWriter(siteDir: string): SiteWriter {
+  return {
+    write: (file, body) => writePublished(siteDir, file, body),
+    close: async () => undefined,
+  };
+}
+
+export interface WriteRequest {
+  id: number;
+  file: string;
+  body: Uint8Array;
+}
+
+export interface WriteResult {
+  id: number;
+  error?: string;
+}
+
+/**
+ * `writePublished` on a worker thread of its own, for a full export: there the comparison with
+ * the file on disk, the two compressions and a dozen system calls per route (more than half of
+ * the main thread's time at 100,000 incidents) run on the second core while the main thread
+ * renders the next routes. A write resolves once its files are in place, or rejects with the
+ * worker's error (the route then counts as failed, and is retried like a failed render). If the
+ * thread itself fails, every write waiting on it rejects, and later ones are made on the calling
+ * thread.
+ */
+export function threadWriter(siteDir: string): SiteWriter {
+  const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  let next = 0;
+  let failed: Error | null = null;
+  const worker = new Worker(new URL('./writer-worker.ts', import.meta.url), {
+    workerData: { siteDir },
+    // It holds a few pages at a time: a small young generation keeps its memory small too.
+    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
+  });
+  const fail = (error: Error) => {
+    failed ??= error;
+    for (const { reject } of waiting.values()) reject(error);
+    waiting.clear();
+  };
+  worker.on('message', ({ id, error }: WriteResult) => {
+    const request = waiting.get(id);
+    waiting.delete(id);
+    if (error === undefined) request?.resolve();
+    else request?.reject(new Error(error));
+  });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the site writer thread exited (code ${code})`)));
+  return {
+    write(file, body) {
+      if (failed) return writePublished(siteDir, file, body);
+      const id = next++;
+      return new Promise<void>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ id, file, body } satisfies WriteRequest);
+      });
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * The site writer thread (`threadWriter`): writes each file it is sent with `writePublished`,
+ * and answers with the request's id and, if the write failed, its error.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { WriteRequest, WriteResult } from './writer-thread.ts';
+import { writePublished } from './write.ts';
+
+const { siteDir } = workerData as { siteDir: string };
+const port = parentPort!;
+
+port.on('message', ({ id, file, body }: WriteRequest) => {
+  const data = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  writePublished(siteDir, file, data).then(
+    () => port.postMessage({ id } satisfies WriteResult),
+    (error: Error) => port.postMessage({ id, error: error.message } satisfies WriteResult),
+  );
+});
