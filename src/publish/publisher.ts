@@ -64,9 +64,9 @@ export interface PublisherOptions {
    */
   wrapRender?: (render: RenderRoute) => RenderRoute;
   /**
-   * Full exports of at least this many routes write their files on a thread of their own
-   * (`threadWriter`); smaller ones, and every publish of changes, on this one. Starting the thread
-   * takes about 0.1 s, what it saves over a few hundred routes. Default 2,000.
+   * Full exports of at least this many routes into a directory without an earlier site write
+   * their files on a thread of their own (`threadWriter`); every other publish on this one.
+   * Starting the thread takes about 0.1 s, what it saves over a few hundred routes. Default 2,000.
    */
   writerThreadRoutes?: number;
 }
@@ -287,10 +287,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
             }
             const result = await renderRoute(renderPath(route), view);
             if (result.status !== 200) throw new Error(`render returned HTTP ${result.status}`);
+            const size = result.body.length;
             const write = after
               .then(() => writer.write(routeFile(route), result.body))
               .then(
-                () => void (bytes += result.body.length),
+                () => void (bytes += size),
                 (error: Error) => void failed.push({ route, error }),
               );
             writes.push(write);
@@ -359,7 +360,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // the current one (`assetsToKeep` reads that from its modification time).
     for (const asset of assets)
       await writePublished(siteDir, asset.file, asset.data, { rewrite: true });
+    // Into a directory without an earlier site, every file is compressed and created: that work
+    // goes to a thread of its own. Over an earlier export most files come out unchanged, and
+    // comparing them here costs less than handing them over (measured at 100,000 incidents: 0.78
+    // ms/route here against 1.06 through the thread; into an empty directory 0.93 against 1.3).
     const writer =
+      !existsSync(join(siteDir, 'index.html')) &&
       routes.length >= (options.writerThreadRoutes ?? WRITER_THREAD_ROUTES)
         ? threadWriter(siteDir)
         : inlineWriter(siteDir);

@@ -3,6 +3,7 @@ import { writePublished } from './write.ts';
 
 /** Writes published files (`writePublished`): on this thread, or on a thread of its own. */
 export interface SiteWriter {
+  /** Writes `body` as `file`; the caller must not use `body` after. */
   write(file: string, body: Buffer): Promise<void>;
   /** Waits for nothing more; a thread's writer ends its thread. */
   close(): Promise<void>;
@@ -64,7 +65,10 @@ export function threadWriter(siteDir: string): SiteWriter {
       const id = next++;
       return new Promise<void>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        worker.postMessage({ id, file, body } satisfies WriteRequest);
+        // A body that owns its whole memory moves to the thread without a copy.
+        const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+        const transfer = owned && body.buffer instanceof ArrayBuffer ? [body.buffer] : [];
+        worker.postMessage({ id, file, body } satisfies WriteRequest, transfer);
       });
     },
     async close() {

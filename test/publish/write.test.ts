@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { writePublished } from '../../src/publish/write.ts';
+import { compressed, windowBits, writePublished } from '../../src/publish/write.ts';
 
 /** Inode and modification time of a file: both change when it is written anew. */
 const identity = (path: string) => {
@@ -40,5 +40,30 @@ describe('writePublished', () => {
     expect(brotliDecompressSync(readFileSync(files[1]!))).toEqual(page('two'));
     const mtimes = files.map((f) => statSync(f).mtimeMs);
     expect(new Set(mtimes).size).toBe(1);
+  });
+});
+
+describe('compressed', () => {
+  it('sizes the window to the body, and compresses as well as the largest window does', async () => {
+    expect(windowBits(7445, 10, 22)).toBe(13);
+    expect(windowBits(8192, 10, 22)).toBe(14);
+    expect(windowBits(0, 10, 22)).toBe(10);
+    expect(windowBits(50_000_000, 10, 22)).toBe(22);
+    // A page-sized body with repeats far apart: everything it refers back to lies in the body.
+    const row = (i: number) =>
+      `<li class="incident"><a href="/incidents/${i % 97}/">Elevated errors ${i}</a></li>`;
+    for (const count of [60, 600]) {
+      const body = Buffer.from(Array.from({ length: count }, (_, i) => row(i)).join('\n'));
+      const [br, gz] = await compressed(body);
+      expect(brotliDecompressSync(br).equals(body)).toBe(true);
+      expect(gunzipSync(gz).equals(body)).toBe(true);
+      const widest = brotliCompressSync(body, {
+        params: {
+          [constants.BROTLI_PARAM_QUALITY]: 4,
+          [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+        },
+      });
+      expect(br.length).toBeLessThanOrEqual(widest.length + 8);
+    }
   });
 });

@@ -38,7 +38,8 @@ describe('threadWriter', () => {
     const inline = inlineWriter(here);
     const thread = threadWriter(there);
     await Promise.all(pages.map((p) => inline.write(p.file, p.body)));
-    await Promise.all(pages.map((p) => thread.write(p.file, p.body)));
+    // Copies: a body that owns its memory moves to the thread.
+    await Promise.all(pages.map((p) => thread.write(p.file, Buffer.from(p.body))));
     await thread.close();
     const expected = await contents(here);
     const written = await contents(there);
