@@ -14,10 +14,28 @@ export function summarise(incident: IncidentRecord): IncidentSummary {
     resolved_at: incident.resolved_at,
     status: incident.status,
     version: incident.version,
-    touched: touchedComponents(incident),
+    touched: sharedList(touchedComponents(incident)),
     latest: latestKey(incident),
     postmortem_at: incident.postmortem?.published_at ?? null,
   };
+}
+
+/**
+ * One frozen list per distinct set of touched components, shared by every summary that touched
+ * that set: a history touches a few hundred combinations of its components, each summary held its
+ * own list and its own copies of the ids (about 150 bytes of a summary's 410, at 100,000 incidents
+ * 15 MiB of the server's heap).
+ */
+const touchedLists = new Map<string, readonly string[]>();
+
+function sharedList(ids: readonly string[]): readonly string[] {
+  const key = ids.join('\n');
+  let list = touchedLists.get(key);
+  if (!list) {
+    list = Object.freeze([...ids]);
+    touchedLists.set(key, list);
+  }
+  return list;
 }
 
 /** Keeps the `limit` greatest keys seen, each with its id; most offers fall below the cut. */

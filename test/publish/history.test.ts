@@ -17,6 +17,7 @@ import {
   type SiteSnapshot,
 } from '../../src/publish/snapshot.ts';
 import { viewForRoute } from '../../src/publish/views/route-view.ts';
+import { incident } from './fixtures.ts';
 import { generateHistory } from '../../src/seed/generate.ts';
 import { writeHistory } from '../../src/seed/write.ts';
 import { openDatabase } from '../../src/storage/db.ts';
@@ -266,5 +267,25 @@ describe('PublicIncidents, on a database', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('summarise', () => {
+  it('shares one frozen list of touched components between incidents that touched the same ones', () => {
+    const change = (id: string) =>
+      ({ id, old_status: 'operational', new_status: 'major_outage' }) as const;
+    const make = (id: string, components: string[]) =>
+      incident(id, [
+        { at: '2026-11-20T08:00:00Z', status: 'investigating', components: components.map(change) },
+        { at: '2026-11-20T09:00:00Z', status: 'resolved' },
+      ]);
+    const [a, b, c] = [make('a', ['api', 'web']), make('b', ['api', 'web']), make('c', ['api'])];
+    const [sa, sb, sc] = [a, b, c].map(summarise);
+    expect(sa!.touched).toEqual(touchedComponents(a));
+    expect(sa!.touched).toEqual(['api', 'web']);
+    expect(sb!.touched).toBe(sa!.touched);
+    expect(sc!.touched).toEqual(['api']);
+    expect(sc!.touched).not.toBe(sa!.touched);
+    expect(Object.isFrozen(sa!.touched)).toBe(true);
   });
 });
