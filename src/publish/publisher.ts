@@ -253,15 +253,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const inFlight = new Set<Promise<void>>();
     // Incident and maintenance pages go first, each written before the history page that lists it,
     // and all of them before the index, so no page links to one that is not written yet.
-    for (const batch of renderBatches(snapshot, render, INCIDENT_BATCH)) {
-      const records = await incidents.records(batch.ids);
-      const pages = await renderBatch(batch.pages, records);
-      await renderBatch(batch.after, records, Promise.all(pages));
+    // When a read fails, the writes already queued finish before the error goes up: none of them
+    // may land after a retry's newer files, or after the writer's thread is gone.
+    try {
+      for (const batch of renderBatches(snapshot, render, INCIDENT_BATCH)) {
+        const records = await incidents.records(batch.ids);
+        const pages = await renderBatch(batch.pages, records);
+        await renderBatch(batch.after, records, Promise.all(pages));
+      }
+      while (inFlight.size > 0) await Promise.all(inFlight);
+      const rest = (r: Route) => !['incident', 'maintenance', 'history'].includes(r.kind);
+      await renderBatch(render.filter(rest), new Map());
+    } finally {
+      while (inFlight.size > 0) await Promise.all(inFlight);
     }
-    while (inFlight.size > 0) await Promise.all(inFlight);
-    const rest = (r: Route) => !['incident', 'maintenance', 'history'].includes(r.kind);
-    await renderBatch(render.filter(rest), new Map());
-    while (inFlight.size > 0) await Promise.all(inFlight);
     return { failed, bytes, removed };
 
     /**

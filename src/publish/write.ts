@@ -40,8 +40,12 @@ const COMPRESS_INLINE_BYTES = 16 * 1024;
  * a 100,000-incident export, native memory the allocator kept (over 120 MiB after the export).
  */
 export function windowBits(bytes: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, Math.ceil(Math.log2(bytes + 1))));
+  return Math.min(max, Math.max(min, Math.ceil(Math.log2(bytes))));
 }
+
+/** How far short of its size each format's window reaches back (RFC 7932 §9.1; zlib's deflate). */
+const BROTLI_WINDOW_GAP = 16;
+const DEFLATE_WINDOW_GAP = 262;
 
 function brotliOptions(body: Buffer) {
   return {
@@ -50,7 +54,7 @@ function brotliOptions(body: Buffer) {
       [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
       [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
       [constants.BROTLI_PARAM_LGWIN]: windowBits(
-        body.length,
+        body.length + BROTLI_WINDOW_GAP,
         constants.BROTLI_MIN_WINDOW_BITS,
         constants.BROTLI_DEFAULT_WINDOW,
       ),
@@ -59,7 +63,10 @@ function brotliOptions(body: Buffer) {
 }
 
 function gzipOptions(body: Buffer) {
-  return { level: 6, windowBits: windowBits(body.length, 9, constants.Z_MAX_WINDOWBITS) };
+  return {
+    level: 6,
+    windowBits: windowBits(body.length + DEFLATE_WINDOW_GAP, 9, constants.Z_MAX_WINDOWBITS),
+  };
 }
 
 /** The `.br` and `.gz` versions of a body. */

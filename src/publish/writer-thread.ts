@@ -34,8 +34,8 @@ export interface WriteResult {
  * the main thread's time at 100,000 incidents) run on the second core while the main thread
  * renders the next routes. A write resolves once its files are in place, or rejects with the
  * worker's error (the route then counts as failed, and is retried like a failed render). If the
- * thread itself fails, every write waiting on it rejects, and later ones are made on the calling
- * thread.
+ * thread cannot start, every write is made on the calling thread; if it fails later, every write
+ * waiting on it rejects (and is retried), and later ones are made on the calling thread.
  */
 export function threadWriter(siteDir: string): SiteWriter {
   const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
@@ -59,9 +59,16 @@ export function threadWriter(siteDir: string): SiteWriter {
   });
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the site writer thread exited (code ${code})`)));
+  // Nothing is sent before the thread runs: a thread that cannot start (a runtime that cannot load
+  // its module) leaves every write to this thread, with its body still here.
+  const online = new Promise<boolean>((resolve) => {
+    worker.once('online', () => resolve(true));
+    worker.once('error', () => resolve(false));
+    worker.once('exit', () => resolve(false));
+  });
   return {
-    write(file, body) {
-      if (failed) return writePublished(siteDir, file, body);
+    async write(file, body) {
+      if (!(await online) || failed) return writePublished(siteDir, file, body);
       const id = next++;
       return new Promise<void>((resolve, reject) => {
         waiting.set(id, { resolve, reject });

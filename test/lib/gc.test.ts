@@ -61,8 +61,8 @@ describe("npm start's V8 flags", () => {
     expect(flags).toContain('--max-semi-space-size=4');
     const free = await run([]);
     const started = await run([], flags);
-    // Two semi-spaces of 4 MiB and V8's margin; V8 alone went to 32 MiB or more here.
-    expect(free.youngMiB).toBeGreaterThanOrEqual(32);
+    // Two semi-spaces of 4 MiB; V8 alone went to 128 MiB here (its default depends on the memory).
+    expect(free.youngMiB).toBeGreaterThanOrEqual(16);
     expect(started.youngMiB).toBeLessThanOrEqual(12);
   });
 });
