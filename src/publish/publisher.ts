@@ -63,6 +63,8 @@ export interface PublisherOptions {
    * previous file stays live. Defaults to rendering through the server build as it is.
    */
   wrapRender?: (render: RenderRoute) => RenderRoute;
+  /** Wraps the writer of each publish; tests use it to slow writes down and watch their order. */
+  wrapWriter?: (writer: SiteWriter) => SiteWriter;
   /**
    * Full exports of at least this many routes into a directory without an earlier site write
    * their files on a thread of their own (`threadWriter`); every other publish on this one.
@@ -143,6 +145,7 @@ const COLLECT_AFTER_ROUTES = 10_000;
  */
 export function createPublisher(options: PublisherOptions): Publisher {
   const { db, content, siteDir, log } = options;
+  const wrapWriter = options.wrapWriter ?? ((writer: SiteWriter) => writer);
   const debounceMs = options.debounceMs ?? 10;
   const refreshMs = options.refreshMs ?? 300_000;
   const pollMs = options.pollMs ?? 5_000;
@@ -238,7 +241,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     snapshot: SiteSnapshot,
     render: Route[],
     remove: Route[],
-    writer: SiteWriter = inlineWriter(siteDir),
+    writer: SiteWriter = wrapWriter(inlineWriter(siteDir)),
   ) {
     const renderRoute = await getRender();
     const failed: Array<{ route: Route; error: Error }> = [];
@@ -372,8 +375,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const writer =
       !existsSync(join(siteDir, 'index.html')) &&
       routes.length >= (options.writerThreadRoutes ?? WRITER_THREAD_ROUTES)
-        ? threadWriter(siteDir)
-        : inlineWriter(siteDir);
+        ? wrapWriter(threadWriter(siteDir))
+        : wrapWriter(inlineWriter(siteDir));
     const { failed, bytes } = await publish(snapshot, routes, [], writer).finally(() =>
       writer.close(),
     );

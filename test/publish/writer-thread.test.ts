@@ -6,7 +6,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublisher, type Publisher } from '../../src/publish/publisher.ts';
 import { listPublished } from '../../src/publish/write.ts';
-import { inlineWriter, threadWriter } from '../../src/publish/writer-thread.ts';
+import { inlineWriter, threadWriter, type SiteWriter } from '../../src/publish/writer-thread.ts';
 import { REPO_ROOT } from '../support/harness.ts';
 import { sev1Body } from '../support/harness.ts';
 import { createSiteHarness, type SiteHarness } from './site-support.ts';
@@ -128,5 +128,44 @@ describe('a full export through the writer thread', () => {
       if (file.file.endsWith('.br') || file.file.endsWith('.gz')) continue;
       expect(file.bytes.equals(expected[i]!.bytes), file.file).toBe(true);
     }
+  });
+});
+
+describe('the order of writes', () => {
+  /** Files whose write has finished; the links checked; links to a page not yet written. */
+  const written = new Set<string>();
+  const checked: string[] = [];
+  const early: string[] = [];
+  const slowIncidentPages = (writer: SiteWriter): SiteWriter => ({
+    async write(file, body) {
+      if (/^(index\.html|history\/)/.test(file)) {
+        for (const [, id] of body.toString().matchAll(/\/incidents\/([a-z0-9]+)\//g)) {
+          checked.push(`${file} → ${id}`);
+          if (!written.has(`incidents/${id}/index.html`)) early.push(`${file} → ${id}`);
+        }
+      }
+      // Incident pages take a while, as on a slow disk: renders run far ahead of them.
+      if (file.startsWith('incidents/')) await new Promise((r) => setTimeout(r, 15));
+      await writer.write(file, body);
+      written.add(file);
+    },
+    close: () => writer.close(),
+  });
+  let h: SiteHarness;
+
+  beforeAll(async () => {
+    h = await createSiteHarness({ publisher: { wrapWriter: slowIncidentPages } });
+  });
+  afterAll(() => h?.close());
+
+  it('writes every incident page before the index or a history page links to it', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await h.request('POST', '/v1/incidents', { body: sev1Body() });
+      expect(res.status).toBe(201);
+    }
+    await h.publisher.idle();
+    await h.publisher.fullExport();
+    expect(checked.length).toBeGreaterThan(6);
+    expect(early).toEqual([]);
   });
 });
