@@ -9,7 +9,7 @@ import {
   type IncidentSummary,
   type SiteSnapshot,
 } from './snapshot.ts';
-import { historyLayout, touchedComponents, type Route } from './routes.ts';
+import { historyPageIds, touchedComponents, type Route } from './routes.ts';
 import { groupByComponent } from './views/indexes.ts';
 
 /**
@@ -171,10 +171,8 @@ export class PublicIncidents {
       return { ...rest, incidents: incident ? [incident] : [] };
     }
     if (route.kind === 'history') {
-      const page = historyLayout(site).pages[route.page - 1];
-      if (page === undefined) return site;
-      const ids = site.history?.slice(page.from, page.to).map((s) => s.id);
       // Without summaries (a snapshot of every record), the page's records are the history's own.
+      const ids = site.history ? historyPageIds(site, route.page) : null;
       if (!ids) return site;
       const read = await this.records(ids.filter((id) => !batch.has(id)));
       const incidents = ids.flatMap((id) => {

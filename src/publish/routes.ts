@@ -385,48 +385,60 @@ export interface RenderBatch {
   after: Route[];
 }
 
+/** The ids of the incidents on history page `page` (1-based), in history order; null: no page. */
+export function historyPageIds(
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'site' | 'now'>,
+  page: number,
+): string[] | null {
+  const at = historyLayout(snapshot).pages[page - 1];
+  return at
+    ? historyOf(snapshot)
+        .slice(at.from, at.to)
+        .map((i) => i.id)
+    : null;
+}
+
 /**
- * The incident, maintenance and history routes of `routes` in batches of at most `size` pages,
- * each history page with the incident pages it lists, so that a full export reads each record
- * once for both (reading them again for the history pages cost about a tenth of a 100,000-incident
- * export). An incident page always comes before the history page that links to it.
+ * `routes` in the order and groups they are rendered in: `batches` holds the incident, maintenance
+ * and history routes, at most `size` pages a batch, each history page with the incident pages it
+ * lists, so that a full export reads each record once for both (reading them again for the history
+ * pages cost about a tenth of a 100,000-incident export); an incident page always comes before the
+ * history page that links to it. `rest` holds every other route (the index, components, feeds),
+ * rendered once all of those are written.
  */
 export function renderBatches(
   snapshot: SiteSnapshot,
   routes: Route[],
   size: number,
-): RenderBatch[] {
+): { batches: RenderBatch[]; rest: Route[] } {
   const pending = new Map<string, Route>();
-  const others: Route[] = [];
-  const history: Route[] = [];
+  const maintenance: Route[] = [];
+  const history: Array<Extract<Route, { kind: 'history' }>> = [];
+  const rest: Route[] = [];
   for (const route of routes) {
     if (route.kind === 'incident') pending.set(route.id, route);
-    else if (route.kind === 'maintenance') others.push(route);
+    else if (route.kind === 'maintenance') maintenance.push(route);
     else if (route.kind === 'history') history.push(route);
+    else rest.push(route);
   }
   const batches: RenderBatch[] = [];
-  if (history.length > 0) {
-    const layout = historyLayout(snapshot);
-    const all = historyOf(snapshot);
-    for (const route of history) {
-      const at = route.kind === 'history' ? layout.pages[route.page - 1] : undefined;
-      const ids = at ? all.slice(at.from, at.to).map((i) => i.id) : [];
-      const pages = ids.flatMap((id) => {
-        const page = pending.get(id);
-        pending.delete(id);
-        return page ? [page] : [];
-      });
-      batches.push({ ids, pages, after: [route] });
-    }
+  for (const route of history) {
+    const ids = historyPageIds(snapshot, route.page) ?? [];
+    const pages = ids.flatMap((id) => {
+      const page = pending.get(id);
+      pending.delete(id);
+      return page ? [page] : [];
+    });
+    batches.push({ ids, pages, after: [route] });
   }
-  const rest = [...pending.values(), ...others];
-  for (let start = 0; start < rest.length; start += size) {
-    const pages = rest.slice(start, start + size);
+  const unlisted = [...pending.values(), ...maintenance];
+  for (let start = 0; start < unlisted.length; start += size) {
+    const pages = unlisted.slice(start, start + size);
     batches.push({
       ids: pages.flatMap((r) => (r.kind === 'incident' ? [r.id] : [])),
       pages,
       after: [],
     });
   }
-  return batches;
+  return { batches, rest };
 }

@@ -296,7 +296,7 @@ describe('planning a change', () => {
     );
     const snapshot = snapshotOf(content, [...existing, ...october], now.toISOString());
     const layout = historyLayout(snapshot);
-    const batches = renderBatches(snapshot, allRoutes(snapshot), 200);
+    const { batches } = renderBatches(snapshot, allRoutes(snapshot), 200);
     const listed = batches.flatMap((b) => [...b.pages, ...b.after]);
     const wanted = allRoutes(snapshot).filter((r) =>
       ['incident', 'maintenance', 'history'].includes(r.kind),
@@ -326,7 +326,7 @@ describe('planning a change', () => {
       snapshot,
       [{ kind: 'index' }, { kind: 'history', page }, { kind: 'incident', id: one.id }],
       200,
-    );
+    ).batches;
     expect(change).toHaveLength(1);
     expect(change[0]!.pages).toEqual([{ kind: 'incident', id: one.id }]);
     expect(change[0]!.after).toEqual([{ kind: 'history', page }]);
