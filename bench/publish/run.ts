@@ -30,6 +30,7 @@ const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 /** `BENCH_STATIC=0` skips (c), the plain `astro build` (long at 100,000 incidents). */
 const STATIC = process.env.BENCH_STATIC !== '0';
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 60);
+const IDLE_SECONDS = Math.max(1, Number(process.env.BENCH_IDLE_SECONDS ?? 60));
 const TOKEN = 'bench-admin-token-0123456789';
 
 const work = mkdtempSync(join(tmpdir(), 'herald-bench-publish-'));
@@ -207,8 +208,18 @@ try {
     latencies.push(performance.now() - accepted);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const resident = () => Math.round(memoryMiB(server.pid!, 'VmRSS') ?? NaN);
+  const afterUpdates = resident();
+  // Then idle, as a status server mostly is: once a second for IDLE_SECONDS, the resident set
+  // (V8 collects and gives pages back on its own once allocation stops, then grows again slowly
+  // with the background work until its next collection).
+  const idle: number[] = [];
+  for (let s = 0; s < IDLE_SECONDS; s++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    idle.push(resident());
+  }
   console.log(
-    `    server resident set after the updates: ${Math.round(memoryMiB(server.pid!, 'VmRSS') ?? NaN)} MiB`,
+    `    server resident set right after the updates: ${afterUpdates} MiB; idle for the next ${IDLE_SECONDS} s: ${Math.min(...idle)}–${Math.max(...idle)} MiB, ${idle.at(-1)} MiB at the end`,
   );
   const p50 = percentile(latencies, 50);
   const p95 = percentile(latencies, 95);
