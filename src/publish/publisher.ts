@@ -376,7 +376,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       !existsSync(join(siteDir, 'index.html')) &&
         routes.length >= (options.writerThreadRoutes ?? WRITER_THREAD_ROUTES)
         ? threadWriter(siteDir)
-        : inlineWriter(siteDir),
+        : inlineWriter(siteDir, { syncCompress: true }),
     );
     const { failed, bytes } = await publish(snapshot, routes, [], writer).finally(() =>
       writer.close(),

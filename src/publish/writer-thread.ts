@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { writePublished } from './write.ts';
+import { writePublished, type WriteOptions } from './write.ts';
 
 /** Writes published files (`writePublished`): on this thread, or on a thread of its own. */
 export interface SiteWriter {
@@ -9,10 +9,10 @@ export interface SiteWriter {
   close(): Promise<void>;
 }
 
-/** `writePublished` on the calling thread. */
-export function inlineWriter(siteDir: string): SiteWriter {
+/** `writePublished` on the calling thread, with `options`. */
+export function inlineWriter(siteDir: string, options: WriteOptions = {}): SiteWriter {
   return {
-    write: (file, body) => writePublished(siteDir, file, body),
+    write: (file, body) => writePublished(siteDir, file, body, options),
     close: async () => undefined,
   };
 }
@@ -27,6 +27,9 @@ export interface WriteResult {
   id: number;
   error?: string;
 }
+
+/** How the writer thread writes, and the calling thread when the writer thread cannot. */
+export const WRITER_THREAD_OPTIONS: WriteOptions = { syncCompress: true };
 
 /**
  * `writePublished` on a worker thread of its own, for a full export: there the comparison with
@@ -68,7 +71,8 @@ export function threadWriter(siteDir: string): SiteWriter {
   });
   return {
     async write(file, body) {
-      if (!(await online) || failed) return writePublished(siteDir, file, body);
+      if (!(await online) || failed)
+        return writePublished(siteDir, file, body, WRITER_THREAD_OPTIONS);
       const id = next++;
       return new Promise<void>((resolve, reject) => {
         waiting.set(id, { resolve, reject });

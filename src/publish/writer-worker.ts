@@ -3,7 +3,7 @@
  * and answers with the request's id and, if the write failed, its error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { WriteRequest, WriteResult } from './writer-thread.ts';
+import { WRITER_THREAD_OPTIONS, type WriteRequest, type WriteResult } from './writer-thread.ts';
 import { writePublished } from './write.ts';
 
 const { siteDir } = workerData as { siteDir: string };
@@ -11,7 +11,7 @@ const port = parentPort!;
 
 port.on('message', ({ id, file, body }: WriteRequest) => {
   const data = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  writePublished(siteDir, file, data).then(
+  writePublished(siteDir, file, data, WRITER_THREAD_OPTIONS).then(
     () => port.postMessage({ id } satisfies WriteResult),
     (error: Error) => port.postMessage({ id, error: error.message } satisfies WriteResult),
   );

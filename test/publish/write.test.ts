@@ -67,4 +67,27 @@ describe('compressed', () => {
       expect(br.length).toBeLessThanOrEqual(widest.length + 8);
     }
   });
+
+  it('compresses a large body on the calling thread when asked, to the same bytes as the pool', async () => {
+    const body = Buffer.from(
+      Array.from({ length: 2000 }, (_, i) => `<p>Update ${i} of many.</p>`).join('\n'),
+    );
+    expect(body.length).toBeGreaterThan(16 * 1024);
+    // On the pool, the answer comes back through the event loop: a turn of it passes first.
+    const turned = () =>
+      new Promise<() => boolean>((resolve) => {
+        let passed = false;
+        setImmediate(() => (passed = true));
+        resolve(() => passed);
+      });
+    let passed = await turned();
+    const onPool = await compressed(body);
+    expect(passed()).toBe(true);
+    passed = await turned();
+    const inline = await compressed(body, true);
+    expect(passed()).toBe(false);
+    expect(inline[0].equals(onPool[0])).toBe(true);
+    expect(inline[1].equals(onPool[1])).toBe(true);
+    expect(brotliDecompressSync(inline[0]).equals(body)).toBe(true);
+  });
 });
