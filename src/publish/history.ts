@@ -1,7 +1,7 @@
 import type { IncidentRecord } from '../domain/types.ts';
-import { FEED_ITEMS, latestKey } from './feed.ts';
+import { FEED_ITEMS } from './feed.ts';
 import { touchedComponents } from './routes.ts';
-import type { IncidentSummary } from './snapshot.ts';
+import { minuteOf, type IncidentSummary } from './snapshot.ts';
 import { RECENT_INCIDENTS } from './statuspage.ts';
 import { COMPONENT_INCIDENTS } from './views/component-view.ts';
 import { PAST_DAYS } from './views/index-view.ts';
@@ -11,13 +11,21 @@ export function summarise(incident: IncidentRecord): IncidentSummary {
   return {
     id: incident.id,
     started_at: incident.started_at,
-    resolved_at: incident.resolved_at,
+    resolved_minute: incident.resolved_at === null ? null : minuteOf(incident.resolved_at),
     status: incident.status,
     version: incident.version,
     touched: sharedList(touchedComponents(incident)),
-    latest: latestKey(incident),
+    latest_minute: newestMinute(incident),
     postmortem_at: incident.postmortem?.published_at ?? null,
   };
+}
+
+/** The newest update's `display_at` (the feeds' order), to the minute; null without updates. */
+function newestMinute(incident: IncidentRecord): number | null {
+  let newest: string | null = null;
+  for (const update of incident.updates)
+    if (newest === null || update.display_at > newest) newest = update.display_at;
+  return newest === null ? null : minuteOf(newest);
 }
 
 /**
@@ -38,18 +46,24 @@ function sharedList(ids: readonly string[]): readonly string[] {
   return list;
 }
 
-/** Keeps the `limit` greatest keys seen, each with its id; most offers fall below the cut. */
-class TopIds {
-  private readonly top: Array<{ key: string; id: string }> = [];
+/**
+ * Keeps the `limit` greatest keys seen, each with its id, and every key equal to the least of
+ * them (a key to the minute stands for any time within it: a tie may be the greater one). Most
+ * offers fall below the cut.
+ */
+class TopIds<K extends string | number> {
+  private readonly top: Array<{ key: K; id: string }> = [];
   constructor(private readonly limit: number) {}
-  offer(key: string | null, id: string): void {
+  offer(key: K | null, id: string): void {
     if (key === null) return;
     const top = this.top;
-    if (top.length === this.limit && key <= top[top.length - 1]!.key) return;
+    if (top.length >= this.limit && key < top[this.limit - 1]!.key) return;
     let at = top.length;
     while (at > 0 && key > top[at - 1]!.key) at--;
     top.splice(at, 0, { key, id });
-    if (top.length > this.limit) top.pop();
+    // Past the limit, only ties of the least kept key stay.
+    while (top.length > this.limit && top[top.length - 1]!.key < top[this.limit - 1]!.key)
+      top.pop();
   }
   addTo(ids: Set<string>): void {
     for (const { id } of this.top) ids.add(id);
@@ -74,28 +88,32 @@ export function hotIncidentIds(
   componentIds: readonly string[],
 ): Set<string> {
   const ids = new Set<string>();
-  const window = new Date(
-    now.getTime() - (Math.max(UPTIME_DAYS, PAST_DAYS) + 2) * 86_400_000,
-  ).toISOString();
-  const newest = (limit: number) => new TopIds(limit);
-  const siteUpdates = newest(FEED_ITEMS);
-  const sitePostmortems = newest(FEED_ITEMS);
+  const windowStart = now.getTime() - (Math.max(UPTIME_DAYS, PAST_DAYS) + 2) * 86_400_000;
+  const window = new Date(windowStart).toISOString();
+  // Resolved in the window's first minute or later: a superset of those resolved within it.
+  const windowMinute = Math.floor(windowStart / 60_000);
+  const siteUpdates = new TopIds<number>(FEED_ITEMS);
+  const sitePostmortems = new TopIds<string>(FEED_ITEMS);
   const perComponent = new Map(
     componentIds.map((id) => [
       id,
-      { started: 0, updates: newest(FEED_ITEMS), postmortems: newest(FEED_ITEMS) },
+      {
+        started: 0,
+        updates: new TopIds<number>(FEED_ITEMS),
+        postmortems: new TopIds<string>(FEED_ITEMS),
+      },
     ]),
   );
   history.forEach((incident, index) => {
     if (
       index < RECENT_INCIDENTS ||
       incident.status !== 'resolved' ||
-      incident.resolved_at === null ||
-      incident.resolved_at >= window ||
+      incident.resolved_minute === null ||
+      incident.resolved_minute >= windowMinute ||
       incident.started_at >= window
     )
       ids.add(incident.id);
-    siteUpdates.offer(incident.latest, incident.id);
+    siteUpdates.offer(incident.latest_minute, incident.id);
     sitePostmortems.offer(incident.postmortem_at, incident.id);
     for (const component of incident.touched) {
       const top = perComponent.get(component);
@@ -105,7 +123,7 @@ export function hotIncidentIds(
         top.started++;
         ids.add(incident.id);
       }
-      top.updates.offer(incident.latest, incident.id);
+      top.updates.offer(incident.latest_minute, incident.id);
       top.postmortems.offer(incident.postmortem_at, incident.id);
     }
   });

@@ -23,15 +23,28 @@ import { publishedPostmortems } from '../storage/postmortems.ts';
 export interface IncidentSummary {
   id: string;
   started_at: string;
-  resolved_at: string | null;
+  /**
+   * When it was resolved, in whole minutes since the epoch (`minuteOf`); null while open. A small
+   * integer where the time as text took 36 bytes of every summary (3.6 MiB at 100,000 incidents).
+   */
+  resolved_minute: number | null;
   status: IncidentRecord['status'];
   version: number;
   /** Every component the incident ever touched (`touchedComponents`). */
   touched: readonly string[];
-  /** The newest update's place in feed order (`display_at`, then `seq`, then id), comparable as text. */
-  latest: string;
+  /**
+   * The newest update's `display_at` in whole minutes since the epoch; null without updates. The
+   * feeds' order to the minute: enough to pick, ties included, a superset of the incidents whose
+   * updates lead the feeds (the order key as text took 60 bytes of every summary).
+   */
+  latest_minute: number | null;
   /** When its postmortem was published; null without one. */
   postmortem_at: string | null;
+}
+
+/** A time (ISO 8601) in whole minutes since the epoch, rounded down. */
+export function minuteOf(iso: string): number {
+  return Math.floor(Date.parse(iso) / 60_000);
 }
 
 /**

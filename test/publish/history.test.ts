@@ -14,8 +14,11 @@ import {
 import {
   compareIncidents,
   loadPublicIncidents,
+  type IncidentSummary,
   type SiteSnapshot,
 } from '../../src/publish/snapshot.ts';
+import { FEED_ITEMS } from '../../src/publish/feed.ts';
+import { RECENT_INCIDENTS } from '../../src/publish/statuspage.ts';
 import { viewForRoute } from '../../src/publish/views/route-view.ts';
 import { incident } from './fixtures.ts';
 import { generateHistory } from '../../src/seed/generate.ts';
@@ -287,5 +290,32 @@ describe('summarise', () => {
     expect(sc!.touched).toEqual(['api']);
     expect(sc!.touched).not.toBe(sa!.touched);
     expect(Object.isFrozen(sa!.touched)).toBe(true);
+  });
+});
+
+describe('hotIncidentIds', () => {
+  it("keeps every incident tied, to the minute, with the feeds' last kept update", () => {
+    const now = new Date(NOW);
+    const minute = Math.floor(now.getTime() / 60_000);
+    // Started and resolved years ago, each with a late update: only the feeds can make them hot.
+    const at = (i: number) => minute - 1 - Math.min(i, 98) - Math.max(0, i - 100);
+    const history: IncidentSummary[] = Array.from({ length: 200 }, (_, i) => ({
+      id: `old-${i}`,
+      started_at: new Date(Date.UTC(2020, 0, 200 - i)).toISOString(),
+      resolved_minute: Math.floor(Date.UTC(2020, 0, 201 - i) / 60_000),
+      status: 'resolved',
+      version: 3,
+      touched: [],
+      // 0–98 each a minute apart, 98–100 in one minute (the feeds' 99th to 101st updates), then older.
+      latest_minute: at(i),
+      postmortem_at: null,
+    }));
+    expect(history.filter((s) => s.latest_minute === at(99))).toHaveLength(3);
+    expect(FEED_ITEMS).toBe(100);
+    const ids = hotIncidentIds(history, now, []);
+    for (let i = 0; i <= 100; i++) expect(ids.has(`old-${i}`), `old-${i}`).toBe(true);
+    // Below the cut, and not among the newest started (those go to incidents.json).
+    for (let i = 101; i < 200 - RECENT_INCIDENTS; i++)
+      expect(ids.has(`old-${i}`), `old-${i}`).toBe(false);
   });
 });
