@@ -73,9 +73,10 @@ class TopIds<K extends string | number> {
 /**
  * The incidents whose full records the site-wide and component routes read (the index, the
  * component pages, the feeds, the Statuspage JSON, the badge). Each route looks only at some of
- * the newest, the open, or those of the last `UPTIME_DAYS`, so a view computed over these gives
- * the same answer as over the whole history:
- * - open incidents, and those started or resolved within the uptime window (uptime, past days,
+ * the newest, the open, or those of the last `PAST_DAYS`, so a view computed over these gives
+ * the same answer as over the whole history (the uptime bars read further back, but only
+ * timelines: `uptimeIncidentIds`):
+ * - open incidents, and those started or resolved within the last `PAST_DAYS` (past days,
  *   recently resolved, active incidents);
  * - the `RECENT_INCIDENTS` newest started (`incidents.json`);
  * - per component, its `COMPONENT_INCIDENTS` newest started (the component page);
@@ -88,10 +89,7 @@ export function hotIncidentIds(
   componentIds: readonly string[],
 ): Set<string> {
   const ids = new Set<string>();
-  const windowStart = now.getTime() - (Math.max(UPTIME_DAYS, PAST_DAYS) + 2) * 86_400_000;
-  const window = new Date(windowStart).toISOString();
-  // Resolved in the window's first minute or later: a superset of those resolved within it.
-  const windowMinute = Math.floor(windowStart / 60_000);
+  const { window, windowMinute } = windowFrom(now, PAST_DAYS);
   const siteUpdates = new TopIds<number>(FEED_ITEMS);
   const sitePostmortems = new TopIds<string>(FEED_ITEMS);
   const perComponent = new Map(
@@ -105,14 +103,7 @@ export function hotIncidentIds(
     ]),
   );
   history.forEach((incident, index) => {
-    if (
-      index < RECENT_INCIDENTS ||
-      incident.status !== 'resolved' ||
-      incident.resolved_minute === null ||
-      incident.resolved_minute >= windowMinute ||
-      incident.started_at >= window
-    )
-      ids.add(incident.id);
+    if (index < RECENT_INCIDENTS || inWindow(incident, window, windowMinute)) ids.add(incident.id);
     siteUpdates.offer(incident.latest_minute, incident.id);
     sitePostmortems.offer(incident.postmortem_at, incident.id);
     for (const component of incident.touched) {
@@ -133,5 +124,35 @@ export function hotIncidentIds(
     top.updates.addTo(ids);
     top.postmortems.addTo(ids);
   }
+  return ids;
+}
+
+/** The start of the last `days` days, with two days more for any time zone. */
+function windowFrom(now: Date, days: number): { window: string; windowMinute: number } {
+  const start = now.getTime() - (days + 2) * 86_400_000;
+  // Resolved in the window's first minute or later: a superset of those resolved within it.
+  return { window: new Date(start).toISOString(), windowMinute: Math.floor(start / 60_000) };
+}
+
+/** Open, or started or resolved within the window. */
+function inWindow(incident: IncidentSummary, window: string, windowMinute: number): boolean {
+  return (
+    incident.status !== 'resolved' ||
+    incident.resolved_minute === null ||
+    incident.resolved_minute >= windowMinute ||
+    incident.started_at >= window
+  );
+}
+
+/**
+ * The incidents the uptime bars read (`UPTIME_DAYS` back, further than `hotIncidentIds` keeps
+ * in full): open, or started or resolved within the uptime window. The publisher keeps those that
+ * are not hot as their timelines alone (`uptimeRecord`).
+ */
+export function uptimeIncidentIds(history: readonly IncidentSummary[], now: Date): Set<string> {
+  const { window, windowMinute } = windowFrom(now, UPTIME_DAYS);
+  const ids = new Set<string>();
+  for (const incident of history)
+    if (inWindow(incident, window, windowMinute)) ids.add(incident.id);
   return ids;
 }

@@ -217,6 +217,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       policy: content.policy,
       incidents: incidents.hotIncidents(),
       incidentsByComponent: incidents.hotIncidentsByComponent(),
+      uptimeIncidentsByComponent: incidents.uptimeIncidentsByComponent(),
       history: incidents.summaries,
       oldestStarts: incidents.oldestStarts(),
       componentStatus,

@@ -12,6 +12,7 @@ import {
   listIncidents,
 } from '../storage/incidents.ts';
 import { publishedPostmortems } from '../storage/postmortems.ts';
+import type { UptimeRecord } from './uptime.ts';
 
 /**
  * What the publisher keeps in memory for every public incident, whatever the size of the history:
@@ -80,6 +81,13 @@ export interface SiteSnapshot {
    * the publisher for its site-wide snapshot; absent: built from `incidents` when asked.
    */
   incidentsByComponent?: ReadonlyMap<string, IncidentRecord[]>;
+  /**
+   * Per component, the incidents its uptime bars read, newest started first, kept by the
+   * publisher: every one open, or started or resolved within the uptime window, those of
+   * `incidents` in full and the others as their timelines alone (`uptimeRecord`); absent: the
+   * component's `incidents`.
+   */
+  uptimeIncidentsByComponent?: ReadonlyMap<string, readonly UptimeRecord[]>;
   /**
    * Component id → when its oldest public incident started, over the whole history, kept by the
    * publisher; absent: found from `history` (or `incidents`).

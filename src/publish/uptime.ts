@@ -1,10 +1,42 @@
 import { applyUpdate, compareTimeline, type IncidentState } from '../domain/incident-state.ts';
-import { worstComponentStatus, type ComponentStatus, type Update } from '../domain/types.ts';
+import {
+  worstComponentStatus,
+  type ComponentStatus,
+  type IncidentRecord,
+  type Update,
+} from '../domain/types.ts';
 import { addDays, dayKey, startOfDay } from '../lib/time.ts';
 
 /** What uptime needs from an incident: its timeline. */
 export interface UptimeIncident {
   updates: ReadonlyArray<Pick<Update, 'seq' | 'status' | 'display_at' | 'components'>>;
+}
+
+/**
+ * What a component's uptime bars read of an incident: its timeline, and what a day's details show
+ * and link (its title, its id). A full record is one; `uptimeRecord` keeps only this much.
+ */
+export type UptimeRecord = Pick<
+  IncidentRecord,
+  'id' | 'version' | 'title' | 'started_at' | 'resolved_at'
+> &
+  UptimeIncident;
+
+/** An incident reduced to what its uptime needs: no messages, no other fields. */
+export function uptimeRecord(incident: IncidentRecord): UptimeRecord {
+  return {
+    id: incident.id,
+    version: incident.version,
+    title: incident.title,
+    started_at: incident.started_at,
+    resolved_at: incident.resolved_at,
+    updates: incident.updates.map(({ seq, status, display_at, components }) => ({
+      seq,
+      status,
+      display_at,
+      components,
+    })),
+  };
 }
 
 /** A stretch of time during which one incident gave a component one status. */

@@ -1,9 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/domain/types.ts';
-import { hotIncidentIds, summarise } from '../../src/publish/history.ts';
+import { hotIncidentIds, summarise, uptimeIncidentIds } from '../../src/publish/history.ts';
+import { uptimeRecord, type UptimeRecord } from '../../src/publish/uptime.ts';
 import { PublicIncidents } from '../../src/publish/public-incidents.ts';
 import {
   allRoutes,
@@ -39,14 +41,26 @@ const HOUR = 3_600_000;
 /** Three years of history, with the cases a plain "recent" cut would get wrong. */
 async function history() {
   const content = await repoContent();
-  const incidents = generateHistory({
-    incidents: 3_000,
-    days: 1_095,
-    now: new Date(NOW),
-    seed: 11,
-    active: 2,
-    catalog: content.catalog,
-  });
+  const incidents = [
+    ...generateHistory({
+      incidents: 3_000,
+      days: 1_095,
+      now: new Date(NOW),
+      seed: 11,
+      active: 2,
+      catalog: content.catalog,
+    }),
+    // A busy quarter: more incidents per component in the uptime window than its page lists, so
+    // the window holds incidents only the uptime bars read.
+    ...generateHistory({
+      incidents: 1_500,
+      days: 90,
+      now: new Date(NOW),
+      seed: 12,
+      active: 0,
+      catalog: content.catalog,
+    }),
+  ];
   // Two years ago, but posted to an hour ago: its update leads the feeds.
   const revived = incidents[100]!;
   const last = revived.updates[0]!;
@@ -96,13 +110,26 @@ describe('the hot incidents', () => {
       full.now,
       content.catalog.components.map((c) => c.id),
     );
+    // The rest of the uptime window, as the publisher keeps it: timelines alone.
+    const window = uptimeIncidentIds(summaries, full.now);
+    const uptimeLists = new Map<string, UptimeRecord[]>();
+    let timelinesOnly = 0;
+    for (const i of full.incidents) {
+      if (!ids.has(i.id) && !window.has(i.id)) continue;
+      const record = ids.has(i.id) ? i : uptimeRecord(i);
+      if (record !== i && touchedComponents(i).length > 0) timelinesOnly++;
+      for (const c of touchedComponents(i))
+        uptimeLists.set(c, [...(uptimeLists.get(c) ?? []), record]);
+    }
     const hot: SiteSnapshot = {
       ...full,
       incidents: full.incidents.filter((i) => ids.has(i.id)),
       history: summaries,
+      uptimeIncidentsByComponent: uptimeLists,
     };
-    // A real cut: most of the history is not held in full.
+    // A real cut: most of the history is not held in full, and of the uptime window not all.
     expect(hot.incidents.length).toBeLessThan(full.incidents.length / 2);
+    expect(timelinesOnly).toBeGreaterThan(100);
     expect(ids.has(revived.id) && ids.has(reviewed.id)).toBe(true);
     const routes = allRoutes(full).filter((r) => r.kind !== 'incident' && r.kind !== 'history');
     expect(routes.map(routePath)).toEqual(
@@ -115,6 +142,14 @@ describe('the hot incidents', () => {
     );
     for (const route of routes)
       expect(viewForRoute(hot, route), routePath(route)).toEqual(viewForRoute(full, route));
+    // Without those timelines some uptime bars would come out otherwise.
+    const withoutTimelines = { ...hot, uptimeIncidentsByComponent: undefined };
+    expect(
+      routes.some(
+        (route) =>
+          !isDeepStrictEqual(viewForRoute(withoutTimelines, route), viewForRoute(full, route)),
+      ),
+    ).toBe(true);
     // And the history is paged the same, from the summaries alone.
     expect(historyLayout({ ...hot, incidents: [] }).pages).toEqual(historyLayout(full).pages);
     expect(allRoutes({ ...hot, incidents: [] })).toEqual(allRoutes(full));
@@ -161,7 +196,7 @@ describe('PublicIncidents, on a database', () => {
         seen.push(...read.map((i) => i.id));
       }
       expect(seen.sort()).toEqual(incidents.map((i) => i.id).sort());
-      const oldest = incidents[0]!;
+      const oldest = [...incidents].sort(compareIncidents).at(-1)!;
       expect(store.hotIncidents().some((i) => i.id === oldest.id)).toBe(false);
       const found = await store.records([oldest.id, 'no-such-incident']);
       expect([...found.keys()]).toEqual([oldest.id]);
@@ -228,6 +263,42 @@ describe('PublicIncidents, on a database', () => {
         );
       const initial = keptByComponent();
       expect(initial).toEqual(hotByComponent());
+      // So are the incidents each component's uptime reads: the hot ones in full, the rest of the
+      // uptime window as timelines alone.
+      const window = uptimeIncidentIds(store.summaries, new Date(NOW));
+      const timelines = new Map(
+        store.summaries
+          .filter((s) => hot.has(s.id) || window.has(s.id))
+          .map((s) => [s.id, { id: s.id, started_at: s.started_at, touched: s.touched }]),
+      );
+      const uptimeByComponent = () => {
+        const lists = new Map<string, string[]>();
+        for (const i of [...timelines.values()].sort(compareIncidents))
+          for (const c of i.touched) lists.set(c, [...(lists.get(c) ?? []), i.id]);
+        return lists;
+      };
+      const keptUptime = () =>
+        new Map(
+          [...store.uptimeIncidentsByComponent()].map(([c, list]) => [c, list.map((i) => i.id)]),
+        );
+      const initialUptime = keptUptime();
+      expect(initialUptime).toEqual(uptimeByComponent());
+      const held = [...store.uptimeIncidentsByComponent().values()].flat();
+      expect(held.filter((i) => hot.get(i.id) === i).length).toBeGreaterThan(0);
+      const slim = held.filter((i) => !hot.has(i.id));
+      expect(slim.length).toBeGreaterThan(100);
+      for (const i of slim) {
+        expect(Object.keys(i).sort()).toEqual([
+          'id',
+          'resolved_at',
+          'started_at',
+          'title',
+          'updates',
+          'version',
+        ]);
+        for (const u of i.updates)
+          expect(Object.keys(u).sort()).toEqual(['components', 'display_at', 'seq', 'status']);
+      }
       const newest = store.hotIncidents()[0]!;
       const moved = content.catalog.components.find(
         (c) => !touchedComponents(newest).includes(c.id),
@@ -238,6 +309,8 @@ describe('PublicIncidents, on a database', () => {
         [first.id, { ...oldest, started_at: NOW }],
         ['added-early', { ...oldest, id: 'added-early', started_at: '2000-06-01T00:00:00.000Z' }],
         [incidents.at(-1)!.id, { ...incidents.at(-1)!, title: 'Renamed' }],
+        // One the uptime window held as a timeline: now hot, in full.
+        [slim[0]!.id, { ...incidents.find((i) => i.id === slim[0]!.id)!, title: 'Renamed' }],
         // A hot incident that now touches another component only.
         [
           newest.id,
@@ -255,6 +328,13 @@ describe('PublicIncidents, on a database', () => {
         undos.unshift(store.apply(id, after));
         if (after) hot.set(id, after);
         else hot.delete(id);
+        if (after)
+          timelines.set(id, {
+            id,
+            started_at: after.started_at,
+            touched: touchedComponents(after),
+          });
+        else timelines.delete(id);
         const step = `${id} → ${after?.started_at ?? 'gone'}`;
         expect(store.oldestStarts(), step).toEqual(oldestByPass());
         expect(
@@ -262,11 +342,13 @@ describe('PublicIncidents, on a database', () => {
           step,
         ).toEqual([...hot.values()].sort(compareIncidents).map((i) => i.id));
         expect(keptByComponent(), step).toEqual(hotByComponent());
+        expect(keptUptime(), step).toEqual(uptimeByComponent());
       }
       for (const undo of undos) undo();
       expect(store.oldestStarts()).toEqual(oldestByPass());
       expect(store.summaries).toHaveLength(incidents.length);
       expect(keptByComponent()).toEqual(initial);
+      expect(keptUptime()).toEqual(initialUptime);
     } finally {
       db.close();
     }

@@ -2,9 +2,9 @@ import type { SiteSnapshot } from '../snapshot.ts';
 import { addDays, dayKey, formatDay, formatDuration } from '../../lib/time.ts';
 import { cleanText } from '../text.ts';
 import { incidentsOfComponent, oldestStartOfComponent } from './indexes.ts';
-import { componentUptime, type DayMeasure, type UptimeDay } from '../uptime.ts';
+import { componentUptime, type DayMeasure, type UptimeDay, type UptimeRecord } from '../uptime.ts';
 import { COMPONENT_STATUS_LABEL, COMPONENT_STATUS_TONE, type Tone } from './status.ts';
-import type { ComponentStatus, IncidentRecord } from '../../domain/types.ts';
+import type { ComponentStatus } from '../../domain/types.ts';
 import { maintenanceInterval } from '../../domain/maintenances/lifecycle.ts';
 
 export const UPTIME_DAYS = 90;
@@ -112,7 +112,7 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
   // ISO-8601 UTC strings compare in time order; no parsing needed to filter the history.
   const windowStart = new Date(now - (UPTIME_DAYS + 2) * 86_400_000).toISOString();
   const nowIso = snapshot.now.toISOString();
-  const relevant = incidentsOfComponent(snapshot, componentId).filter(
+  const relevant = uptimeIncidentsOf(snapshot, componentId).filter(
     (i) => (i.resolved_at === null || i.resolved_at >= windowStart) && i.started_at <= nowIso,
   );
   const since = firstRecord(snapshot, componentId);
@@ -142,6 +142,12 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
   return view;
 }
 
+/** The incidents a component's uptime reads from (`SiteSnapshot.uptimeIncidentsByComponent`). */
+function uptimeIncidentsOf(snapshot: SiteSnapshot, componentId: string): readonly UptimeRecord[] {
+  const lists = snapshot.uptimeIncidentsByComponent;
+  return lists ? (lists.get(componentId) ?? []) : incidentsOfComponent(snapshot, componentId);
+}
+
 /**
  * When the site's record of a component begins: when this installation first saw it, or its
  * oldest incident if that is earlier (an imported history). Undefined when unknown: no cut-off.
@@ -154,7 +160,7 @@ function firstRecord(snapshot: SiteSnapshot, componentId: string): number | unde
 }
 
 /** The incidents open at any time of each day, newest first: the links of a day's details. */
-function incidentsByDay(relevant: IncidentRecord[], first: string, now: number, timeZone: string) {
+function incidentsByDay(relevant: UptimeRecord[], first: string, now: number, timeZone: string) {
   const byDay = new Map<string, Array<{ href: string; title: string }>>();
   for (const incident of relevant) {
     const link = { href: `/incidents/${incident.id}/`, title: cleanText(incident.title) };
@@ -172,7 +178,7 @@ function incidentsByDay(relevant: IncidentRecord[], first: string, now: number, 
 }
 
 function buildUptimeView(
-  relevant: IncidentRecord[],
+  relevant: UptimeRecord[],
   componentId: string,
   now: number,
   timeZone: string,
