@@ -94,6 +94,8 @@ await publisher.stop!(); // releases the site directory for the server started b
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
 const indexBytes = statSync(join(siteDir, 'index.html')).size;
+/** Issue 3's budget for the index, in bytes (60 KB, as the browser test holds the demo's). */
+const INDEX_BUDGET = 60_000;
 const pages = exportStats.routes;
 const perRoute = (stats: typeof exportStats) =>
   `${pages} routes in ${(stats.durationMs / 1000).toFixed(2)} s = ${(stats.durationMs / pages).toFixed(2)} ms/route, ${Math.round(pages / (stats.durationMs / 1000))} routes/s`;
@@ -104,7 +106,7 @@ console.log(
   `    again an hour later over the same files (as at a server's restart): ${perRoute(exportStats)}; peak RSS of both ${Math.round(peak / 2 ** 20)} MiB`,
 );
 console.log(
-  `    index.html: ${(indexBytes / 1024).toFixed(1)} KiB with 30 components and 3 active incidents`,
+  `    index.html: ${indexBytes} bytes (${(indexBytes / 1024).toFixed(1)} KiB) with 30 components and 3 active incidents`,
 );
 
 // Snapshot for (c), taken now so both builds render the same data
@@ -263,14 +265,14 @@ try {
       p95 < 200 &&
       staticMs / p95 >= 20 &&
       firstStats.durationMs / pages < 2 &&
-      indexBytes < 60 * 1024;
+      indexBytes < INDEX_BUDGET;
     console.log(
-      `targets (p95 < 200 ms, ≥ 20× faster than (c), < 2 ms/route, index < 60 KB): ${ok ? 'met' : 'NOT met'}`,
+      `targets (p95 < 200 ms, ≥ 20× faster than (c), < 2 ms/route, index < 60,000 bytes): ${ok ? 'met' : 'NOT met'}`,
     );
   } else {
     console.log('(c) skipped (BENCH_STATIC=0)');
     console.log(
-      `targets (p95 < 200 ms, < 2 ms/route, index < 60 KB): ${p95 < 200 && firstStats.durationMs / pages < 2 && indexBytes < 60 * 1024 ? 'met' : 'NOT met'}`,
+      `targets (p95 < 200 ms, < 2 ms/route, index < 60,000 bytes): ${p95 < 200 && firstStats.durationMs / pages < 2 && indexBytes < INDEX_BUDGET ? 'met' : 'NOT met'}`,
     );
   }
 } finally {

@@ -148,6 +148,46 @@ describe('the status page a customer trusts mid-outage, in Chromium', () => {
       }
   });
 
+  it("lists a past day's incidents by their clock under the day's heading, by the whole date where the reader's day is another", async () => {
+    // Without JavaScript: the heading names the day in the site's zone, each row its clock.
+    const html = await (await fetch(`${server.url}/`)).text();
+    const past = html.slice(html.indexOf('<section class="day"'));
+    expect(past).toMatch(/<small><time datetime="[^"]+Z">\d\d:\d\d CET<\/time> · /);
+    expect(past).not.toMatch(/<small><time datetime="[^"]+Z">\d{1,2} [A-Z][a-z]{2} \d{4}/);
+    // In the site's zone every row keeps its clock alone; Kiritimati is 13 hours ahead of Berlin
+    // and Pago Pago 12 behind, so in one of the two every row falls on another day than its
+    // heading's and shows its whole date (a year), there in the reader's zone.
+    let clocks = 0;
+    let dates = 0;
+    for (const timezoneId of ['Europe/Berlin', 'Pacific/Kiritimati', 'Pacific/Pago_Pago']) {
+      const { page, checks, close } = await open('/', { timezoneId });
+      const rows = await page
+        .locator('section.day .row time')
+        .evaluateAll((all) =>
+          all.map((t) => [
+            t.closest('section')!.getAttribute('aria-labelledby')!,
+            t.getAttribute('datetime')!,
+            t.textContent!,
+          ]),
+        );
+      expect(rows.length, timezoneId).toBeGreaterThan(0);
+      for (const [heading, iso, text] of rows) {
+        const readerDay = new Intl.DateTimeFormat('en-CA', { timeZone: timezoneId }).format(
+          new Date(iso!),
+        );
+        const sameDay = heading === `day-${readerDay}`;
+        if (sameDay) clocks++;
+        else dates++;
+        expect(/\d{4}/.test(text!), `${timezoneId}: ${iso} shown as ${text}`).toBe(!sameDay);
+        if (timezoneId === 'Europe/Berlin') expect(sameDay, iso).toBe(true);
+      }
+      await checks();
+      await close();
+    }
+    expect(clocks).toBeGreaterThan(0);
+    expect(dates).toBeGreaterThan(0);
+  });
+
   it('keeps an open page\'s clock moving without a reload: "ongoing for", "5 min ago" and a passed "Next update by"', async () => {
     const { page, checks, close } = await open(`/incidents/${outageId}/`);
     // The page's timers run on a clock the test moves.

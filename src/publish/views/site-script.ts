@@ -10,7 +10,9 @@
  * What it does:
  *
  * - times: every `<time datetime>` with a clock is shown in the reader's own zone, zone named (the
- *   HTML carries the site's zone, kept as the tooltip); `data-ago` / `data-for` elements show
+ *   HTML carries the site's zone, kept as the tooltip; a time under its day's heading, a `.day`
+ *   section labelled `day-YYYY-MM-DD`, shows its clock alone while the reader's day is that day
+ *   too, its whole date otherwise); `data-ago` / `data-for` elements show
  *   "5 min ago" and "33 min" and keep counting, and a `data-due` "Next update by" turns into
  *   "Update overdue since" the moment it passes;
  * - live refresh (`main[data-live]`, the status page): every 30 s while the tab is visible it
@@ -35,9 +37,11 @@ const NEXT=due=>now()>Date.parse(due)?'Update overdue since':'Next update by';
 let fresh=new Date().toISOString();
 const put=(e,t)=>{if(e.textContent!==t)e.textContent=t};
 const UNIT='time[datetime*="T"],[data-ago],[data-for],[data-due],#live,#filter';
+const ymd=x=>new Date(x-x.getTimezoneOffset()*6e4).toISOString().slice(0,10);
+const onDay=(e,x)=>{const s=e.closest('.day');return!!s&&s.getAttribute('aria-labelledby')==='day-'+ymd(x)};
 function unit(e){const k=e.dataset;
 if(e.localName==='time'){const x=new Date(e.dateTime);if(isNaN(x))return;
-const c=x.toLocaleString(undefined,k.f==='t'&&x.toDateString()===new Date().toDateString()?CLOCK:FULL),t=e.textContent;if(t===c)return;
+const c=x.toLocaleString(undefined,(k.f==='t'&&x.toDateString()===new Date().toDateString())||onDay(e,x)?CLOCK:FULL),t=e.textContent;if(t===c)return;
 k.site=k.site&&t.startsWith(c)?k.site+t.slice(c.length):t;e.title=k.site;e.textContent=c}
 else if(k.ago)put(e,ago(k.ago));else if(k.for)put(e,dur(now()-Date.parse(k.for)));
 else if(k.due){if(e.firstElementChild)put(e.firstElementChild,NEXT(k.due))}
@@ -59,7 +63,7 @@ const CLABEL={operational:'Operational',degraded_performance:'Degraded performan
 const ILABEL={investigating:'Investigating',identified:'Identified',monitoring:'Monitoring',resolved:'Resolved'};
 const IMPACT={none:['No impact','ok'],minor:['Minor','minor'],major:['Major','partial'],critical:['Critical','major']};
 const el=(tag,cls,text)=>{const e=d.createElement(tag);if(cls)e.className=cls;if(text!=null)e.textContent=text;return e};
-const icon=tone=>{const s=d.createElementNS('http://www.w3.org/2000/svg','svg'),u=d.createElementNS('http://www.w3.org/2000/svg','use');s.setAttribute('class','i');s.setAttribute('aria-hidden','true');u.setAttribute('href','#i-'+tone);s.append(u);return s};
+const icon=tone=>{const s=d.createElementNS('http://www.w3.org/2000/svg','svg'),u=d.createElementNS('http://www.w3.org/2000/svg','use');s.setAttribute('aria-hidden','true');u.setAttribute('href','#i-'+tone);s.append(u);return s};
 const tone=(e,p,t)=>{e.className=e.className.replace(new RegExp('\\\\b'+p+'-\\\\w+'),p+'-'+t)};
 const paras=body=>{const m=el('div','msg');for(const p of String(body).split(/\\n\\s*\\n/))m.append(el('p',null,p));return m};
 const time=(iso,f)=>{const t=el('time');t.dateTime=iso;if(f)t.dataset.f=f;t.textContent=iso;return t};

@@ -21,6 +21,23 @@ export const TONE_CLASS: Record<Tone, string> = {
 /** The bar class of a day before the component's first record. */
 export const NO_DATA_CLASS = 'n';
 
+/**
+ * On the status page a bar is an empty element whose tag names its day's tone (`<s></s>` is 10
+ * bytes shorter than `<i class="d"></i>`): with 30 components in a busy quarter a third of the
+ * 2,700 bars carry a tone, and the index has to stay under 60 KB. Inside the row's `role="img"`
+ * the tags mean nothing to assistive technology; the row's label says it all.
+ */
+export const TONE_TAG: Record<Tone, string> = {
+  ok: 'i',
+  minor: 's',
+  partial: 'u',
+  major: 'q',
+  maint: 'em',
+};
+
+/** The bar tag of a day before the component's first record. */
+export const NO_DATA_TAG = 'b';
+
 export interface UptimeBar {
   day: string;
   /** null: operational all day (the default bar colour, kept out of the HTML to keep it small). */
