@@ -59,9 +59,11 @@ export function trimNativeHeap(): boolean {
  * 100,000 incidents, after 60 publishes, four threads' heaps (of the thread pool's four and V8's
  * four workers) held 10 to 13 MiB each that `malloc_trim` could not free, 45 MiB in all; capped
  * at two, the server settled at 222–229 MiB in the minute after, where it ranged 247–289. Threads that already
- * hold a heap keep it, so this runs first thing in `main.ts`. False where this runtime cannot.
+ * hold a heap keep it, so this runs first thing in `main.ts`. An operator's own
+ * `MALLOC_ARENA_MAX` wins (glibc read it at start): 'operator'. False where this runtime cannot.
  */
-export function limitNativeHeaps(max = 2): boolean {
+export function limitNativeHeaps(max = 2): boolean | 'operator' {
+  if (process.env.MALLOC_ARENA_MAX) return 'operator';
   glibc()?.limitArenas(max);
   return glibc() !== null;
 }

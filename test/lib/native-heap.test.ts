@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 const script = join(import.meta.dirname, 'fixtures/native-heap.ts');
 
-function run<T>(args: string[], nodeArgs: string[] = []): Promise<T> {
+function run<T>(args: string[], nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<T> {
   return new Promise<T>((resolve, reject) =>
     execFile(
       process.execPath,
@@ -17,7 +17,7 @@ function run<T>(args: string[], nodeArgs: string[] = []): Promise<T> {
         script,
         ...args,
       ],
-      { timeout: 60_000 },
+      { timeout: 60_000, env: { ...process.env, ...env } },
       (error, stdout, stderr) =>
         error ? reject(new Error(stderr || String(error))) : resolve(JSON.parse(stdout) as T),
     ),
@@ -50,5 +50,12 @@ describe.runIf(process.platform === 'linux')('the C heaps', () => {
     // Four worker threads holding 8 MiB each: a heap apiece by default, none more when capped (the
     // heaps of threads that allocated before the cap remain).
     expect(free.heaps).toBeGreaterThanOrEqual(limited.heaps + 4);
+  });
+
+  it("leave the operator's own MALLOC_ARENA_MAX in force", async () => {
+    const operator = await run<{ limited: string; heaps: number }>(['threads', 'limit'], [], {
+      MALLOC_ARENA_MAX: '8',
+    });
+    expect(operator.limited).toBe('operator');
   });
 });
