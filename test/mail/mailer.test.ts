@@ -219,14 +219,16 @@ describe('sending through Resend', () => {
   });
 
   it('retries a 500 with back-off and then succeeds', async () => {
-    await enqueue(env.db, [email(1), email(2)]);
+    // On a clock the test moves: a stalled machine cannot make the retry due early.
+    const clock = new TestClock();
+    await enqueue(env.db, [email(1), email(2)], clock.now());
     stub.script({ status: 500 });
-    const m = mailer(viaResend());
+    const m = mailer(viaResend({ now: clock.now }), { now: clock.now });
     expect(await m.drain()).toBe(0);
     // Backing off: not due again at once.
     expect(await m.drain()).toBe(0);
     expect(stub.requests).toHaveLength(1);
-    await sleep(150);
+    clock.advance(150);
     expect(await m.drain()).toBe(2);
     expect(stub.requests.map((r) => r.status)).toEqual([500, 200]);
     expect(stub.delivered).toHaveLength(2);
@@ -342,9 +344,11 @@ describe('sending through Resend', () => {
   });
 
   it('abandons a request the provider does not answer and retries it under the same key', async () => {
-    await enqueue(env.db, [email(1), email(2)]);
+    // The request's time-out is real time; the back-off runs on a clock the test moves.
+    const clock = new TestClock();
+    await enqueue(env.db, [email(1), email(2)], clock.now());
     stub.hold();
-    const m = mailer(viaResend({ timeoutMs: 300 }));
+    const m = mailer(viaResend({ timeoutMs: 300, now: clock.now }), { now: clock.now });
     const started = Date.now();
     expect(await m.drain()).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -354,7 +358,7 @@ describe('sending through Resend', () => {
     // The provider did get the request and delivers it late; the retry must not send it again.
     await stub.release();
     expect(stub.delivered).toHaveLength(2);
-    await sleep(150);
+    clock.advance(150);
     expect(await m.drain()).toBe(2);
     expect(stub.requests.map((r) => r.idempotencyKey)).toEqual([
       stub.requests[0]!.idempotencyKey,
