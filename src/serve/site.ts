@@ -53,7 +53,7 @@ const NOT_FOUND_PAGE =
   '<main><h1>Page not found</h1><p>There is no page at this address. ' +
   '<a href="/">Go to the status page</a>.</p></main></body></html>';
 
-/** How long a request for a file the publisher is about to write waits for it. */
+/** How long a request for a file the publisher is about to write waits for it, by default. */
 const HOLD_MS = 2000;
 const HOLD_POLL_MS = 50;
 const RETRY_AFTER_SECONDS = 2;
@@ -104,6 +104,8 @@ export interface SiteFilesOptions {
   reserved?: (pathname: string) => boolean;
   /** The in-memory cache's byte budget. */
   cacheBytes?: number;
+  /** How long a request for a file the publisher is about to write waits for it (`HOLD_MS`). */
+  holdMs?: number;
 }
 
 /**
@@ -196,7 +198,7 @@ export class SiteFiles {
         // Before the first export has written it (a fresh data directory), or while its render
         // waits for a retry: hold the request a little for the file, then ask the reader to come
         // back. Never a 404, and nothing a cache may keep.
-        const deadline = Date.now() + HOLD_MS;
+        const deadline = Date.now() + (this.options.holdMs ?? HOLD_MS);
         while (!handle && Date.now() < deadline && availability.pending(url.pathname)) {
           await sleep(HOLD_POLL_MS);
           handle = await open(target, 'r').catch(() => null);
