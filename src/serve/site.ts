@@ -104,8 +104,12 @@ export interface SiteFilesOptions {
   reserved?: (pathname: string) => boolean;
   /** The in-memory cache's byte budget. */
   cacheBytes?: number;
-  /** How long a request for a file the publisher is about to write waits for it (`HOLD_MS`). */
-  holdMs?: number;
+  /**
+   * How long, in milliseconds, a request for a file the publisher is about to write waits for it
+   * before the 503: 2 s (`HOLD_MS`) when not given, as the server runs it. Tests that must see a
+   * held request get its file on a loaded machine hold it longer.
+   */
+  holdMs?: number | undefined;
 }
 
 /**

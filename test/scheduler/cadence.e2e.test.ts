@@ -204,6 +204,13 @@ describe('cadence enforcement in the running server', () => {
     // (it arrives in well under a second; a loaded machine has room).
     await waitFor('the executive notice', () => count('executive_notice') === 2, 30_000);
     expect(Math.max(...stub.delivered.map((e) => e.receivedAt)) - raisedAt).toBeLessThan(30_000);
+    // And, whatever the clock did, the server says it queued the notice for the change itself.
+    const queued = outputOf(server)
+      .filter((line) => line.includes('"msg":"cadence notice queued"'))
+      .map((line) => JSON.parse(line) as { kind: string; trigger: string });
+    expect(queued.filter((l) => l.kind === 'executive_notice').map((l) => l.trigger)).toEqual([
+      'change',
+    ]);
     expect(labels()).toEqual([
       'executive_notice → cto@acme.example',
       'executive_notice → vp-support@acme.example',
