@@ -22,7 +22,12 @@ export type UptimeRecord = Pick<
 > &
   UptimeIncident;
 
-/** An incident reduced to what its uptime needs: no messages, no other fields. */
+/**
+ * An incident reduced to what its uptime needs: no messages, no other fields. The publisher keeps
+ * thousands of these (every incident of the uptime window), so the few texts they repeat, the
+ * statuses and the component ids, are shared: each read from the database was a string of its
+ * own, tens of thousands of them at 100,000 incidents.
+ */
 export function uptimeRecord(incident: IncidentRecord): UptimeRecord {
   return {
     id: incident.id,
@@ -32,11 +37,27 @@ export function uptimeRecord(incident: IncidentRecord): UptimeRecord {
     resolved_at: incident.resolved_at,
     updates: incident.updates.map(({ seq, status, display_at, components }) => ({
       seq,
-      status,
+      status: shared(status),
       display_at,
-      components,
+      components: components.map((change) => ({
+        id: shared(change.id),
+        old_status: change.old_status === null ? null : shared(change.old_status),
+        new_status: shared(change.new_status),
+      })),
     })),
   };
+}
+
+/** One copy of each status and component id; a history has a few hundred at most. */
+const sharedTexts = new Map<string, string>();
+const SHARED_KEPT = 10_000;
+
+function shared<T extends string>(text: T): T {
+  const kept = sharedTexts.get(text);
+  if (kept !== undefined) return kept as T;
+  if (sharedTexts.size >= SHARED_KEPT) sharedTexts.clear();
+  sharedTexts.set(text, text);
+  return text;
 }
 
 /** A stretch of time during which one incident gave a component one status. */

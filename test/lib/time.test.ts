@@ -59,4 +59,18 @@ describe('local dates and clocks', () => {
         expect(local(ms, zone), `${zone} ${new Date(ms).toISOString()}`).toBe(reference(ms, zone));
     }
   });
+
+  it('still match Intl after the offset cache has filled and been emptied, in two zones at once', () => {
+    // 70,000 distinct quarter hours (the cache keeps 50,000 before it starts over), alternating
+    // between two zones, every one checked.
+    const start = Date.parse('2019-01-01T00:07:00Z');
+    const wrong: string[] = [];
+    for (let i = 0; i < 70_000; i++) {
+      const ms = start + i * 900_000;
+      const zone = i % 2 === 0 ? 'Europe/Berlin' : 'America/St_Johns';
+      const [got, want] = [local(ms, zone), reference(ms, zone)];
+      if (got !== want) wrong.push(`${zone} ${new Date(ms).toISOString()}: ${got}, not ${want}`);
+    }
+    expect(wrong).toEqual([]);
+  });
 });
