@@ -4,7 +4,7 @@
  * the real server, and (c) a plain static `astro build` of the same pages, and prints the figures.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadContent } from '../../src/config/content.ts';
@@ -18,11 +18,9 @@ import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
 import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
 import { listPublished } from '../../src/publish/write.ts';
-import { startArgs } from '../../src/lib/start-command.ts';
-import { generateHistory } from '../../src/seed/generate.ts';
-import { writeHistory } from '../../src/seed/write.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
+import { percentile, seedHistory, SITE_URL, startSiteServer, timedUpdate } from './site.ts';
 
 // The in-process export below runs with the server's heap bound and C heaps capped (as `main.ts`
 // sets them there).
@@ -34,7 +32,6 @@ const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 const STATIC = process.env.BENCH_STATIC !== '0';
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 60);
 const IDLE_SECONDS = Math.max(1, Number(process.env.BENCH_IDLE_SECONDS ?? 60));
-const TOKEN = 'bench-admin-token-0123456789';
 
 const work = mkdtempSync(join(tmpdir(), 'herald-bench-publish-'));
 const dataDir = join(work, 'data');
@@ -45,40 +42,22 @@ const content = await loadContent(contentDir);
 const now = new Date();
 const log = () => undefined;
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 // Seed
 const db = await openDatabase({ url: `file:${join(dataDir, 'herald.db')}` });
 await migrate(db, () => now);
 let t = performance.now();
 // Only the open public incidents are kept from the seeding (for (b)): the generated history goes
 // out of scope, so the export below runs in a heap like the server's, not beside 100,000 records.
-const open = await (async () => {
-  const history = generateHistory({
-    incidents: INCIDENTS,
-    days: 1095,
-    now,
-    seed: 7,
-    active: 3,
-    catalog: content.catalog,
-  });
-  await writeHistory(db, history, now.toISOString());
-  console.log(
-    `seeded ${INCIDENTS} incidents (${history.reduce((n, i) => n + i.updates.length, 0)} updates, 30 components) in ${Math.round(performance.now() - t)} ms`,
-  );
-  return history
-    .filter((i) => i.status !== 'resolved' && i.visibility === 'public')
-    .map((i) => ({ id: i.id, components: i.components.map((c) => ({ id: c.id })) }));
-})();
+const { open, updates } = await seedHistory(db, content, INCIDENTS, 1095, now);
+console.log(
+  `seeded ${INCIDENTS} incidents (${updates} updates, 30 components) in ${Math.round(performance.now() - t)} ms`,
+);
 
 // (a) full export, in this process, sampling the resident set size for the peak
 const publisher = createPublisher({
   db,
   content,
-  siteUrl: 'https://status.acme.example',
+  siteUrl: SITE_URL,
   siteDir,
   now: () => exportNow,
   log,
@@ -120,7 +99,7 @@ if (STATIC)
     JSON.stringify(
       serialiseSnapshot({
         site: content.site,
-        siteUrl: 'https://status.acme.example',
+        siteUrl: SITE_URL,
         catalog: content.catalog,
         policy: content.policy,
         incidents: await loadPublicIncidents(db),
@@ -132,88 +111,20 @@ if (STATIC)
 db.close();
 
 // (b) publish latency against the real server
-const port = 20000 + Math.floor(Math.random() * 20000);
-const url = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, startArgs(PROJECT_ROOT), {
-  cwd: PROJECT_ROOT,
-  env: {
-    ...process.env,
-    HERALD_DATA_DIR: dataDir,
-    HERALD_CONTENT_DIR: contentDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    HERALD_ADMIN_TOKEN: TOKEN,
-    SITE_URL: 'https://status.acme.example',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const server = await startSiteServer(dataDir, contentDir);
+const pid = server.process.pid!;
 try {
-  t = performance.now();
-  for (;;) {
-    const health = await fetch(`${url}/healthz`).then(
-      (r) => r.json() as Promise<{ publisher?: { ready: boolean; pending: number } }>,
-      () => null,
-    );
-    if (health?.publisher?.ready && health.publisher.pending === 0) break;
-    if (server.exitCode !== null) throw new Error('server exited');
-    await new Promise((r) => setTimeout(r, 100));
-  }
   console.log(
-    `    server up with the site exported in ${((performance.now() - t) / 1000).toFixed(1)} s: peak RSS ${Math.round(memoryMiB(server.pid!, 'VmHWM') ?? NaN)} MiB (its start-up export, in a fresh process), resident now ${Math.round(memoryMiB(server.pid!, 'VmRSS') ?? NaN)} MiB`,
+    `    server up with the site exported in ${(server.startMs / 1000).toFixed(1)} s: peak RSS ${Math.round(memoryMiB(pid, 'VmHWM') ?? NaN)} MiB (its start-up export, in a fresh process), resident now ${Math.round(memoryMiB(pid, 'VmRSS') ?? NaN)} MiB`,
   );
   const latencies: number[] = [];
   for (let n = 0; n < UPDATES; n++) {
-    const incident = open[n % open.length]!;
-    const marker = `bench-update-${n}-${Date.now()}`;
-    const withMessage = [
-      'index.html',
-      `incidents/${incident.id}/index.html`,
-      'history.rss',
-      'api/v2/incidents/unresolved.json',
-      'api/v2/incidents.json',
-      'api/v2/summary.json',
-      ...incident.components.map((c) => `components/${c.id}/history.rss`),
-    ];
-    const sentAt = new Date().toISOString();
-    const res = await fetch(`${url}/v1/incidents/${incident.id}/updates`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: `Progress report ${marker}.` }),
-    });
-    const accepted = performance.now();
-    if (res.status !== 201) throw new Error(`update failed: ${res.status} ${await res.text()}`);
-    // Every file that shows the message must contain it. The others this update re-renders (the
-    // badge, the status and component JSON, the component pages) are rewritten only if their bytes
-    // changed, so the end of the publish is then read from the publisher's health: its last
-    // publish finished after the update was sent, and nothing is pending.
-    const pending = new Set(withMessage);
-    while (pending.size > 0) {
-      for (const file of [...pending]) {
-        let text = '';
-        try {
-          text = readFileSync(join(siteDir, file), 'utf8');
-        } catch {
-          // not there yet
-        }
-        if (text.includes(marker)) pending.delete(file);
-      }
-      if (pending.size > 0) await new Promise((r) => setTimeout(r, 1));
-      if (performance.now() - accepted > 10_000)
-        throw new Error(`not published within 10 s: ${[...pending].join(', ')}`);
-    }
-    for (;;) {
-      const health = (await fetch(`${url}/healthz`).then((r) => r.json())) as {
-        publisher: { pending: number; last_publish_at: string | null };
-      };
-      const done = health.publisher.last_publish_at ?? '';
-      if (health.publisher.pending === 0 && done >= sentAt) break;
-      if (performance.now() - accepted > 10_000) throw new Error('publish not finished in 10 s');
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    latencies.push(performance.now() - accepted);
+    latencies.push(
+      await timedUpdate(server, open[n % open.length]!, `bench-update-${n}-${Date.now()}`),
+    );
     await new Promise((r) => setTimeout(r, 100));
   }
-  const resident = () => Math.round(memoryMiB(server.pid!, 'VmRSS') ?? NaN);
+  const resident = () => Math.round(memoryMiB(pid, 'VmRSS') ?? NaN);
   const afterUpdates = resident();
   // Then idle, as a status server mostly is: once a second for IDLE_SECONDS, the resident set
   // (V8 collects and gives pages back on its own once allocation stops, then grows again slowly
@@ -279,7 +190,6 @@ try {
     );
   }
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  await server.stop();
   rmSync(work, { recursive: true, force: true });
 }
