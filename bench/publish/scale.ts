@@ -33,7 +33,7 @@ const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 const DAYS = 1095;
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 60);
-const IDLE_SECONDS = Math.max(1, Number(process.env.BENCH_IDLE_SECONDS ?? 30));
+const IDLE_SECONDS = Math.max(1, Number(process.env.BENCH_IDLE_SECONDS ?? 60));
 
 interface Site {
   label: string;
