@@ -329,3 +329,95 @@ describe('a resolved incident page', () => {
     );
   });
 });
+
+describe('uptime bars kept from one publish to the next', () => {
+  it('measure the same as measuring every day afresh when incidents change, old ones included', async () => {
+    const content = await repoContent();
+    type Step = Parameters<typeof incident>[1];
+    const down = (id: string, status: 'major_outage' | 'degraded_performance') => [
+      { id, old_status: 'operational' as const, new_status: status },
+    ];
+    // The same incidents against another component: one the cache has not seen, measured afresh.
+    const as = (id: string, name: string, steps: (c: string) => Step, version?: number) =>
+      incident(name, steps(id), version === undefined ? {} : { version });
+    const old = (c: string, until: string): Step => [
+      {
+        at: '2026-10-20T08:00:00.000Z',
+        status: 'investigating',
+        components: down(c, 'major_outage'),
+      },
+      { at: until, status: 'resolved' },
+    ];
+    const open = (c: string, more: Step = []): Step => [
+      {
+        at: '2026-11-21T12:00:00.000Z',
+        status: 'investigating',
+        components: down(c, 'degraded_performance'),
+      },
+      ...more,
+    ];
+    const kept = (incidents: (c: string) => IncidentRecordList, now: string, fresh: string) => {
+      const view = uptimeView(snapshotOf(content, incidents('checkout'), now), 'checkout');
+      expect(view).toEqual(uptimeView(snapshotOf(content, incidents(fresh), now), fresh));
+      return view;
+    };
+    type IncidentRecordList = ReturnType<typeof incident>[];
+
+    kept(
+      (c) => [as(c, 'old', (x) => old(x, '2026-10-20T09:00:00.000Z')), as(c, 'open', open)],
+      '2026-11-23T10:00:00.000Z',
+      'api',
+    );
+    // An update to the open incident: today measures again.
+    const worse = (x: string): Step =>
+      open(x, [
+        {
+          at: '2026-11-23T10:02:00.000Z',
+          status: 'identified',
+          components: down(x, 'major_outage'),
+        },
+      ]);
+    const second = kept(
+      (c) => [as(c, 'old', (x) => old(x, '2026-10-20T09:00:00.000Z')), as(c, 'open', worse, 2)],
+      '2026-11-23T10:05:00.000Z',
+      'billing',
+    );
+    expect(second.days.find((d) => d.day === '2026-11-23')!.summary).toMatch(/major outage/i);
+    // The old incident corrected: it ran a day longer, a month ago. That day measures again.
+    const third = kept(
+      (c) => [as(c, 'old', (x) => old(x, '2026-10-21T09:00:00.000Z'), 3), as(c, 'open', worse, 2)],
+      '2026-11-23T10:10:00.000Z',
+      'payouts',
+    );
+    expect(third.days.find((d) => d.day === '2026-10-21')!.summary).toMatch(/major outage/i);
+    // A back-dated update on the open incident (posted last, dated before its start) reaches days
+    // before the incident started.
+    const backdated = (x: string): Step => [
+      ...worse(x),
+      {
+        at: '2026-11-10T06:00:00.000Z',
+        status: 'identified',
+        components: down(x, 'major_outage'),
+      },
+    ];
+    const fourth = kept(
+      (c) => [
+        as(c, 'old', (x) => old(x, '2026-10-21T09:00:00.000Z'), 3),
+        as(c, 'open', backdated, 4),
+      ],
+      '2026-11-23T10:15:00.000Z',
+      'database',
+    );
+    expect(fourth.days.find((d) => d.day === '2026-11-15')!.summary).toMatch(/major outage/i);
+    // Taken back: the days its earlier version reached are clear again.
+    const fifth = kept(
+      (c) => [as(c, 'old', (x) => old(x, '2026-10-21T09:00:00.000Z'), 3), as(c, 'open', worse, 5)],
+      '2026-11-23T10:20:00.000Z',
+      'storage',
+    );
+    expect(fifth.days.find((d) => d.day === '2026-11-15')!.summary).toBe('No downtime recorded.');
+    // The old incident gone (made private): its days are clear again too.
+    const sixth = kept((c) => [as(c, 'open', worse, 5)], '2026-11-23T10:25:00.000Z', 'analytics');
+    expect(sixth.days.find((d) => d.day === '2026-10-21')!.summary).toBe('No downtime recorded.');
+  });
+});

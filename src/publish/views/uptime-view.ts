@@ -107,11 +107,42 @@ const lastByComponent = new Map<
     key: string;
     /** The key without the minute: while it and the incidents hold, past days are reused. */
     stable: string;
-    incidents: Array<{ id: string; version: number }>;
+    incidents: KeptIncident[];
     view: UptimeView;
     pastDays: Map<string, DayMeasure>;
   }
 >();
+
+/** What the cache keeps of an incident: which version it measured, and from when it counts. */
+interface KeptIncident {
+  id: string;
+  version: number;
+  /** The earliest instant its timeline can touch: its start or its earliest update. */
+  from: number;
+}
+
+function keep(incident: UptimeRecord): KeptIncident {
+  let from = Date.parse(incident.started_at);
+  for (const update of incident.updates) from = Math.min(from, Date.parse(update.display_at));
+  return { id: incident.id, version: incident.version, from };
+}
+
+/**
+ * The earliest instant at which the incidents that came, went or changed version between two
+ * lists can count: the days before it measure the same. Infinity when only the order moved.
+ */
+function earliestChange(before: readonly KeptIncident[], after: readonly UptimeRecord[]): number {
+  const earlier = new Map(before.map((kept) => [kept.id, kept]));
+  let from = Infinity;
+  for (const incident of after) {
+    const kept = earlier.get(incident.id);
+    earlier.delete(incident.id);
+    if (kept?.version === incident.version) continue;
+    from = Math.min(from, keep(incident).from, kept?.from ?? Infinity);
+  }
+  for (const gone of earlier.values()) from = Math.min(from, gone.from);
+  return from;
+}
 
 /** The same incidents, each at the same version, in the same order (no key text built). */
 function sameIncidents(
@@ -142,8 +173,20 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
   const last = lastByComponent.get(componentId);
   const same = last !== undefined && sameIncidents(last.incidents, relevant);
   if (same && last.key === key) return last.view;
-  // A new minute with the same incidents measures today again and reuses the days before it.
-  const pastDays = same && last.stable === stable ? last.pastDays : new Map<string, DayMeasure>();
+  // A new minute with the same incidents measures today again and reuses the days before it; a
+  // changed incident (an update to an open one, most often) measures again only the days from the
+  // earliest instant a changed incident touches, before or after its change.
+  let pastDays = new Map<string, DayMeasure>();
+  if (last !== undefined && last.stable === stable) {
+    pastDays = last.pastDays;
+    if (!same) {
+      const from = earliestChange(last.incidents, relevant);
+      if (from !== Infinity) {
+        const cut = dayKey(from, snapshot.site.timezone);
+        for (const day of pastDays.keys()) if (day >= cut) pastDays.delete(day);
+      }
+    }
+  }
   const view = buildUptimeView(
     relevant,
     componentId,
@@ -154,7 +197,7 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
     pastDays,
   );
   if (pastDays.size > UPTIME_DAYS + 2) pastDays.clear(); // days that left the window
-  const incidents = relevant.map(({ id, version }) => ({ id, version }));
+  const incidents = relevant.map(keep);
   lastByComponent.set(componentId, { key, stable, incidents, view, pastDays });
   return view;
 }
