@@ -61,11 +61,11 @@ describe("npm start's V8 flags", () => {
     expect(flags).toContain('--max-semi-space-size=4');
     const free = await run([]);
     const started = await run([], flags);
-    // Two semi-spaces of 4 MiB: 8 MiB, though Node 26's V8 now and then reports up to 19 (once in
-    // four runs here). V8 alone went to 58 MiB here on Node 26, 128 on Node 24 (its default
-    // depends on the memory).
+    // Two semi-spaces of 4 MiB: 8 MiB as a rule (the fixture reports the median: Node 26's V8 now
+    // and then reports up to 44 for a moment). V8 alone kept 57 MiB here on Node 26, 128 on Node
+    // 24 (its default depends on the memory).
     expect(free.youngMiB).toBeGreaterThanOrEqual(32);
-    expect(started.youngMiB).toBeLessThanOrEqual(24);
+    expect(started.youngMiB).toBeLessThanOrEqual(12);
     expect(started.youngMiB).toBeLessThan(free.youngMiB / 2);
   });
 });
