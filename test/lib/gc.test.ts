@@ -56,16 +56,16 @@ describe('boundHeapGrowth', () => {
 });
 
 describe("npm start's V8 flags", () => {
-  it('keep the young generation small where V8 alone grows it to tens of MiB', async () => {
+  it('bound the young generation where V8 alone sizes it by the memory of the machine', async () => {
     const flags = startFlags(join(import.meta.dirname, '../..'));
-    expect(flags).toContain('--max-semi-space-size=4');
+    expect(flags).toContain('--max-semi-space-size=16');
     const free = await run([]);
     const started = await run([], flags);
-    // Two semi-spaces of 4 MiB: 8 MiB as a rule (the fixture reports the median: Node 26's V8 now
-    // and then reports up to 44 for a moment). V8 alone kept 57 MiB here on Node 26, 128 on Node
-    // 24 (its default depends on the memory).
-    expect(free.youngMiB).toBeGreaterThanOrEqual(32);
-    expect(started.youngMiB).toBeLessThanOrEqual(12);
-    expect(started.youngMiB).toBeLessThan(free.youngMiB / 2);
+    // Two semi-spaces of up to 16 MiB: 30–31 MiB as a rule here (the fixture reports the median:
+    // Node 26's V8 now and then reports more for a moment). V8 alone kept 57 MiB here on Node 26,
+    // 128 on Node 24 (its default depends on the memory).
+    expect(free.youngMiB).toBeGreaterThanOrEqual(48);
+    expect(started.youngMiB).toBeLessThanOrEqual(36);
+    expect(started.youngMiB).toBeLessThan(free.youngMiB * 0.7);
   });
 });
