@@ -421,3 +421,56 @@ describe('uptime bars kept from one publish to the next', () => {
     expect(sixth.days.find((d) => d.day === '2026-10-21')!.summary).toBe('No downtime recorded.');
   });
 });
+
+describe('uptime bars of a component whose list of incidents is the same list', () => {
+  it('are the view already measured within the minute, until one of its incidents starts', async () => {
+    const content = await repoContent();
+    const down = (id: string) => [
+      { id, old_status: 'operational' as const, new_status: 'degraded_performance' as const },
+    ];
+    // Newest started first, as the publisher's lists are: one starts 40 s into the minute.
+    const list = (c: string) => [
+      incident(`${c}-later`, [
+        { at: '2026-11-23T10:00:40.000Z', status: 'investigating', components: down(c) },
+      ]),
+      incident(`${c}-open`, [
+        { at: '2026-11-22T10:00:00.000Z', status: 'investigating', components: down(c) },
+      ]),
+    ];
+    // A snapshot whose uptime reads this very list, as the publisher hands one from publish to publish.
+    const at = (now: string, c: string, incidents: ReturnType<typeof list>) => {
+      const snapshot = snapshotOf(content, incidents, now);
+      snapshot.uptimeIncidentsByComponent = new Map([[c, incidents]]);
+      return snapshot;
+    };
+    const fresh = (now: string, c: string) => uptimeView(at(now, c, list(c)), c);
+    const today = (view: ReturnType<typeof uptimeView>) =>
+      view.days.find((d) => d.day === '2026-11-23')!;
+
+    const kept = list('webhooks');
+    const first = uptimeView(at('2026-11-23T10:00:10.000Z', 'webhooks', kept), 'webhooks');
+    expect(today(first).incidents.map((i) => i.href)).toEqual(['/incidents/webhooks-open/']);
+    expect(uptimeView(at('2026-11-23T10:00:30.000Z', 'webhooks', kept), 'webhooks')).toBe(first);
+    // The later incident has started, in the same minute: the day links it.
+    const started = uptimeView(at('2026-11-23T10:00:50.000Z', 'webhooks', kept), 'webhooks');
+    expect(today(started).incidents.map((i) => i.href)).toEqual([
+      '/incidents/webhooks-later/',
+      '/incidents/webhooks-open/',
+    ]);
+    expect(started.days).toEqual(
+      fresh('2026-11-23T10:00:50.000Z', 'auth').days.map((d) => ({
+        ...d,
+        incidents: d.incidents.map((i) => ({
+          href: i.href.replace('auth', 'webhooks'),
+          title: i.title.replace('auth', 'webhooks'),
+        })),
+      })),
+    );
+    // A later minute: today measures again (ten more minutes of degraded performance).
+    const later = uptimeView(at('2026-11-23T10:10:50.000Z', 'webhooks', kept), 'webhooks');
+    expect(today(later).summary).not.toBe(today(started).summary);
+    expect(today(later).summary).toBe(
+      today(fresh('2026-11-23T10:10:50.000Z', 'dashboard')).summary,
+    );
+  });
+});

@@ -1,8 +1,14 @@
 import type { SiteSnapshot } from '../snapshot.ts';
-import { addDays, dayKey, formatDay, formatDuration } from '../../lib/time.ts';
+import { dayKey, formatDay, formatDuration } from '../../lib/time.ts';
 import { cleanText } from '../text.ts';
 import { incidentsOfComponent, oldestStartOfComponent } from './indexes.ts';
-import { componentUptime, type DayMeasure, type UptimeDay, type UptimeRecord } from '../uptime.ts';
+import {
+  componentUptime,
+  type DayMeasure,
+  type Uptime,
+  type UptimeDay,
+  type UptimeRecord,
+} from '../uptime.ts';
 import { COMPONENT_STATUS_LABEL, COMPONENT_STATUS_TONE, type Tone } from './status.ts';
 import type { ComponentStatus } from '../../domain/types.ts';
 import { maintenanceInterval } from '../../domain/maintenances/lifecycle.ts';
@@ -107,11 +113,24 @@ const lastByComponent = new Map<
     key: string;
     /** The key without the minute: while it and the incidents hold, past days are reused. */
     stable: string;
+    /**
+     * The list the incidents were read from. The publisher's lists are never changed in place (a
+     * change makes a new list), so the same list with the same key is the same view, with no pass
+     * over its incidents, until `validUntil`.
+     */
+    source: readonly UptimeRecord[];
+    /** When an incident of `source` starts or leaves the window: the filter would answer anew. */
+    validUntil: number;
     incidents: KeptIncident[];
     view: UptimeView;
     pastDays: Map<string, DayMeasure>;
+    /** The day links, for the same incidents over the same window (`linksKey`). */
+    links: DayLinks;
+    linksKey: string;
   }
 >();
+
+type DayLinks = Map<string, Array<{ href: string; title: string }>>;
 
 /** What the cache keeps of an incident: which version it measured, and from when it counts. */
 interface KeptIncident {
@@ -121,10 +140,18 @@ interface KeptIncident {
   from: number;
 }
 
+/** Kept per record: a record is never changed in place (a change is a new record). */
+const keptOf = new WeakMap<UptimeRecord, KeptIncident>();
+
 function keep(incident: UptimeRecord): KeptIncident {
-  let from = Date.parse(incident.started_at);
-  for (const update of incident.updates) from = Math.min(from, Date.parse(update.display_at));
-  return { id: incident.id, version: incident.version, from };
+  let kept = keptOf.get(incident);
+  if (!kept) {
+    let from = Date.parse(incident.started_at);
+    for (const update of incident.updates) from = Math.min(from, Date.parse(update.display_at));
+    kept = { id: incident.id, version: incident.version, from };
+    keptOf.set(incident, kept);
+  }
+  return kept;
 }
 
 /**
@@ -157,22 +184,24 @@ function sameIncidents(
 
 function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeView {
   const now = snapshot.now.getTime();
-  // ISO-8601 UTC strings compare in time order; no parsing needed to filter the history.
-  const windowStart = new Date(now - (UPTIME_DAYS + 2) * 86_400_000).toISOString();
-  const nowIso = snapshot.now.toISOString();
-  const relevant = uptimeIncidentsOf(snapshot, componentId).filter(
-    (i) => (i.resolved_at === null || i.resolved_at >= windowStart) && i.started_at <= nowIso,
-  );
+  const timeZone = snapshot.site.timezone;
+  const source = uptimeIncidentsOf(snapshot, componentId);
   const since = firstRecord(snapshot, componentId);
   const maintenance = (snapshot.maintenances ?? [])
     .filter((m) => m.components.includes(componentId))
     .map((m) => ({ m, window: maintenanceInterval(m, now) }))
     .filter((x) => x.window !== null);
-  const stable = `${snapshot.site.timezone}|${since}|${maintenance.map((x) => `${x.m.id}:${x.m.version}`).join(',')}`;
+  const stable = `${timeZone}|${since}|${maintenance.map((x) => `${x.m.id}:${x.m.version}`).join(',')}`;
   const key = `${Math.floor(now / 60_000)}|${stable}`;
   const last = lastByComponent.get(componentId);
+  // Most components of a publish: nothing of theirs changed since the last one, this minute.
+  if (last?.source === source && last.key === key && now < last.validUntil) return last.view;
+  const { relevant, validUntil } = inWindow(source, now);
   const same = last !== undefined && sameIncidents(last.incidents, relevant);
-  if (same && last.key === key) return last.view;
+  if (same && last.key === key) {
+    lastByComponent.set(componentId, { ...last, source, validUntil });
+    return last.view;
+  }
   // A new minute with the same incidents measures today again and reuses the days before it; a
   // changed incident (an update to an open one, most often) measures again only the days from the
   // earliest instant a changed incident touches, before or after its change.
@@ -182,30 +211,78 @@ function computeUptimeView(snapshot: SiteSnapshot, componentId: string): UptimeV
     if (!same) {
       const from = earliestChange(last.incidents, relevant);
       if (from !== Infinity) {
-        const cut = dayKey(from, snapshot.site.timezone);
+        const cut = dayKey(from, timeZone);
         for (const day of pastDays.keys()) if (day >= cut) pastDays.delete(day);
       }
     }
   }
-  const view = buildUptimeView(
-    relevant,
-    componentId,
+  const uptime = componentUptime(relevant, componentId, {
     now,
-    snapshot.site.timezone,
+    timeZone,
+    days: UPTIME_DAYS,
     since,
-    maintenance.map((x) => x.window!),
+    maintenance: maintenance.map((x) => x.window!),
     pastDays,
-  );
+  });
   if (pastDays.size > UPTIME_DAYS + 2) pastDays.clear(); // days that left the window
-  const incidents = relevant.map(keep);
-  lastByComponent.set(componentId, { key, stable, incidents, view, pastDays });
+  // The day links hold while the incidents and the window's days do.
+  const linksKey = `${uptime.days[0]!.day}|${uptime.days.at(-1)!.day}|${timeZone}`;
+  const links =
+    same && last.linksKey === linksKey
+      ? last.links
+      : incidentsByDay(relevant, uptime.days, now, timeZone);
+  const view = buildUptimeView(uptime, links);
+  const incidents = same ? last.incidents : relevant.map(keep);
+  lastByComponent.set(componentId, {
+    key,
+    stable,
+    source,
+    validUntil,
+    incidents,
+    view,
+    pastDays,
+    links,
+    linksKey,
+  });
   return view;
 }
+
+/** The span the uptime counts from, with a margin for days longer than 24 hours. */
+const WINDOW_MS = (UPTIME_DAYS + 2) * 86_400_000;
+
+/**
+ * The incidents of `source` that count at `now`: started, and not resolved before the window.
+ * `validUntil`: the first instant at which that answer changes (an incident starts or leaves).
+ */
+function inWindow(
+  source: readonly UptimeRecord[],
+  now: number,
+): { relevant: UptimeRecord[]; validUntil: number } {
+  // ISO-8601 UTC strings compare in time order; no parsing needed to filter the history.
+  const windowStart = new Date(now - WINDOW_MS).toISOString();
+  const nowIso = new Date(now).toISOString();
+  const relevant: UptimeRecord[] = [];
+  let validUntil = Infinity;
+  for (const incident of source) {
+    if (incident.started_at > nowIso) {
+      validUntil = Math.min(validUntil, Date.parse(incident.started_at));
+      continue;
+    }
+    if (incident.resolved_at !== null) {
+      if (incident.resolved_at < windowStart) continue;
+      validUntil = Math.min(validUntil, Date.parse(incident.resolved_at) + WINDOW_MS + 1);
+    }
+    relevant.push(incident);
+  }
+  return { relevant, validUntil };
+}
+
+const NONE: readonly UptimeRecord[] = [];
 
 /** The incidents a component's uptime reads from (`SiteSnapshot.uptimeIncidentsByComponent`). */
 function uptimeIncidentsOf(snapshot: SiteSnapshot, componentId: string): readonly UptimeRecord[] {
   const lists = snapshot.uptimeIncidentsByComponent;
-  return lists ? (lists.get(componentId) ?? []) : incidentsOfComponent(snapshot, componentId);
+  return lists ? (lists.get(componentId) ?? NONE) : incidentsOfComponent(snapshot, componentId);
 }
 
 /**
@@ -219,16 +296,27 @@ function firstRecord(snapshot: SiteSnapshot, componentId: string): number | unde
   return Math.min(Date.parse(seen), oldest ? Date.parse(oldest) : Infinity);
 }
 
-/** The incidents open at any time of each day, newest first: the links of a day's details. */
-function incidentsByDay(relevant: UptimeRecord[], first: string, now: number, timeZone: string) {
-  const byDay = new Map<string, Array<{ href: string; title: string }>>();
+/** The incidents open at any time of each day of the window (`days`), newest first. */
+function incidentsByDay(
+  relevant: UptimeRecord[],
+  days: ReadonlyArray<{ day: string }>,
+  now: number,
+  timeZone: string,
+): DayLinks {
+  const first = days[0]!.day;
+  const position = new Map(days.map(({ day }, i) => [day, i]));
+  const byDay: DayLinks = new Map();
   for (const incident of relevant) {
-    const link = { href: `/incidents/${incident.id}/`, title: cleanText(incident.title) };
     const end = incident.resolved_at ? Date.parse(incident.resolved_at) : now;
     const last = dayKey(Math.min(end, now), timeZone);
-    let day = dayKey(Date.parse(incident.started_at), timeZone);
-    if (day < first) day = first;
-    for (; day <= last; day = addDays(day, 1)) {
+    if (last < first) continue;
+    const start = dayKey(Date.parse(incident.started_at), timeZone);
+    const from = start < first ? 0 : position.get(start);
+    if (from === undefined) continue; // starts after today
+    const to = position.get(last) ?? days.length - 1;
+    const link = { href: `/incidents/${incident.id}/`, title: cleanText(incident.title) };
+    for (let i = from; i <= to; i++) {
+      const day = days[i]!.day;
       const list = byDay.get(day);
       if (list) list.push(link);
       else byDay.set(day, [link]);
@@ -237,23 +325,7 @@ function incidentsByDay(relevant: UptimeRecord[], first: string, now: number, ti
   return byDay;
 }
 
-function buildUptimeView(
-  relevant: UptimeRecord[],
-  componentId: string,
-  now: number,
-  timeZone: string,
-  since: number | undefined,
-  maintenance: Array<{ start: number; end: number }>,
-  pastDays: Map<string, DayMeasure>,
-): UptimeView {
-  const uptime = componentUptime(relevant, componentId, {
-    now,
-    timeZone,
-    days: UPTIME_DAYS,
-    since,
-    maintenance,
-    pastDays,
-  });
+function buildUptimeView(uptime: Uptime, links: DayLinks): UptimeView {
   const bars = uptime.days.map((day): UptimeBar => {
     const hasEvents = Object.keys(day.minutes).length > 0;
     return {
@@ -263,7 +335,6 @@ function buildUptimeView(
     };
   });
   const start = uptime.days[0]!.day;
-  const links = incidentsByDay(relevant, start, now, timeZone);
   const days = [...uptime.days].reverse().map((d): UptimeDayView => {
     const hasEvents = Object.keys(d.minutes).length > 0;
     const incidents = links.get(d.day) ?? [];
