@@ -97,20 +97,25 @@ const DOWNTIME_WEIGHT: Record<ComponentStatus, number> = {
 /**
  * The intervals during which one incident held a component in a status, replaying its updates in
  * timeline order with the same rule that derives the incident's state. The last state runs until
- * `now`.
+ * `now`. Only the intervals that end after `after` (all by default).
  */
 export function incidentIntervals(
   incident: UptimeIncident,
   componentId: string,
   now: number,
+  after = -Infinity,
 ): StatusInterval[] {
   let byComponent = intervalCache.get(incident);
   if (!byComponent) intervalCache.set(incident, (byComponent = new Map()));
   let open = byComponent.get(componentId);
   if (!open) byComponent.set(componentId, (open = openIntervals(incident, componentId)));
   const intervals: StatusInterval[] = [];
-  for (const { start, end, status } of open)
-    if (Math.min(end, now) > start) intervals.push({ start, end: Math.min(end, now), status });
+  // In timeline order, one after the other: the last ends last.
+  if (open.length === 0 || open[open.length - 1]!.end <= after) return intervals;
+  for (const { start, end, status } of open) {
+    const cut = Math.min(end, now);
+    if (cut > start && cut > after) intervals.push({ start, end: cut, status });
+  }
   return intervals;
 }
 
@@ -164,7 +169,20 @@ export function componentUptime(
 ): Uptime {
   const { now, timeZone } = options;
   const since = options.since ?? -Infinity;
-  const intervals = incidents.flatMap((incident) => incidentIntervals(incident, componentId, now));
+  const window = dayWindow(dayKey(now, timeZone), timeZone, options.days);
+  // Where the first day to measure starts: the days before it are kept whole in `pastDays`, and
+  // an interval that ends before it counts for none of the others.
+  let measureFrom = Infinity;
+  for (const { day, start, end } of window) {
+    if (end <= since || (end <= now && options.pastDays?.has(day))) continue;
+    measureFrom = Math.max(start, since);
+    break;
+  }
+  const intervals: StatusInterval[] = [];
+  if (measureFrom !== Infinity)
+    for (const incident of incidents)
+      for (const interval of incidentIntervals(incident, componentId, now, measureFrom))
+        intervals.push(interval);
   for (const window of options.maintenance ?? []) {
     const end = Math.min(window.end, now);
     if (end > window.start)
@@ -173,7 +191,7 @@ export function componentUptime(
   const days: UptimeDay[] = [];
   let countedTotal = 0;
   let downTotal = 0;
-  for (const { day, start, end } of dayWindow(dayKey(now, timeZone), timeZone, options.days)) {
+  for (const { day, start, end } of window) {
     if (end <= since) {
       days.push({ day, uptime: null, worst: 'operational', minutes: {}, recorded: false });
       continue;

@@ -231,9 +231,12 @@ describe('past days kept between calls', () => {
           update('2026-03-09T03:00:00Z', 'resolved'),
         ],
       },
-      // Open: runs on until now, so today moves with the clock.
+      // Open: runs on until now, so today moves with the clock; its first status ended days ago.
       {
-        updates: [update('2026-03-10T11:00:00Z', 'investigating', [change('api', 'major_outage')])],
+        updates: [
+          update('2026-03-09T20:00:00Z', 'investigating', [change('api', 'degraded_performance')]),
+          update('2026-03-10T11:00:00Z', 'identified', [change('api', 'major_outage')]),
+        ],
       },
     ];
     const pastDays = new Map();

@@ -18,6 +18,7 @@ import {
   type Overall,
   type Tone,
 } from './status.ts';
+import { incidentDays } from './indexes.ts';
 import { uptimeView, type UptimeView } from './uptime-view.ts';
 import { currentMaintenances, type MaintenanceSummaryView } from './maintenance-view.ts';
 
@@ -73,7 +74,7 @@ export function pastDays(snapshot: SiteSnapshot): PastDayView[] {
   const byDay = new Map<string, IncidentSummaryView[]>();
   const counts = new Map<string, number>();
   for (const incident of snapshot.incidents) {
-    const day = dayKey(Date.parse(incident.started_at), zone);
+    const day = incidentDays(incident, zone).start;
     // Newest started first: past the oldest day shown, nothing more can match.
     if (day < oldest) break;
     if (day > today) continue;

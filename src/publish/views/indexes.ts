@@ -1,6 +1,7 @@
 import type { IncidentRecord } from '../../domain/types.ts';
 import { touchedComponents } from '../routes.ts';
 import { historyOf, type IncidentSummary, type SiteSnapshot } from '../snapshot.ts';
+import { dayKey } from '../../lib/time.ts';
 
 /**
  * Lookups over a snapshot's incidents, built once per incident list. The publisher replaces the
@@ -76,4 +77,35 @@ export function oldestStartOfComponent(
     oldestCache.set(history, oldest);
   }
   return oldest.get(componentId);
+}
+
+/** The local days an incident started and was resolved on (null: open), in one time zone. */
+export interface IncidentDays {
+  zone: string;
+  start: string;
+  resolved: string | null;
+}
+
+/** Per record: a record is never changed in place (a change is a new record). */
+const daysCache = new WeakMap<object, IncidentDays>();
+
+/**
+ * The local days of an incident's start and resolution, kept per record: the index's past days and
+ * the uptime's day links ask again for the same hot incidents at every publish.
+ */
+export function incidentDays(
+  incident: Pick<IncidentRecord, 'started_at' | 'resolved_at'>,
+  zone: string,
+): IncidentDays {
+  let days = daysCache.get(incident);
+  if (days?.zone !== zone) {
+    days = {
+      zone,
+      start: dayKey(Date.parse(incident.started_at), zone),
+      resolved:
+        incident.resolved_at === null ? null : dayKey(Date.parse(incident.resolved_at), zone),
+    };
+    daysCache.set(incident, days);
+  }
+  return days;
 }

@@ -1,7 +1,7 @@
 import type { SiteSnapshot } from '../snapshot.ts';
 import { dayKey, formatDay, formatDuration } from '../../lib/time.ts';
 import { cleanText } from '../text.ts';
-import { incidentsOfComponent, oldestStartOfComponent } from './indexes.ts';
+import { incidentDays, incidentsOfComponent, oldestStartOfComponent } from './indexes.ts';
 import {
   componentUptime,
   type DayMeasure,
@@ -296,6 +296,9 @@ function firstRecord(snapshot: SiteSnapshot, componentId: string): number | unde
   return Math.min(Date.parse(seen), oldest ? Date.parse(oldest) : Infinity);
 }
 
+/** An incident's link in a day's details, per record. */
+const linkOf = new WeakMap<UptimeRecord, { href: string; title: string }>();
+
 /** The incidents open at any time of each day of the window (`days`), newest first. */
 function incidentsByDay(
   relevant: UptimeRecord[],
@@ -304,17 +307,21 @@ function incidentsByDay(
   timeZone: string,
 ): DayLinks {
   const first = days[0]!.day;
+  const today = dayKey(now, timeZone);
   const position = new Map(days.map(({ day }, i) => [day, i]));
   const byDay: DayLinks = new Map();
   for (const incident of relevant) {
-    const end = incident.resolved_at ? Date.parse(incident.resolved_at) : now;
-    const last = dayKey(Math.min(end, now), timeZone);
+    const { start, resolved } = incidentDays(incident, timeZone);
+    const last = resolved !== null && Date.parse(incident.resolved_at!) <= now ? resolved : today;
     if (last < first) continue;
-    const start = dayKey(Date.parse(incident.started_at), timeZone);
     const from = start < first ? 0 : position.get(start);
     if (from === undefined) continue; // starts after today
     const to = position.get(last) ?? days.length - 1;
-    const link = { href: `/incidents/${incident.id}/`, title: cleanText(incident.title) };
+    let link = linkOf.get(incident);
+    if (!link) {
+      link = { href: `/incidents/${incident.id}/`, title: cleanText(incident.title) };
+      linkOf.set(incident, link);
+    }
     for (let i = from; i <= to; i++) {
       const day = days[i]!.day;
       const list = byDay.get(day);
