@@ -10,6 +10,7 @@ import { createSubscriptionServices } from './fanout/setup.ts';
 import { createWebhookServices, webhookSettings } from './webhooks/setup.ts';
 import { createHttpServer } from './serve/http.ts';
 import { startNativeHeapTrimmer, trimNativeHeap } from './lib/native-heap.ts';
+import { startIdleCollector } from './lib/gc.ts';
 import { SiteFiles } from './serve/site.ts';
 import { urgent } from './storage/db.ts';
 
@@ -108,6 +109,18 @@ async function main(): Promise<void> {
   const server = createHttpServer(app.fetch, site);
   // The C heaps' free pages go back to the system after a burst (see native-heap.ts).
   const trimmer = startNativeHeapTrimmer();
+  // And V8's heap, once the process is idle after a burst (see gc.ts).
+  const collector = startIdleCollector({
+    onCollect: ({ rssBefore, rssAfter, ms }) =>
+      log({
+        time: now().toISOString(),
+        level: 'info',
+        msg: 'memory given back',
+        rss_before_mib: Math.round(rssBefore / 2 ** 20),
+        rss_after_mib: Math.round(rssAfter / 2 ** 20),
+        ms: Math.round(ms),
+      }),
+  });
   server.listen(settings.port, settings.host, () => {
     const address = server.address();
     log({
@@ -129,6 +142,7 @@ async function main(): Promise<void> {
     // In-flight requests finish; new connections are refused; then the database closes.
     server.close(async () => {
       trimmer.stop();
+      collector.stop();
       for (const service of [...services].reverse()) await service.stop?.();
       foundation.db.close();
       log({ time: now().toISOString(), level: 'info', msg: 'stopped' });

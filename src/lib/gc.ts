@@ -48,3 +48,47 @@ export function boundHeapGrowth(percent = HEAP_GROWING_PERCENT): number | 'opera
   setFlagsFromString(`--heap-growing-percent=${percent}`);
   return percent;
 }
+
+/** What one idle collection gave back. */
+export interface IdleCollection {
+  rssBefore: number;
+  rssAfter: number;
+  ms: number;
+}
+
+/**
+ * Every `intervalMs`, when the process was idle over the whole interval (its event loop busy less
+ * than `idleBelow` of the time) and its resident set has grown by `growthBytes` since the last
+ * collection, collects the garbage and gives it back (`collectGarbage`). After a burst of
+ * publishes V8 keeps the heap the burst grew, and gives it back only when its own memory reducer
+ * decides to: measured at 100,000 incidents, a server stayed at 318–321 MiB for the whole minute
+ * after 60 publishes where it had come down to 209–234 in other runs. Idle, the pause (tens of ms)
+ * keeps nothing waiting; busy (an outage's updates, a flood of page views), it does not happen.
+ */
+export function startIdleCollector(
+  options: {
+    intervalMs?: number;
+    growthBytes?: number;
+    idleBelow?: number;
+    onCollect?: (collection: IdleCollection) => void;
+  } = {},
+): { stop(): void } {
+  const { intervalMs = 10_000, growthBytes = 32 * 2 ** 20, idleBelow = 0.05 } = options;
+  let lowest = process.memoryUsage.rss();
+  let usage = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const since = performance.eventLoopUtilization(usage);
+    usage = performance.eventLoopUtilization();
+    const rss = process.memoryUsage.rss();
+    lowest = Math.min(lowest, rss);
+    if (since.utilization >= idleBelow || rss - lowest < growthBytes) return;
+    const started = performance.now();
+    collectGarbage();
+    lowest = process.memoryUsage.rss();
+    // The collection's own time is not the process being busy.
+    usage = performance.eventLoopUtilization();
+    options.onCollect?.({ rssBefore: rss, rssAfter: lowest, ms: performance.now() - started });
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -69,3 +69,31 @@ describe("npm start's V8 flags", () => {
     expect(started.youngMiB).toBeLessThan(free.youngMiB * 0.7);
   });
 });
+
+describe('startIdleCollector', () => {
+  it('collects once the process is idle after its heap grew, never while it is busy', async () => {
+    const result = await new Promise<{
+      collections: Array<{ at: number; beforeMiB: number; afterMiB: number }>;
+      rssBeforeMiB: number;
+      rssEndMiB: number;
+    }>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'fixtures/idle-collect.ts')],
+        { timeout: 60_000 },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(stderr || String(error))) : resolve(JSON.parse(stdout)),
+      ),
+    );
+    // Busy for 1.5 s after the garbage was dropped, checked every 200 ms: one collection, in the
+    // first idle check or the next, and none after it (the heap did not grow again).
+    expect(result.collections).toHaveLength(1);
+    const [collection] = result.collections;
+    expect(collection!.at).toBeGreaterThanOrEqual(1_500);
+    expect(collection!.at).toBeLessThan(2_400);
+    // Some 250 MiB of garbage: most of it goes back to the system.
+    expect(result.rssBeforeMiB).toBeGreaterThan(200);
+    expect(collection!.beforeMiB - collection!.afterMiB).toBeGreaterThan(150);
+    expect(result.rssEndMiB).toBeLessThan(result.rssBeforeMiB / 2);
+  });
+});
