@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectGarbage } from '../lib/gc.ts';
+import { collectGarbage, EXPORT_HEAP_GROWING_PERCENT, withHeapGrowth } from '../lib/gc.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Content } from '../config/content.ts';
 import { createChangeWatch } from './change-watch.ts';
@@ -346,7 +346,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
     health.last_routes = routes;
   }
 
-  async function runFullExport(): Promise<PublishStats> {
+  /** A full export holds more at once than any other publish: its heap grows by less. */
+  function runFullExport(): Promise<PublishStats> {
+    return withHeapGrowth(EXPORT_HEAP_GROWING_PERCENT, exportSite);
+  }
+
+  async function exportSite(): Promise<PublishStats> {
     const started = performance.now();
     const now = options.now();
     // A full export reloads everything, so it covers every change pending so far.

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectGarbage } from '../../src/lib/gc.ts';
+import { collectGarbage, heapGrowthInForce, withHeapGrowth } from '../../src/lib/gc.ts';
 import { startFlags } from '../../src/lib/start-command.ts';
 
 /** Two million small objects and their strings, unreachable once this returns. */
@@ -95,5 +95,19 @@ describe('startIdleCollector', () => {
     expect(result.rssBeforeMiB).toBeGreaterThan(200);
     expect(collection!.beforeMiB - collection!.afterMiB).toBeGreaterThan(150);
     expect(result.rssEndMiB).toBeLessThan(result.rssBeforeMiB / 2);
+  });
+});
+
+describe('withHeapGrowth', () => {
+  it('sets the growth for the length of the work, then puts back the one before, after a failure too', async () => {
+    const before = heapGrowthInForce();
+    expect(await withHeapGrowth(25, async () => heapGrowthInForce())).toBe(25);
+    expect(heapGrowthInForce()).toBe(before);
+    const failing = withHeapGrowth(10, async () => {
+      expect(heapGrowthInForce()).toBe(10);
+      throw new Error('the export failed');
+    });
+    await expect(failing).rejects.toThrow('the export failed');
+    expect(heapGrowthInForce()).toBe(before);
   });
 });
