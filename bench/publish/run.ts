@@ -18,6 +18,7 @@ import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
 import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
 import { listPublished } from '../../src/publish/write.ts';
+import { cpuAccount, machineCpu, processCpuSeconds, startSpeedProbe } from '../support/cpu.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
 import { percentile, seedHistory, SITE_URL, startSiteServer, timedUpdate } from './site.ts';
@@ -111,11 +112,18 @@ if (STATIC)
 db.close();
 
 // (b) publish latency against the real server
+const probe = startSpeedProbe();
+const machineBefore = machineCpu();
 const server = await startSiteServer(dataDir, contentDir);
 const pid = server.process.pid!;
 try {
+  const spent = `${cpuAccount(
+    server.startMs / 1000,
+    { before: 0, after: processCpuSeconds(pid) },
+    { before: machineBefore, after: machineCpu() },
+  )}; ${probe.stop()}`;
   console.log(
-    `    server up with the site exported in ${(server.startMs / 1000).toFixed(1)} s: peak RSS ${Math.round(memoryMiB(pid, 'VmHWM') ?? NaN)} MiB (its start-up export, in a fresh process), resident now ${Math.round(memoryMiB(pid, 'VmRSS') ?? NaN)} MiB`,
+    `    server up with the site exported in ${(server.startMs / 1000).toFixed(1)} s (${spent}): peak RSS ${Math.round(memoryMiB(pid, 'VmHWM') ?? NaN)} MiB (its start-up export, in a fresh process), resident now ${Math.round(memoryMiB(pid, 'VmRSS') ?? NaN)} MiB`,
   );
   const latencies: number[] = [];
   for (let n = 0; n < UPDATES; n++) {

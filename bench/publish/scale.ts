@@ -18,6 +18,7 @@ import { loadContent } from '../../src/config/content.ts';
 import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { openDatabase } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
+import { cpuAccount, machineCpu, processCpuSeconds, startSpeedProbe } from '../support/cpu.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
 import {
@@ -89,10 +90,17 @@ try {
   }
   // One server at a time exports its site, so that each start-up is measured alone.
   for (const site of sites) {
+    const probe = startSpeedProbe();
+    const machineBefore = machineCpu();
     site.server = await startSiteServer(site.dataDir, site.contentDir);
     const pid = site.server.process.pid!;
+    const spent = `${cpuAccount(
+      site.server.startMs / 1000,
+      { before: 0, after: processCpuSeconds(pid) },
+      { before: machineBefore, after: machineCpu() },
+    )}; ${probe.stop()}`;
     console.log(
-      `${site.label}: server up, its site exported into an empty directory, in ${(site.server.startMs / 1000).toFixed(1)} s; peak RSS ${mib(pid, 'VmHWM')} MiB, resident now ${mib(pid, 'VmRSS')} MiB; component pages ${componentPageKiB(site.server.siteDir)} KiB on average`,
+      `${site.label}: server up, its site exported into an empty directory, in ${(site.server.startMs / 1000).toFixed(1)} s (${spent}); peak RSS ${mib(pid, 'VmHWM')} MiB, resident now ${mib(pid, 'VmRSS')} MiB; component pages ${componentPageKiB(site.server.siteDir)} KiB on average`,
     );
   }
   for (let n = 0; n < UPDATES; n++)
