@@ -19,6 +19,7 @@ import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/sn
 import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
 import { listPublished } from '../../src/publish/write.ts';
 import { cpuAccount, machineCpu, processCpuSeconds, startSpeedProbe } from '../support/cpu.ts';
+import { fileCreationMs, settledFileSystem } from '../support/file-system.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
 import { percentile, seedHistory, SITE_URL, startSiteServer, timedUpdate } from './site.ts';
@@ -53,6 +54,8 @@ const { open, updates } = await seedHistory(db, content, INCIDENTS, 1095, now);
 console.log(
   `seeded ${INCIDENTS} incidents (${updates} updates, 30 components) in ${Math.round(performance.now() - t)} ms`,
 );
+
+console.log(await settledFileSystem(join(work, 'settle')));
 
 // (a) full export, in this process, sampling the resident set size for the peak
 const publisher = createPublisher({
@@ -112,6 +115,7 @@ if (STATIC)
 db.close();
 
 // (b) publish latency against the real server
+const createMs = fileCreationMs(join(work, 'probe'));
 const probe = startSpeedProbe();
 const machineBefore = machineCpu();
 const server = await startSiteServer(dataDir, contentDir);
@@ -121,7 +125,7 @@ try {
     server.startMs / 1000,
     { before: 0, after: processCpuSeconds(pid) },
     { before: machineBefore, after: machineCpu() },
-  )}; ${probe.stop()}`;
+  )}; ${probe.stop()}; the file system created a directory with three files in ${createMs.toFixed(2)} ms just before`;
   console.log(
     `    server up with the site exported in ${(server.startMs / 1000).toFixed(1)} s (${spent}): peak RSS ${Math.round(memoryMiB(pid, 'VmHWM') ?? NaN)} MiB (its start-up export, in a fresh process), resident now ${Math.round(memoryMiB(pid, 'VmRSS') ?? NaN)} MiB`,
   );

@@ -19,6 +19,7 @@ import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { openDatabase } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import { cpuAccount, machineCpu, processCpuSeconds, startSpeedProbe } from '../support/cpu.ts';
+import { fileCreationMs, settledFileSystem } from '../support/file-system.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
 import {
@@ -88,8 +89,10 @@ try {
       `seeded ${site.label}: ${updates} updates in ${Math.round(performance.now() - t)} ms`,
     );
   }
+  console.log(await settledFileSystem(join(work, 'settle')));
   // One server at a time exports its site, so that each start-up is measured alone.
   for (const site of sites) {
+    const createMs = fileCreationMs(join(work, `probe-${sites.indexOf(site)}`));
     const probe = startSpeedProbe();
     const machineBefore = machineCpu();
     site.server = await startSiteServer(site.dataDir, site.contentDir);
@@ -98,7 +101,7 @@ try {
       site.server.startMs / 1000,
       { before: 0, after: processCpuSeconds(pid) },
       { before: machineBefore, after: machineCpu() },
-    )}; ${probe.stop()}`;
+    )}; ${probe.stop()}; the file system created a directory with three files in ${createMs.toFixed(2)} ms just before`;
     console.log(
       `${site.label}: server up, its site exported into an empty directory, in ${(site.server.startMs / 1000).toFixed(1)} s (${spent}); peak RSS ${mib(pid, 'VmHWM')} MiB, resident now ${mib(pid, 'VmRSS')} MiB; component pages ${componentPageKiB(site.server.siteDir)} KiB on average`,
     );
