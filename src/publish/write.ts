@@ -128,7 +128,7 @@ export async function writePublished(
  * anyway cost three new files each (and, on a file system mounted with `discard`, a slow rename
  * over each old one), and gave every reader new validators for the same bytes.
  */
-function unchanged(siteDir: string, file: string, body: Buffer): boolean {
+export function unchanged(siteDir: string, file: string, body: Buffer): boolean {
   const path = join(siteDir, file);
   const plain = statSync(path, { throwIfNoEntry: false });
   if (!plain?.isFile() || plain.size !== body.length) return false;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { writePublished, type WriteOptions } from './write.ts';
+import { unchanged, writePublished, type WriteOptions } from './write.ts';
 
 /** Writes published files (`writePublished`): on this thread, or on a thread of its own. */
 export interface SiteWriter {
@@ -84,6 +84,28 @@ export function threadWriter(siteDir: string): SiteWriter {
     },
     async close() {
       await worker.terminate();
+    },
+  };
+}
+
+/**
+ * For a full export over an earlier site: each file is compared with the one on disk on the
+ * calling thread (most come out unchanged, and comparing costs less than handing them over), and
+ * only a changed one goes to a writer thread (`threadWriter`), started at the first. When every
+ * page changed (the site renamed, new markup after an upgrade), their compression and writes ran
+ * on the main thread, one after another: measured at 100,000 incidents, 110.5 s for the export
+ * where the same export with nothing changed took 44.6.
+ */
+export function changedFilesWriter(siteDir: string): SiteWriter {
+  let thread: SiteWriter | null = null;
+  return {
+    async write(file, body) {
+      if (unchanged(siteDir, file, body)) return;
+      thread ??= threadWriter(siteDir);
+      return thread.write(file, body);
+    },
+    async close() {
+      await thread?.close();
     },
   };
 }

@@ -6,7 +6,12 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublisher, type Publisher } from '../../src/publish/publisher.ts';
 import { listPublished } from '../../src/publish/write.ts';
-import { inlineWriter, threadWriter, type SiteWriter } from '../../src/publish/writer-thread.ts';
+import {
+  changedFilesWriter,
+  inlineWriter,
+  threadWriter,
+  type SiteWriter,
+} from '../../src/publish/writer-thread.ts';
 import { REPO_ROOT } from '../support/harness.ts';
 import { sev1Body } from '../support/harness.ts';
 import { createSiteHarness, type SiteHarness } from './site-support.ts';
@@ -129,6 +134,29 @@ describe('a full export through the writer thread', () => {
       expect(file.bytes.equals(expected[i]!.bytes), file.file).toBe(true);
     }
   });
+
+  it('over its earlier site, writes the changed files through the thread as well', async () => {
+    const res = await h.request('POST', '/v1/incidents', {
+      body: { ...sev1Body(), title: 'Checkout errors in one region' },
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const inline = await h.publisher.fullExport();
+    const viaThread = await threaded.fullExport();
+    expect(viaThread.routes).toBe(inline.routes);
+    expect(threaded.health().last_error).toBeNull();
+    const expected = await contents(h.siteDir);
+    const written = await contents(threadedDir);
+    expect(written.map((f) => f.file)).toEqual(expected.map((f) => f.file));
+    const page = written.find((f) => f.file === `incidents/${id}/index.html`)!;
+    expect(page.bytes.toString()).toContain('Checkout errors in one region');
+    const br = written.find((f) => f.file === `incidents/${id}/index.html.br`)!;
+    expect(brotliDecompressSync(br.bytes).equals(page.bytes)).toBe(true);
+    for (const [i, file] of written.entries()) {
+      if (file.file.endsWith('.br') || file.file.endsWith('.gz')) continue;
+      expect(file.bytes.equals(expected[i]!.bytes), file.file).toBe(true);
+    }
+  });
 });
 
 describe('the order of writes', () => {
@@ -167,5 +195,72 @@ describe('the order of writes', () => {
     await h.publisher.fullExport();
     expect(checked.length).toBeGreaterThan(6);
     expect(early).toEqual([]);
+  });
+});
+
+describe('changedFilesWriter', () => {
+  it('leaves unchanged files as they are and writes the changed ones, with siblings of their version', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-writer-changed-'));
+    const first = inlineWriter(dir);
+    for (const p of pages) await first.write(p.file, p.body);
+    const before = await contents(dir);
+    await new Promise((r) => setTimeout(r, 20)); // a new write gets a later modification time
+    const changed = { file: 'incidents/abc123/index.html', body: Buffer.from('<p>Resolved</p>') };
+    const created = { file: 'incidents/def456/index.html', body: Buffer.from('<p>New one</p>') };
+    const writer = changedFilesWriter(dir);
+    for (const p of pages)
+      await writer.write(p.file, p.file === changed.file ? changed.body : Buffer.from(p.body));
+    await writer.write(created.file, Buffer.from(created.body));
+    await writer.close();
+    const after = await contents(dir);
+    for (const file of before) {
+      if (file.file.startsWith(changed.file)) continue;
+      const now = after.find((f) => f.file === file.file)!;
+      expect(now.mtimeMs, file.file).toBe(file.mtimeMs);
+      expect(now.bytes.equals(file.bytes), file.file).toBe(true);
+    }
+    for (const page of [changed, created]) {
+      const plain = after.find((f) => f.file === page.file)!;
+      const br = after.find((f) => f.file === `${page.file}.br`)!;
+      const gz = after.find((f) => f.file === `${page.file}.gz`)!;
+      expect(plain.bytes.equals(page.body), page.file).toBe(true);
+      expect(brotliDecompressSync(br.bytes).equals(page.body), page.file).toBe(true);
+      expect(gunzipSync(gz.bytes).equals(page.body), page.file).toBe(true);
+      expect(br.mtimeMs).toBe(plain.mtimeMs);
+      expect(gz.mtimeMs).toBe(plain.mtimeMs);
+    }
+    const old = before.find((f) => f.file === changed.file)!;
+    expect(after.find((f) => f.file === changed.file)!.mtimeMs).toBeGreaterThan(old.mtimeMs);
+  });
+
+  it('hands only the changed files to its thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-writer-changed-moved-'));
+    const [page] = pages;
+    await inlineWriter(dir).write(page!.file, page!.body);
+    /** A body that owns its whole memory: one handed to the thread moves there (length 0 here). */
+    const owned = (bytes: Buffer) => {
+      const body = Buffer.alloc(bytes.length);
+      bytes.copy(body);
+      return body;
+    };
+    const writer = changedFilesWriter(dir);
+    const same = owned(page!.body);
+    await writer.write(page!.file, same);
+    expect(same.length).toBe(page!.body.length);
+    const changed = owned(Buffer.from('<p>Degraded performance</p>'));
+    await writer.write(page!.file, changed);
+    expect(changed.length).toBe(0);
+    await writer.close();
+    expect(await readFile(join(dir, page!.file), 'utf8')).toBe('<p>Degraded performance</p>');
+  });
+
+  it('rejects a changed file it cannot write, with its error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-writer-changed-fail-'));
+    writeFileSync(join(dir, 'incidents'), 'in the way');
+    const writer = changedFilesWriter(dir);
+    await expect(
+      writer.write('incidents/abc123/index.html', Buffer.from('<p>page</p>')),
+    ).rejects.toThrow(/ENOTDIR|EEXIST/);
+    await writer.close();
   });
 });
