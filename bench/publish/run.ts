@@ -58,15 +58,17 @@ console.log(
 console.log(await settledFileSystem(join(work, 'settle')));
 
 // (a) full export, in this process, sampling the resident set size for the peak
-const publisher = createPublisher({
-  db,
-  content,
-  siteUrl: SITE_URL,
-  siteDir,
-  now: () => exportNow,
-  log,
-  root: PROJECT_ROOT,
-});
+const publisherOf = (siteContent: typeof content) =>
+  createPublisher({
+    db,
+    content: siteContent,
+    siteUrl: SITE_URL,
+    siteDir,
+    now: () => exportNow,
+    log,
+    root: PROJECT_ROOT,
+  });
+const publisher = publisherOf(content);
 let peak = process.memoryUsage().rss;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
 // The first export writes every file into an empty directory (and loads the renderer: a second or
@@ -76,7 +78,16 @@ let exportNow = now;
 const firstStats = await publisher.fullExport();
 exportNow = new Date(now.getTime() + 3_600_000); // a restart an hour later
 const exportStats = await publisher.fullExport();
-await publisher.stop!(); // releases the site directory for the server started below
+await publisher.stop!(); // releases the site directory for the next one
+// Then every page changes, as when the site is renamed (or new markup comes with an upgrade): once
+// to the new name, once back, so that the server below starts over the files of (a) again.
+const renamed = { ...content, site: { ...content.site, name: `${content.site.name} Status` } };
+const rewrites = [];
+for (const siteContent of [renamed, content]) {
+  const rewriter = publisherOf(siteContent);
+  rewrites.push(await rewriter.fullExport());
+  await rewriter.stop!(); // releases the site directory for the server started below
+}
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
 const indexBytes = statSync(join(siteDir, 'index.html')).size;
@@ -89,7 +100,10 @@ console.log(
   `(a) full export into an empty directory: ${perRoute(firstStats)}, ${(firstStats.bytes / 2 ** 20).toFixed(0)} MiB rendered`,
 );
 console.log(
-  `    again an hour later over the same files (as at a server's restart): ${perRoute(exportStats)}; peak RSS of both ${Math.round(peak / 2 ** 20)} MiB`,
+  `    again an hour later over the same files (as at a server's restart): ${perRoute(exportStats)}`,
+);
+console.log(
+  `    every page changed (the site renamed, then back): ${rewrites.map(perRoute).join('; ')}; peak RSS of the four ${Math.round(peak / 2 ** 20)} MiB`,
 );
 console.log(
   `    index.html: ${indexBytes} bytes (${(indexBytes / 1024).toFixed(1)} KiB) with 30 components and 3 active incidents`,
