@@ -18,8 +18,7 @@ import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { loadComponentStatuses, loadPublicIncidents } from '../../src/publish/snapshot.ts';
 import { serialiseSnapshot, STATIC_SNAPSHOT_ENV } from '../../src/publish/static-site.ts';
 import { listPublished } from '../../src/publish/write.ts';
-import { cpuAccount, machineCpu, processCpuSeconds, startSpeedProbe } from '../support/cpu.ts';
-import { fileCreationMs, settledFileSystem } from '../support/file-system.ts';
+import { settledFileSystem, watchStartUp } from '../support/file-system.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
 import { percentile, seedHistory, SITE_URL, startSiteServer, timedUpdate } from './site.ts';
@@ -129,17 +128,11 @@ if (STATIC)
 db.close();
 
 // (b) publish latency against the real server
-const createMs = fileCreationMs(join(work, 'probe'));
-const probe = startSpeedProbe();
-const machineBefore = machineCpu();
+const startUp = watchStartUp(join(work, 'probe'));
 const server = await startSiteServer(dataDir, contentDir);
 const pid = server.process.pid!;
 try {
-  const spent = `${cpuAccount(
-    server.startMs / 1000,
-    { before: 0, after: processCpuSeconds(pid) },
-    { before: machineBefore, after: machineCpu() },
-  )}; ${probe.stop()}; the file system created a directory with three files in ${createMs.toFixed(2)} ms just before`;
+  const spent = startUp.finish(pid, server.startMs / 1000);
   console.log(
     `    server up with the site exported in ${(server.startMs / 1000).toFixed(1)} s (${spent}): peak RSS ${Math.round(memoryMiB(pid, 'VmHWM') ?? NaN)} MiB (its start-up export, in a fresh process), resident now ${Math.round(memoryMiB(pid, 'VmRSS') ?? NaN)} MiB`,
   );

@@ -18,8 +18,7 @@ import { loadContent } from '../../src/config/content.ts';
 import { PROJECT_ROOT } from '../../src/publish/setup.ts';
 import { openDatabase } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
-import { cpuAccount, machineCpu, processCpuSeconds, startSpeedProbe } from '../support/cpu.ts';
-import { fileCreationMs, settledFileSystem } from '../support/file-system.ts';
+import { settledFileSystem, watchStartUp } from '../support/file-system.ts';
 import { memoryMiB } from '../support/memory.ts';
 import { writeBenchContent } from './content.ts';
 import {
@@ -92,16 +91,10 @@ try {
   console.log(await settledFileSystem(join(work, 'settle')));
   // One server at a time exports its site, so that each start-up is measured alone.
   for (const site of sites) {
-    const createMs = fileCreationMs(join(work, `probe-${sites.indexOf(site)}`));
-    const probe = startSpeedProbe();
-    const machineBefore = machineCpu();
+    const startUp = watchStartUp(join(work, `probe-${sites.indexOf(site)}`));
     site.server = await startSiteServer(site.dataDir, site.contentDir);
     const pid = site.server.process.pid!;
-    const spent = `${cpuAccount(
-      site.server.startMs / 1000,
-      { before: 0, after: processCpuSeconds(pid) },
-      { before: machineBefore, after: machineCpu() },
-    )}; ${probe.stop()}; the file system created a directory with three files in ${createMs.toFixed(2)} ms just before`;
+    const spent = startUp.finish(pid, site.server.startMs / 1000);
     console.log(
       `${site.label}: server up, its site exported into an empty directory, in ${(site.server.startMs / 1000).toFixed(1)} s (${spent}); peak RSS ${mib(pid, 'VmHWM')} MiB, resident now ${mib(pid, 'VmRSS')} MiB; component pages ${componentPageKiB(site.server.siteDir)} KiB on average`,
     );

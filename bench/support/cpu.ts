@@ -45,20 +45,21 @@ export function machineCpu(): MachineCpu | null {
 }
 
 /**
- * Where a stretch of wall time went, as text: how much of it the process computed, and the
- * machine's share of waiting on disks (iowait) and of cores taken by the host (steal), both over
- * all its cores. Tells a slow stretch that computed more from one that waited.
+ * Where a stretch of wall time went, as text: how much of it a process computed (`processSeconds`
+ * of CPU in it), and the machine's share of waiting on disks (iowait) and of cores taken by the
+ * host (steal), both over all its cores. Tells a slow stretch that computed more from one that
+ * waited.
  */
 export function cpuAccount(
   wallSeconds: number,
-  process: { before: number | null; after: number | null },
+  processSeconds: number | null,
   machine: { before: MachineCpu | null; after: MachineCpu | null },
 ): string {
   const parts: string[] = [];
-  if (process.before !== null && process.after !== null) {
-    const used = process.after - process.before;
-    parts.push(`CPU ${used.toFixed(1)} s (${(used / wallSeconds).toFixed(2)} of the wall time)`);
-  }
+  if (processSeconds !== null)
+    parts.push(
+      `CPU ${processSeconds.toFixed(1)} s (${(processSeconds / wallSeconds).toFixed(2)} of the wall time)`,
+    );
   const { before, after } = machine;
   if (before && after) {
     const total =

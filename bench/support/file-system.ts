@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpuAccount, machineCpu, processCpuSeconds, startSpeedProbe } from './cpu.ts';
 
 /**
  * How fast the file system creates what an export creates, in ms per directory: `dirs` new
@@ -51,4 +52,26 @@ export async function settledFileSystem(dir: string, maxSeconds = 300): Promise<
   return settled()
     ? `the file system created a directory with three files in ${list} ms (probes 10 s apart, ${seconds} s; about 0.08 when settled, slower for minutes after a large deletion such as an earlier benchmark's)`
     : `the file system was still slow after ${maxSeconds} s (a directory with three files in ${list} ms; about 0.08 when settled): figures below include that`;
+}
+
+/**
+ * Starts watching a server's start-up export: probes the file system in `probeDir` first
+ * (`fileCreationMs`), then times the machine. `finish` says, as text, where the export's wall
+ * time went (`cpuAccount`, `startSpeedProbe`) and how fast the file system was just before.
+ */
+export function watchStartUp(probeDir: string): {
+  finish(pid: number, wallSeconds: number): string;
+} {
+  const createMs = fileCreationMs(probeDir);
+  const probe = startSpeedProbe();
+  const machineBefore = machineCpu();
+  return {
+    finish(pid, wallSeconds) {
+      const spent = cpuAccount(wallSeconds, processCpuSeconds(pid), {
+        before: machineBefore,
+        after: machineCpu(),
+      });
+      return `${spent}; ${probe.stop()}; the file system created a directory with three files in ${createMs.toFixed(2)} ms just before`;
+    },
+  };
 }
