@@ -28,6 +28,20 @@ async function contents(dir: string) {
   );
 }
 
+/** `page`'s `.br` and `.gz` among `files` decompress to its body and carry its plain file's time. */
+function expectSiblingsOf(
+  files: Awaited<ReturnType<typeof contents>>,
+  page: { file: string; body: Buffer },
+): void {
+  const plain = files.find((f) => f.file === page.file)!;
+  const br = files.find((f) => f.file === `${page.file}.br`)!;
+  const gz = files.find((f) => f.file === `${page.file}.gz`)!;
+  expect(brotliDecompressSync(br.bytes).equals(page.body), page.file).toBe(true);
+  expect(gunzipSync(gz.bytes).equals(page.body), page.file).toBe(true);
+  expect(br.mtimeMs).toBe(plain.mtimeMs);
+  expect(gz.mtimeMs).toBe(plain.mtimeMs);
+}
+
 const pages = [
   { file: 'index.html', body: Buffer.from('<!doctype html><p>All systems operational</p>') },
   // Over 16 KiB: compressed on the thread pool, not inline.
@@ -54,13 +68,7 @@ describe('threadWriter', () => {
     for (const page of pages) {
       const plain = written.find((f) => f.file === page.file)!;
       expect(plain.bytes.equals(page.body), page.file).toBe(true);
-      const br = written.find((f) => f.file === `${page.file}.br`);
-      const gz = written.find((f) => f.file === `${page.file}.gz`);
-      if (page.file.endsWith('.png')) continue;
-      expect(brotliDecompressSync(br!.bytes).equals(page.body), page.file).toBe(true);
-      expect(gunzipSync(gz!.bytes).equals(page.body), page.file).toBe(true);
-      expect(br!.mtimeMs).toBe(plain.mtimeMs);
-      expect(gz!.mtimeMs).toBe(plain.mtimeMs);
+      if (!page.file.endsWith('.png')) expectSiblingsOf(written, page);
     }
   });
 
@@ -117,8 +125,12 @@ describe('a full export through the writer thread', () => {
     await h?.close();
   });
 
-  it('publishes the same site as one written on the calling thread', async () => {
-    const res = await h.request('POST', '/v1/incidents', { body: sev1Body() });
+  /**
+   * Opens an incident, exports the site on the calling thread and through `threaded`, and checks
+   * that both wrote the same files with the same plain bytes; returns the incident and the files.
+   */
+  async function exportBoth(body: Record<string, unknown>) {
+    const res = await h.request('POST', '/v1/incidents', { body });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     const inline = await h.publisher.fullExport();
@@ -128,34 +140,24 @@ describe('a full export through the writer thread', () => {
     const expected = await contents(h.siteDir);
     const written = await contents(threadedDir);
     expect(written.map((f) => f.file)).toEqual(expected.map((f) => f.file));
-    expect(written.map((f) => f.file)).toContain(`incidents/${id}/index.html.br`);
     for (const [i, file] of written.entries()) {
       if (file.file.endsWith('.br') || file.file.endsWith('.gz')) continue;
       expect(file.bytes.equals(expected[i]!.bytes), file.file).toBe(true);
     }
+    return { id, written };
+  }
+
+  it('publishes the same site as one written on the calling thread', async () => {
+    const { id, written } = await exportBoth(sev1Body());
+    expect(written.map((f) => f.file)).toContain(`incidents/${id}/index.html.br`);
   });
 
   it('over its earlier site, writes the changed files through the thread as well', async () => {
-    const res = await h.request('POST', '/v1/incidents', {
-      body: { ...sev1Body(), title: 'Checkout errors in one region' },
-    });
-    expect(res.status).toBe(201);
-    const { id } = (await res.json()) as { id: string };
-    const inline = await h.publisher.fullExport();
-    const viaThread = await threaded.fullExport();
-    expect(viaThread.routes).toBe(inline.routes);
-    expect(threaded.health().last_error).toBeNull();
-    const expected = await contents(h.siteDir);
-    const written = await contents(threadedDir);
-    expect(written.map((f) => f.file)).toEqual(expected.map((f) => f.file));
+    const { id, written } = await exportBoth(sev1Body({ title: 'Checkout errors in one region' }));
     const page = written.find((f) => f.file === `incidents/${id}/index.html`)!;
     expect(page.bytes.toString()).toContain('Checkout errors in one region');
     const br = written.find((f) => f.file === `incidents/${id}/index.html.br`)!;
     expect(brotliDecompressSync(br.bytes).equals(page.bytes)).toBe(true);
-    for (const [i, file] of written.entries()) {
-      if (file.file.endsWith('.br') || file.file.endsWith('.gz')) continue;
-      expect(file.bytes.equals(expected[i]!.bytes), file.file).toBe(true);
-    }
   });
 });
 
@@ -221,13 +223,8 @@ describe('changedFilesWriter', () => {
     }
     for (const page of [changed, created]) {
       const plain = after.find((f) => f.file === page.file)!;
-      const br = after.find((f) => f.file === `${page.file}.br`)!;
-      const gz = after.find((f) => f.file === `${page.file}.gz`)!;
       expect(plain.bytes.equals(page.body), page.file).toBe(true);
-      expect(brotliDecompressSync(br.bytes).equals(page.body), page.file).toBe(true);
-      expect(gunzipSync(gz.bytes).equals(page.body), page.file).toBe(true);
-      expect(br.mtimeMs).toBe(plain.mtimeMs);
-      expect(gz.mtimeMs).toBe(plain.mtimeMs);
+      expectSiblingsOf(after, page);
     }
     const old = before.find((f) => f.file === changed.file)!;
     expect(after.find((f) => f.file === changed.file)!.mtimeMs).toBeGreaterThan(old.mtimeMs);
