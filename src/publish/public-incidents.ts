@@ -1,6 +1,6 @@
 import type { IncidentRecord } from '../domain/types.ts';
 import type { Db } from '../storage/db.ts';
-import { hotIncidentIds, summarise, uptimeIncidentIds } from './history.ts';
+import { EMPTY_HISTORY, HistoryIndex, summarise, type HistorySource } from './history-index.ts';
 import {
   compareIncidents,
   eachPublicIncidentPage,
@@ -9,29 +9,31 @@ import {
   type IncidentSummary,
   type SiteSnapshot,
 } from './snapshot.ts';
-import { historyPageIds, type Route } from './routes.ts';
+import { historyPageIds, touchedComponents, type Route } from './routes.ts';
 import { groupByComponent } from './views/indexes.ts';
 import { uptimeRecord, type UptimeRecord } from './uptime.ts';
 
 /**
  * The publisher's memory of the public incidents, flat in the size of the history: every incident
- * as a summary (a few hundred bytes, no timeline), and in full only the "hot" ones the site-wide
- * and component routes read (`hotIncidentIds`): the open, the recent, the newest few per feed.
- * The others of the uptime window are kept as their timelines alone (`uptimeIncidentIds`,
- * `uptimeRecord`): measured at 100,000 incidents, 5,986 of the window's 7,995, and 8.3 MiB less
- * live heap than in full (50.9 against 59.2 MiB after loading).
- * Any other full record (an old incident's page, a month of history) is read from
- * the database when its route is rendered, and dropped after.
+ * as a summary in a `HistoryIndex` (a database file beside the site, not the heap), and in full
+ * only the "hot" ones the site-wide and component routes read (`hotIncidentIds`): the open, the
+ * recent, the newest few per feed. The others of the uptime window are kept as their timelines
+ * alone (`uptimeIncidentIds`, `uptimeRecord`): measured at 100,000 incidents, 5,986 of the
+ * window's 7,995, and 8.3 MiB less live heap than in full (50.9 against 59.2 MiB after loading).
+ * Any other full record (an old incident's page, a month of history) is read from the database
+ * when its route is rendered, and dropped after.
  */
 export class PublicIncidents {
-  /** Every public incident, newest started first. */
-  summaries: readonly IncidentSummary[] = [];
-  private readonly byId = new Map<string, IncidentSummary>();
+  /** Made by the first `loadAll`: a process on standby never touches the file. */
+  private index: HistoryIndex | null = null;
   private readonly hot = new Map<string, IncidentRecord>();
   private hotSorted: IncidentRecord[] | null = [];
   private hotByComponent: Map<string, IncidentRecord[]> | null = null;
   /** The incidents of the uptime window that are not hot, as their timelines. */
-  private readonly uptimeOnly = new Map<string, UptimeRecord>();
+  private readonly uptimeOnly = new Map<
+    string,
+    { record: UptimeRecord; touched: readonly string[] }
+  >();
   private uptimeByComponent: Map<string, UptimeRecord[]> | null = null;
   /** Component → when its oldest public incident started; null: to be found again. */
   private oldest: Map<string, string> | null = null;
@@ -39,22 +41,37 @@ export class PublicIncidents {
   constructor(
     private readonly db: Db,
     private readonly componentIds: readonly string[],
+    /** Where the index lives (`<site>.history.db`) and the time zone its months are counted in. */
+    private readonly indexAt: { path: string; zone: string },
   ) {}
 
-  /** Reads the whole history a page at a time, keeping summaries, then the hot records. */
+  /** The whole history, paged from the index (`SiteSnapshot.history`). */
+  get history(): HistorySource {
+    return this.index ?? EMPTY_HISTORY;
+  }
+
+  /** How many public incidents there are. */
+  get size(): number {
+    return this.index?.size ?? 0;
+  }
+
+  /** Reads the whole history a page at a time into the index, then the hot records. */
   async loadAll(now: Date): Promise<void> {
-    const summaries: IncidentSummary[] = [];
-    await eachPublicIncidentPage(this.db, (page) => {
-      for (const incident of page) summaries.push(summarise(incident));
-    });
-    summaries.sort(compareIncidents);
-    this.summaries = summaries;
-    this.byId.clear();
-    for (const summary of summaries) this.byId.set(summary.id, summary);
+    if (this.index) this.index.reset();
+    else this.index = new HistoryIndex(this.indexAt.path, this.indexAt.zone);
+    const index = this.index;
+    await eachPublicIncidentPage(this.db, (page) => index.load(page.map(summarise)));
+    index.loaded();
     this.oldest = null;
     this.hot.clear();
     this.uptimeOnly.clear();
     await this.refreshHot(now);
+  }
+
+  /** Deletes the index: the next `loadAll` builds it again. */
+  close(): void {
+    this.index?.close();
+    this.index = null;
   }
 
   /**
@@ -64,12 +81,18 @@ export class PublicIncidents {
    * same answer.
    */
   async refreshHot(now: Date): Promise<void> {
-    const wanted = hotIncidentIds(this.summaries, now, this.componentIds);
-    const window = uptimeIncidentIds(this.summaries, now);
+    const index = this.index;
+    if (!index) return;
+    const wanted = index.hotIncidentIds(now, this.componentIds);
+    const window = index.uptimeIncidentIds(now);
     for (const [id, incident] of this.hot)
       if (!wanted.has(id)) {
         this.hot.delete(id);
-        if (window.has(id)) this.uptimeOnly.set(id, uptimeRecord(incident));
+        if (window.has(id))
+          this.uptimeOnly.set(id, {
+            record: uptimeRecord(incident),
+            touched: touchedComponents(incident),
+          });
       }
     for (const id of this.uptimeOnly.keys())
       if (wanted.has(id) || !window.has(id)) this.uptimeOnly.delete(id);
@@ -77,7 +100,11 @@ export class PublicIncidents {
     for (const id of window) if (!wanted.has(id) && !this.uptimeOnly.has(id)) missing.push(id);
     for (const incident of await loadPublicIncidentsById(this.db, missing)) {
       if (wanted.has(incident.id)) this.hot.set(incident.id, incident);
-      else this.uptimeOnly.set(incident.id, uptimeRecord(incident));
+      else
+        this.uptimeOnly.set(incident.id, {
+          record: uptimeRecord(incident),
+          touched: touchedComponents(incident),
+        });
     }
     this.hotSorted = null;
     this.hotByComponent = null;
@@ -90,17 +117,12 @@ export class PublicIncidents {
    * with a pass over the history only when a component's oldest incident itself changed.
    */
   oldestStarts(): ReadonlyMap<string, string> {
-    if (!this.oldest) {
-      this.oldest = new Map();
-      // Newest started first: the last incident seen for a component is its oldest.
-      for (const summary of this.summaries)
-        for (const id of summary.touched) this.oldest.set(id, summary.started_at);
-    }
+    this.oldest ??= this.index?.oldestStarts() ?? new Map();
     return this.oldest;
   }
 
   get(id: string): IncidentSummary | undefined {
-    return this.byId.get(id);
+    return this.index?.get(id);
   }
 
   /** The hot incidents, newest started first: what site-wide routes render from. */
@@ -125,14 +147,17 @@ export class PublicIncidents {
    */
   uptimeIncidentsByComponent(): ReadonlyMap<string, readonly UptimeRecord[]> {
     if (!this.uptimeByComponent) {
-      const all: UptimeRecord[] = [...this.hot.values(), ...this.uptimeOnly.values()];
-      all.sort(compareIncidents);
+      const all = [
+        ...[...this.hot.values()].map((record) => ({ record, touched: touchedComponents(record) })),
+        ...this.uptimeOnly.values(),
+      ];
+      all.sort((a, b) => compareIncidents(a.record, b.record));
       const lists = new Map<string, UptimeRecord[]>();
-      for (const incident of all)
-        for (const c of this.byId.get(incident.id)?.touched ?? []) {
+      for (const { record, touched } of all)
+        for (const c of touched) {
           const list = lists.get(c);
-          if (list) list.push(incident);
-          else lists.set(c, [incident]);
+          if (list) list.push(record);
+          else lists.set(c, [record]);
         }
       this.uptimeByComponent = lists;
     }
@@ -144,9 +169,10 @@ export class PublicIncidents {
    * what undoes it, for a publish that fails before anything was written.
    */
   apply(id: string, after: IncidentRecord | null): () => void {
+    const index = this.index;
+    if (!index) throw new Error('the public incidents are not loaded');
     const before = {
-      summaries: this.summaries,
-      summary: this.byId.get(id),
+      summary: index.get(id),
       hot: this.hot.get(id),
       uptime: this.uptimeOnly.get(id),
       oldest: this.oldest,
@@ -155,19 +181,18 @@ export class PublicIncidents {
     const beforeByComponent = this.hotByComponent;
     const beforeUptime = this.uptimeByComponent;
     const summary = after && summarise(after);
-    // New lists (the ones before stay whole for the undo and for layouts computed from them), each
-    // changed by halving: no re-sort, no pass over the history or the hot incidents.
-    this.summaries = replaced(this.summaries, before.summary, summary);
     this.uptimeOnly.delete(id);
     if (after) {
-      this.byId.set(id, summary!);
+      index.put(summary!);
       this.hot.set(id, after);
     } else {
-      this.byId.delete(id);
+      index.remove(id);
       this.hot.delete(id);
     }
     const touchedBefore = before.summary?.touched ?? [];
     const touchedAfter = summary?.touched ?? [];
+    // New lists (the ones before stay whole for the undo and for views computed from them), each
+    // changed by halving: no re-sort, no pass over the hot incidents.
     if (beforeSorted) this.hotSorted = replaced(beforeSorted, before.hot, after);
     if (beforeByComponent)
       this.hotByComponent = regrouped(
@@ -176,7 +201,7 @@ export class PublicIncidents {
         after && { record: after, touched: touchedAfter },
       );
     if (beforeUptime) {
-      const held = before.hot ?? before.uptime;
+      const held = before.hot ?? before.uptime?.record;
       this.uptimeByComponent = regrouped<UptimeRecord>(
         beforeUptime,
         held && { record: held, touched: touchedBefore },
@@ -185,10 +210,9 @@ export class PublicIncidents {
     }
     this.oldest = oldestAfter(before.oldest, before.summary, summary);
     return () => {
-      this.summaries = before.summaries;
+      if (before.summary) index.put(before.summary);
+      else index.remove(id);
       this.oldest = before.oldest;
-      if (before.summary) this.byId.set(id, before.summary);
-      else this.byId.delete(id);
       if (before.hot) this.hot.set(id, before.hot);
       else this.hot.delete(id);
       if (before.uptime) this.uptimeOnly.set(id, before.uptime);
@@ -216,7 +240,7 @@ export class PublicIncidents {
       return { ...rest, incidents: incident ? [incident] : [] };
     }
     if (route.kind === 'history') {
-      // Without summaries (a snapshot of every record), the page's records are the history's own.
+      // Without an index (a snapshot of every record), the page's records are the history's own.
       const ids = site.history ? historyPageIds(site, route.page) : null;
       if (!ids) return site;
       const read = await this.records(ids.filter((id) => !batch.has(id)));
@@ -236,7 +260,7 @@ export class PublicIncidents {
     for (const id of ids) {
       const incident = this.hot.get(id);
       if (incident) found.set(id, incident);
-      else if (this.byId.has(id)) missing.push(id);
+      else missing.push(id);
     }
     for (const incident of await loadPublicIncidentsById(this.db, missing))
       found.set(incident.id, incident);

@@ -13,6 +13,7 @@ import { ensureServerBuild, loadAstroHandler } from './astro-build.ts';
 import {
   allRoutes,
   historyLayout,
+  historyPosition,
   renderBatches,
   planChange,
   planMaintenanceChange,
@@ -30,11 +31,11 @@ import {
   loadFirstSeen,
   loadPublicIncident,
   loadMaintenances,
-  type IncidentSummary,
   type SiteSnapshot,
 } from './snapshot.ts';
 import type { MaintenanceRecord } from '../domain/maintenances/types.ts';
 import { maintenanceWatermark } from '../storage/maintenances.ts';
+import { historyIndexPath } from './history-index.ts';
 import { acquireSiteLock, SiteLockedError, type SiteLock } from './site-lock.ts';
 import { monthKey } from '../lib/time.ts';
 import { viewForRoute } from './views/route-view.ts';
@@ -164,6 +165,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const incidents = new PublicIncidents(
     db,
     content.catalog.components.map((c) => c.id),
+    { path: historyIndexPath(siteDir), zone: content.site.timezone },
   );
   let componentStatus: SiteSnapshot['componentStatus'] = new Map();
   let maintenances: MaintenanceRecord[] = [];
@@ -224,7 +226,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       incidents: incidents.hotIncidents(),
       incidentsByComponent: incidents.hotIncidentsByComponent(),
       uptimeIncidentsByComponent: incidents.uptimeIncidentsByComponent(),
-      history: incidents.summaries,
+      history: incidents.history,
       oldestStarts: incidents.oldestStarts(),
       componentStatus,
       firstSeen,
@@ -477,18 +479,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const mark = maintenanceChanged ? await maintenanceWatermark(db.query) : null;
     const reloaded = maintenanceChanged ? await loadMaintenances(db) : null;
     if (refresh) await incidents.refreshHot(now);
-    const historyBefore = historyLayout(snapshotAt(now));
+    const snapshotBefore = snapshotAt(now);
+    const historyBefore = historyLayout(snapshotBefore);
     const previous = { componentStatus, maintenances };
-    const undo: Array<() => void> = [];
-    const changes: Array<{
-      id: string;
-      before: IncidentSummary | null;
-      after: IncidentRecord | null;
-    }> = [];
-    for (const { id, after } of loaded) {
+    // Where each incident stood before any of them changed, then where it stands after all.
+    const changes = loaded.map(({ id, after }) => {
       const before = incidents.get(id) ?? null;
-      undo.unshift(incidents.apply(id, after));
-      changes.push({ id, before, after });
+      return { id, before, after, beforeAt: before ? historyPosition(snapshotBefore, before) : -1 };
+    });
+    const undo: Array<() => void> = [];
+    try {
+      for (const { id, after } of changes) undo.unshift(incidents.apply(id, after));
+    } catch (error) {
+      for (const step of undo) step();
+      throw error;
     }
     componentStatus = statuses;
     // Maintenances whose version changed, and the components they touch before and after.
@@ -522,6 +526,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     for (const change of changes) {
       const plan = planChange({
         ...change,
+        afterAt: change.after ? historyPosition(snapshot, change.after) : -1,
         historyBefore,
         historyAfter,
         knownComponents,
@@ -537,9 +542,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
           .filter((i) => i.status !== 'resolved')
           .map((i) => i.id),
       );
-      for (const r of allRoutes(snapshot))
-        if (r.kind === 'incident' ? open.has(r.id) : r.kind !== 'history')
-          render.set(routePath(r), r);
+      for (const r of allRoutes(snapshot, [...open]))
+        if (r.kind !== 'history') render.set(routePath(r), r);
     }
     for (const [key, retry] of retries)
       if (retry.at <= Date.now() && !remove.has(key)) render.set(key, retry.route);
@@ -736,6 +740,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       if (standbyTimer) clearInterval(standbyTimer);
       timer = null;
       await running;
+      incidents.close();
       lock?.release();
       lock = null;
     },
@@ -777,7 +782,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         ...health,
         ready,
         retries_pending: retries.size,
-        incidents: { public: incidents.summaries.length, in_full: incidents.hotIncidents().length },
+        incidents: { public: incidents.size, in_full: incidents.hotIncidents().length },
       };
     },
     pending(pathname: string) {

@@ -1,5 +1,6 @@
 import type { IncidentRecord } from '../domain/types.ts';
-import { insertionPoint, historyOf, type IncidentSummary, type SiteSnapshot } from './snapshot.ts';
+import type { MonthCount } from './history-index.ts';
+import { insertionPoint, type IncidentSummary, type SiteSnapshot } from './snapshot.ts';
 import { monthKey, startOfDay } from '../lib/time.ts';
 
 export const API_FILES = [
@@ -119,7 +120,7 @@ export const HISTORY_PAGE_SIZE = 250;
 /**
  * One history page: a calendar month (site time zone), or one part of a month that had more than
  * `HISTORY_PAGE_SIZE` incidents. `from`/`to` are its incidents' positions in the history (newest
- * started first, `historyOf`).
+ * started first), `first` the position of its month's newest incident.
  */
 export interface HistoryPage {
   month: string;
@@ -128,25 +129,27 @@ export interface HistoryPage {
   parts: number;
   from: number;
   to: number;
+  first: number;
 }
 
-/** The history's pages, newest first, and where each incident is. */
+/** The history's pages, newest first, and which page a position in the history is on. */
 export interface HistoryLayout {
   pages: HistoryPage[];
   /** Changes whenever any page's number or month part changes (all pages must be rendered). */
   key: string;
-  /** The page (1-based) an incident of this history is on; 0 when it is not in it. */
-  pageOf(incident: Pick<IncidentRecord, 'started_at' | 'id'>): number;
+  /** The page (1-based) of the incident at `position` (`historyPosition`); 0 for -1. */
+  pageAt(position: number): number;
   /**
-   * The pages whose content changes when an incident enters or leaves this history at its place:
+   * The pages whose content changes when an incident enters or leaves the history at `position`:
    * its own, and its month's newer parts (every incident after it moves by one).
    */
-  pagesFrom(incident: Pick<IncidentRecord, 'started_at' | 'id'>): number[];
+  pagesFrom(position: number): number[];
 }
 
-const layoutCache = new WeakMap<
-  ReadonlyArray<IncidentSummary | IncidentRecord>,
-  { key: string; layout: HistoryLayout }
+const layoutCache = new WeakMap<readonly MonthCount[], { key: string; layout: HistoryLayout }>();
+const monthsCache = new WeakMap<
+  readonly IncidentRecord[],
+  { zone: string; months: MonthCount[] }
 >();
 
 /**
@@ -155,8 +158,7 @@ const layoutCache = new WeakMap<
  * `HISTORY_PAGE_SIZE`. Months without incidents get no page, so the number of pages never exceeds
  * the number of incidents plus one, whatever dates they carry. A month's parts are counted from its
  * oldest incident, so a new incident (the newest) changes only the month's newest part, until that
- * part is full and a new one begins. Incidents are newest first, so each month's key is computed
- * once and its end found by halving.
+ * part is full and a new one begins.
  */
 export function historyLayout(
   snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'now' | 'site'>,
@@ -164,70 +166,81 @@ export function historyLayout(
   const zone = snapshot.site.timezone;
   const current = monthKey(snapshot.now.getTime(), zone);
   const cacheKey = `${current} ${zone}`;
-  const history = historyOf(snapshot);
-  const cached = layoutCache.get(history);
+  const months = snapshot.history?.months() ?? monthsOf(snapshot.incidents, zone);
+  const cached = layoutCache.get(months);
   if (cached?.key === cacheKey) return cached.layout;
-  // Each month's first position in the history.
-  const starts: Array<{ month: string; at: number }> = [];
-  for (let i = 0; i < history.length;) {
-    const month = monthKey(Date.parse(history[i]!.started_at), zone);
-    starts.push({ month, at: i });
-    // The month ends at the first incident started before it began: found by halving, so a
-    // layout costs a few steps per month, not a date parse per incident.
-    const monthStart = startOfDay(`${month}-01`, zone);
-    let lo = i + 1;
-    let hi = history.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (Date.parse(history[mid]!.started_at) < monthStart) hi = mid;
-      else lo = mid + 1;
-    }
-    i = lo;
-  }
   const pages: HistoryPage[] = [];
-  starts.forEach(({ month, at }, k) => {
-    const end = starts[k + 1]?.at ?? history.length;
-    const n = end - at;
+  let first = 0;
+  for (const { month, count: n } of months) {
     const parts = Math.max(1, Math.ceil(n / HISTORY_PAGE_SIZE));
     for (let part = 1; part <= parts; part++) {
       // Counted from the oldest: chunk `parts - part` holds ranks [chunk × size, …), oldest first.
       const chunk = parts - part;
-      const from = at + n - Math.min((chunk + 1) * HISTORY_PAGE_SIZE, n);
-      pages.push({ month, part, parts, from, to: at + n - chunk * HISTORY_PAGE_SIZE });
+      const from = first + n - Math.min((chunk + 1) * HISTORY_PAGE_SIZE, n);
+      pages.push({ month, part, parts, from, to: first + n - chunk * HISTORY_PAGE_SIZE, first });
     }
-  });
-  if (!starts.some((s) => s.month === current)) {
+    first += n;
+  }
+  if (!months.some((m) => m.month === current)) {
     // Where the current month's incidents would be: after every later month's.
-    const at = starts.find((s) => s.month < current)?.at ?? history.length;
-    pages.push({ month: current, part: 1, parts: 1, from: at, to: at });
+    let at = 0;
+    for (const m of months) if (m.month > current) at += m.count;
+    pages.push({ month: current, part: 1, parts: 1, from: at, to: at, first: at });
   }
   const sorted = pages.sort((a, b) =>
     a.month === b.month ? a.part - b.part : a.month < b.month ? 1 : -1,
   );
-  const position = (incident: Pick<IncidentRecord, 'started_at' | 'id'>): number => {
-    const at = insertionPoint(history, incident);
-    return history[at]?.id === incident.id ? at : -1;
-  };
-  const pageAt = (i: number): number => {
-    const index = sorted.findIndex((p) => p.from <= i && i < p.to);
-    return index + 1;
-  };
   const layout: HistoryLayout = {
     pages: sorted,
     key: sorted.map((p) => `${p.month}/${p.part}/${p.parts}`).join(' '),
-    pageOf: (incident) => {
-      const i = position(incident);
-      return i < 0 ? 0 : pageAt(i);
-    },
-    pagesFrom: (incident) => {
-      const page = layout.pageOf(incident);
+    pageAt: (position) =>
+      position < 0 ? 0 : sorted.findIndex((p) => p.from <= position && position < p.to) + 1,
+    pagesFrom: (position) => {
+      const page = layout.pageAt(position);
       if (page === 0) return [];
       const { part } = sorted[page - 1]!;
       return Array.from({ length: part }, (_, k) => page - k);
     },
   };
-  layoutCache.set(history, { key: cacheKey, layout });
+  layoutCache.set(months, { key: cacheKey, layout });
   return layout;
+}
+
+/**
+ * How many incidents of `incidents` (newest started first) started in each month, newest first.
+ * Each month's key is computed once and its end found by halving, so this costs a few steps per
+ * month, not a date parse per incident.
+ */
+function monthsOf(incidents: readonly IncidentRecord[], zone: string): MonthCount[] {
+  const cached = monthsCache.get(incidents);
+  if (cached?.zone === zone) return cached.months;
+  const months: MonthCount[] = [];
+  for (let i = 0; i < incidents.length;) {
+    const month = monthKey(Date.parse(incidents[i]!.started_at), zone);
+    // The month ends at the first incident started before it began.
+    const monthStart = startOfDay(`${month}-01`, zone);
+    let lo = i + 1;
+    let hi = incidents.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (Date.parse(incidents[mid]!.started_at) < monthStart) hi = mid;
+      else lo = mid + 1;
+    }
+    months.push({ month, count: lo - i });
+    i = lo;
+  }
+  monthsCache.set(incidents, { zone, months });
+  return months;
+}
+
+/** Where `incident` stands in the snapshot's history (newest started first); -1: not in it. */
+export function historyPosition(
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'history'>,
+  incident: Pick<IncidentRecord, 'started_at' | 'id'>,
+): number {
+  if (snapshot.history) return snapshot.history.positionOf(incident);
+  const at = insertionPoint(snapshot.incidents, incident);
+  return snapshot.incidents[at]?.id === incident.id ? at : -1;
 }
 
 export function historyPageCount(
@@ -266,8 +279,15 @@ function siteWideRoutes(): Route[] {
   ];
 }
 
-/** Every route of the site, for a full export. */
-export function allRoutes(snapshot: SiteSnapshot): Route[] {
+/**
+ * Every route of the site, for a full export; `incidentIds` (every incident of the history by
+ * default) chooses the incident pages.
+ */
+export function allRoutes(
+  snapshot: SiteSnapshot,
+  incidentIds: readonly string[] = snapshot.history?.allIds() ??
+    snapshot.incidents.map((i) => i.id),
+): Route[] {
   const pages = historyPageCount(snapshot);
   return [
     ...siteWideRoutes(),
@@ -278,9 +298,7 @@ export function allRoutes(snapshot: SiteSnapshot): Route[] {
       { kind: 'component-feed', id: c.id },
       { kind: 'component-atom', id: c.id },
     ]),
-    ...historyOf(snapshot)
-      .filter((i) => isSafeId(i.id))
-      .map((i): Route => ({ kind: 'incident', id: i.id })),
+    ...incidentIds.filter(isSafeId).map((id): Route => ({ kind: 'incident', id })),
     { kind: 'calendar' },
     ...snapshot.catalog.components.map((c): Route => ({ kind: 'component-calendar', id: c.id })),
     ...(snapshot.maintenances ?? [])
@@ -321,8 +339,9 @@ export interface RoutePlan {
 /**
  * What one incident change affects. `before` and `after` are the public versions of the incident
  * (null when it was, or is now, not public). `historyBefore`/`historyAfter` are the history's pages
- * (`historyLayout`) without and with the change: when their pages differ, every page moves and
- * is rendered; else the incident's own page, and when it entered or left a month (new, removed,
+ * (`historyLayout`) without and with the change, `beforeAt`/`afterAt` where the incident stood in
+ * each (`historyPosition`, -1 when absent): when their pages differ, every page moves and is
+ * rendered; else the incident's own page, and when it entered or left a month (new, removed,
  * redated), that month's newer parts, whose incidents moved by one.
  */
 export function planChange(input: {
@@ -331,6 +350,8 @@ export function planChange(input: {
   after: IncidentRecord | IncidentSummary | null;
   historyBefore: HistoryLayout;
   historyAfter: HistoryLayout;
+  beforeAt: number;
+  afterAt: number;
   knownComponents: ReadonlySet<string>;
 }): RoutePlan {
   const { before, after, historyBefore, historyAfter } = input;
@@ -350,10 +371,10 @@ export function planChange(input: {
   if (historyBefore.key !== historyAfter.key) {
     for (let p = 1; p <= Math.max(countBefore, countAfter); p++) pages.add(p);
   } else if (before && after && before.started_at === after.started_at) {
-    pages.add(historyAfter.pageOf(after));
+    pages.add(historyAfter.pageAt(input.afterAt));
   } else {
-    if (before) for (const p of historyBefore.pagesFrom(before)) pages.add(p);
-    if (after) for (const p of historyAfter.pagesFrom(after)) pages.add(p);
+    for (const p of historyBefore.pagesFrom(input.beforeAt)) pages.add(p);
+    for (const p of historyAfter.pagesFrom(input.afterAt)) pages.add(p);
   }
   pages.delete(0);
   for (const page of [...pages].sort((a, b) => a - b)) {
@@ -391,11 +412,10 @@ export function historyPageIds(
   page: number,
 ): string[] | null {
   const at = historyLayout(snapshot).pages[page - 1];
-  return at
-    ? historyOf(snapshot)
-        .slice(at.from, at.to)
-        .map((i) => i.id)
-    : null;
+  if (!at) return null;
+  if (snapshot.history)
+    return snapshot.history.idsOf(at.month, at.from - at.first, at.to - at.first);
+  return snapshot.incidents.slice(at.from, at.to).map((i) => i.id);
 }
 
 /**

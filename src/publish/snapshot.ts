@@ -12,14 +12,14 @@ import {
   listIncidents,
 } from '../storage/incidents.ts';
 import { publishedPostmortems } from '../storage/postmortems.ts';
+import type { HistorySource } from './history-index.ts';
 import type { UptimeRecord } from './uptime.ts';
 
 /**
- * What the publisher keeps in memory for every public incident, whatever the size of the history:
- * enough to plan which routes a change touches, to page the history by month, and to pick the
- * incidents the site-wide routes show, but no timeline. Full records are read from the database
- * per route (one incident page, one month of history) or kept for the few the site-wide routes
- * need (`hotIncidentIds`).
+ * What the publisher's `HistoryIndex` keeps of every public incident: enough to plan which routes a
+ * change touches, to page the history by month, and to pick the incidents the site-wide routes
+ * show, but no timeline. Full records are read from the database per route (one incident page,
+ * one month of history) or kept for the few the site-wide routes need (`hotIncidentIds`).
  */
 export interface IncidentSummary {
   id: string;
@@ -48,17 +48,6 @@ export function minuteOf(iso: string): number {
   return Math.floor(Date.parse(iso) / 60_000);
 }
 
-/**
- * The whole public history, newest started first: the snapshot's `history` where the publisher
- * gives one, else its `incidents` (a snapshot built from every record, as tests and the static
- * build make).
- */
-export function historyOf(
-  snapshot: Pick<SiteSnapshot, 'incidents' | 'history'>,
-): ReadonlyArray<IncidentSummary | IncidentRecord> {
-  return snapshot.history ?? snapshot.incidents;
-}
-
 /** Everything the public site is rendered from. Only public incidents ever enter it. */
 export interface SiteSnapshot {
   site: SiteConfig;
@@ -74,8 +63,11 @@ export interface SiteSnapshot {
    * its page, one month for a history page), so memory does not grow with the history.
    */
   incidents: IncidentRecord[];
-  /** The whole public history, newest started first, as summaries; absent: `incidents` is all. */
-  history?: readonly IncidentSummary[];
+  /**
+   * The whole public history, paged without being held (the publisher's `HistoryIndex`); absent:
+   * `incidents` is all of it.
+   */
+  history?: HistorySource;
   /**
    * `incidents` by component (each list newest started first, never changed in place), kept by
    * the publisher for its site-wide snapshot; absent: built from `incidents` when asked.
@@ -90,7 +82,7 @@ export interface SiteSnapshot {
   uptimeIncidentsByComponent?: ReadonlyMap<string, readonly UptimeRecord[]>;
   /**
    * Component id → when its oldest public incident started, over the whole history, kept by the
-   * publisher; absent: found from `history` (or `incidents`).
+   * publisher with `history`; absent: found from `incidents`.
    */
   oldestStarts?: ReadonlyMap<string, string>;
   componentStatus: Map<string, { status: ComponentStatus; updated_at: string }>;

@@ -2,7 +2,7 @@ import { computeCadence } from '../domain/cadence.ts';
 import { worstComponentStatus, type IncidentRecord, type Update } from '../domain/types.ts';
 import { messageToPlainText } from './message.ts';
 import type { ApiFile } from './routes.ts';
-import { historyOf, type SiteSnapshot } from './snapshot.ts';
+import type { SiteSnapshot } from './snapshot.ts';
 import { cleanText } from './text.ts';
 import { activeIncidents, currentStatus, overallStatus } from './views/status.ts';
 import { isRunning } from '../domain/maintenances/lifecycle.ts';
@@ -22,7 +22,10 @@ export function pageId(snapshot: SiteSnapshot): string {
 
 /** The oldest fact the site knows: stands in for creation dates Herald does not record. */
 function epoch(snapshot: SiteSnapshot): string {
-  return historyOf(snapshot).at(-1)?.started_at ?? snapshot.now.toISOString();
+  const oldest = snapshot.history
+    ? snapshot.history.oldestStart()
+    : (snapshot.incidents.at(-1)?.started_at ?? null);
+  return oldest ?? snapshot.now.toISOString();
 }
 
 function pageObject(snapshot: SiteSnapshot) {

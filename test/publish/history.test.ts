@@ -1,15 +1,16 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/domain/types.ts';
-import { hotIncidentIds, summarise, uptimeIncidentIds } from '../../src/publish/history.ts';
+import { HistoryIndex, summarise } from '../../src/publish/history-index.ts';
 import { uptimeRecord, type UptimeRecord } from '../../src/publish/uptime.ts';
 import { PublicIncidents } from '../../src/publish/public-incidents.ts';
 import {
   allRoutes,
   historyLayout,
+  historyPosition,
   routePath,
   touchedComponents,
 } from '../../src/publish/routes.ts';
@@ -37,6 +38,15 @@ import { repoContent, snapshotOf } from './fixtures.ts';
 
 const NOW = '2026-11-27T12:00:00.000Z';
 const HOUR = 3_600_000;
+
+/** An index of `summaries` in a file of its own, as the publisher builds it. */
+function indexOf(summaries: readonly IncidentSummary[], zone = 'UTC'): HistoryIndex {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-index-'));
+  const index = new HistoryIndex(join(dir, 'site.history.db'), zone);
+  index.load(summaries);
+  index.loaded();
+  return index;
+}
 
 /** Three years of history, with the cases a plain "recent" cut would get wrong. */
 async function history() {
@@ -104,14 +114,13 @@ describe('the hot incidents', () => {
       ...snapshotOf(content, incidents, NOW),
       firstSeen: new Map(content.catalog.components.map((c) => [c.id, '2020-01-01T00:00:00.000Z'])),
     };
-    const summaries = full.incidents.map(summarise);
-    const ids = hotIncidentIds(
-      summaries,
+    const index = indexOf(full.incidents.map(summarise), content.site.timezone);
+    const ids = index.hotIncidentIds(
       full.now,
       content.catalog.components.map((c) => c.id),
     );
     // The rest of the uptime window, as the publisher keeps it: timelines alone.
-    const window = uptimeIncidentIds(summaries, full.now);
+    const window = index.uptimeIncidentIds(full.now);
     const uptimeLists = new Map<string, UptimeRecord[]>();
     let timelinesOnly = 0;
     for (const i of full.incidents) {
@@ -124,7 +133,8 @@ describe('the hot incidents', () => {
     const hot: SiteSnapshot = {
       ...full,
       incidents: full.incidents.filter((i) => ids.has(i.id)),
-      history: summaries,
+      history: index,
+      oldestStarts: index.oldestStarts(),
       uptimeIncidentsByComponent: uptimeLists,
     };
     // A real cut: most of the history is not held in full, and of the uptime window not all.
@@ -150,9 +160,10 @@ describe('the hot incidents', () => {
           !isDeepStrictEqual(viewForRoute(withoutTimelines, route), viewForRoute(full, route)),
       ),
     ).toBe(true);
-    // And the history is paged the same, from the summaries alone.
+    // And the history is paged the same, from the index alone.
     expect(historyLayout({ ...hot, incidents: [] }).pages).toEqual(historyLayout(full).pages);
     expect(allRoutes({ ...hot, incidents: [] })).toEqual(allRoutes(full));
+    index.close();
   });
 });
 
@@ -170,9 +181,11 @@ describe('PublicIncidents, on a database', () => {
       const store = new PublicIncidents(
         db,
         content.catalog.components.map((c) => c.id),
+        { path: join(dir, 'site.history.db'), zone: content.site.timezone },
       );
       await store.loadAll(new Date(NOW));
-      expect(store.summaries).toHaveLength(incidents.length);
+      expect(store.size).toBe(incidents.length);
+      expect(existsSync(join(dir, 'site.history.db'))).toBe(true);
       expect(store.hotIncidents().length).toBeGreaterThan(0);
       expect(store.hotIncidents().length).toBeLessThan(incidents.length / 2);
 
@@ -181,7 +194,7 @@ describe('PublicIncidents, on a database', () => {
         ...snapshotOf(content, [], NOW),
         firstSeen: new Map<string, string>(),
         incidents: store.hotIncidents(),
-        history: store.summaries,
+        history: store.history,
       };
       const pages = historyLayout(site).pages;
       const seen: string[] = [];
@@ -234,18 +247,45 @@ describe('PublicIncidents, on a database', () => {
       expect(store.hotIncidents().some((i) => i.id === oldest.id)).toBe(false);
       const gone = store.apply(oldest.id, null);
       expect(store.get(oldest.id)).toBeUndefined();
-      expect(store.summaries).toHaveLength(incidents.length - 1);
+      expect(store.size).toBe(incidents.length - 1);
       gone();
-      expect(store.summaries).toHaveLength(incidents.length);
+      expect(store.size).toBe(incidents.length);
 
+      // What the history holds, as the test follows it: each incident's start and components.
+      const model = new Map(
+        incidents.map((i) => [
+          i.id,
+          { id: i.id, started_at: i.started_at, touched: touchedComponents(i) },
+        ]),
+      );
       // The oldest start per component, kept per change, is always what a pass over the history
       // finds: when the oldest incident goes, starts later or earlier, and when one is added.
       const oldestByPass = () => {
         const found = new Map<string, string>();
-        for (const s of store.summaries) for (const c of s.touched) found.set(c, s.started_at);
+        for (const s of [...model.values()].sort(compareIncidents))
+          for (const c of s.touched) found.set(c, s.started_at);
         return found;
       };
-      const first = [...store.summaries].at(-1)!;
+      // And the index pages it as a list of the same incidents would be paged.
+      const pagedAsList = (step: string) => {
+        const list = [...model.values()].sort(compareIncidents);
+        expect(store.history.allIds(), step).toEqual(list.map((i) => i.id));
+        const asList = {
+          ...site,
+          history: undefined,
+          incidents: list as unknown as IncidentRecord[],
+        };
+        const layout = historyLayout(asList);
+        expect(historyLayout({ ...site, history: store.history }).pages, step).toEqual(
+          layout.pages,
+        );
+        for (const i of [list[0]!, list[list.length >> 1]!, list.at(-1)!])
+          expect(historyPosition({ ...site, history: store.history }, i), step).toBe(
+            historyPosition(asList, i),
+          );
+      };
+      pagedAsList('loaded');
+      const first = model.get(oldest.id)!;
       expect(first.touched.length).toBeGreaterThan(0);
       expect(store.oldestStarts()).toEqual(oldestByPass());
       // The hot incidents in order, and per component, are kept per change too: always what
@@ -265,11 +305,11 @@ describe('PublicIncidents, on a database', () => {
       expect(initial).toEqual(hotByComponent());
       // So are the incidents each component's uptime reads: the hot ones in full, the rest of the
       // uptime window as timelines alone.
-      const window = uptimeIncidentIds(store.summaries, new Date(NOW));
+      const index = indexOf(incidents.map(summarise), content.site.timezone);
+      const window = index.uptimeIncidentIds(new Date(NOW));
+      index.close();
       const timelines = new Map(
-        store.summaries
-          .filter((s) => hot.has(s.id) || window.has(s.id))
-          .map((s) => [s.id, { id: s.id, started_at: s.started_at, touched: s.touched }]),
+        [...model.values()].filter((s) => hot.has(s.id) || window.has(s.id)).map((s) => [s.id, s]),
       );
       const uptimeByComponent = () => {
         const lists = new Map<string, string[]>();
@@ -328,14 +368,16 @@ describe('PublicIncidents, on a database', () => {
         undos.unshift(store.apply(id, after));
         if (after) hot.set(id, after);
         else hot.delete(id);
-        if (after)
-          timelines.set(id, {
-            id,
-            started_at: after.started_at,
-            touched: touchedComponents(after),
-          });
-        else timelines.delete(id);
+        if (after) {
+          const kept = { id, started_at: after.started_at, touched: touchedComponents(after) };
+          timelines.set(id, kept);
+          model.set(id, kept);
+        } else {
+          timelines.delete(id);
+          model.delete(id);
+        }
         const step = `${id} → ${after?.started_at ?? 'gone'}`;
+        pagedAsList(step);
         expect(store.oldestStarts(), step).toEqual(oldestByPass());
         expect(
           store.hotIncidents().map((i) => i.id),
@@ -345,10 +387,16 @@ describe('PublicIncidents, on a database', () => {
         expect(keptUptime(), step).toEqual(uptimeByComponent());
       }
       for (const undo of undos) undo();
+      model.clear();
+      for (const i of incidents)
+        model.set(i.id, { id: i.id, started_at: i.started_at, touched: touchedComponents(i) });
       expect(store.oldestStarts()).toEqual(oldestByPass());
-      expect(store.summaries).toHaveLength(incidents.length);
+      pagedAsList('undone');
+      expect(store.size).toBe(incidents.length);
       expect(keptByComponent()).toEqual(initial);
       expect(keptUptime()).toEqual(initialUptime);
+      store.close();
+      expect(existsSync(join(dir, 'site.history.db'))).toBe(false);
     } finally {
       db.close();
     }
@@ -394,7 +442,9 @@ describe('hotIncidentIds', () => {
     }));
     expect(history.filter((s) => s.latest_minute === at(99))).toHaveLength(3);
     expect(FEED_ITEMS).toBe(100);
-    const ids = hotIncidentIds(history, now, []);
+    const index = indexOf(history);
+    const ids = index.hotIncidentIds(now, []);
+    index.close();
     for (let i = 0; i <= 100; i++) expect(ids.has(`old-${i}`), `old-${i}`).toBe(true);
     // Below the cut, and not among the newest started (those go to incidents.json).
     for (let i = 101; i < 200 - RECENT_INCIDENTS; i++)

@@ -5,6 +5,7 @@ import {
   allRoutes,
   HISTORY_PAGE_SIZE,
   historyLayout,
+  historyPosition,
   planChange,
   renderBatches,
   routeFile,
@@ -16,6 +17,14 @@ import { buildHistoryView } from '../../src/publish/views/history-view.ts';
 import { incident, repoContent, snapshotOf } from './fixtures.ts';
 
 const now = new Date('2026-11-23T10:00:00Z');
+
+/** The history page (1-based) `incident` is on; 0 when it is not in the history. */
+function pageOfIncident(
+  snapshot: ReturnType<typeof snapshotOf>,
+  incident: Pick<IncidentRecord, 'id' | 'started_at'>,
+): number {
+  return historyLayout(snapshot).pageAt(historyPosition(snapshot, incident));
+}
 
 describe('routes', () => {
   it('map to files that a static host serves at the same URLs', () => {
@@ -54,15 +63,16 @@ describe('routes', () => {
     ];
     const utc = snapshotOf(content, records, now.toISOString());
     const pageOf = (s: typeof utc, id: string) =>
-      historyLayout(s).pageOf(records.find((r) => r.id === id)!);
+      pageOfIncident(
+        s,
+        records.find((r) => r.id === id)!,
+      );
     utc.site = { ...utc.site, timezone: 'UTC' };
     expect(['n1', 'o1', 'o2', 'y1'].map((id) => pageOf(utc, id))).toEqual([1, 2, 2, 3]);
     // 23:30 UTC on 31 October is already November in Berlin.
     const berlin = { ...utc, site: { ...utc.site, timezone: 'Europe/Berlin' } };
     expect(['n1', 'o1', 'o2', 'y1'].map((id) => pageOf(berlin, id))).toEqual([1, 1, 1, 2]);
-    expect(historyLayout(berlin).pageOf({ id: 'nobody', started_at: '2026-11-02T00:00:00Z' })).toBe(
-      0,
-    );
+    expect(pageOfIncident(berlin, { id: 'nobody', started_at: '2026-11-02T00:00:00Z' })).toBe(0);
   });
 
   it(`split a month of more than ${HISTORY_PAGE_SIZE} incidents into parts counted from its oldest`, async () => {
@@ -84,14 +94,14 @@ describe('routes', () => {
       ['2026-10', 2, 3, HISTORY_PAGE_SIZE],
       ['2026-10', 3, 3, HISTORY_PAGE_SIZE],
     ]);
-    expect(layout.pageOf(october[599]!)).toBe(2);
-    expect(layout.pageOf(october[500]!)).toBe(2);
-    expect(layout.pageOf(october[499]!)).toBe(3);
-    expect(layout.pageOf(october[0]!)).toBe(4);
+    expect(pageOfIncident(snapshot, october[599]!)).toBe(2);
+    expect(pageOfIncident(snapshot, october[500]!)).toBe(2);
+    expect(pageOfIncident(snapshot, october[499]!)).toBe(3);
+    expect(pageOfIncident(snapshot, october[0]!)).toBe(4);
     // A new incident (the month's newest) moves nothing but the newest part; one dated before
     // all others moves every part.
-    expect(layout.pagesFrom(october[599]!)).toEqual([2]);
-    expect(layout.pagesFrom(october[0]!)).toEqual([4, 3, 2]);
+    expect(layout.pagesFrom(historyPosition(snapshot, october[599]!))).toEqual([2]);
+    expect(layout.pagesFrom(historyPosition(snapshot, october[0]!))).toEqual([4, 3, 2]);
     // The history page shows its part, newest first, and says which part it is.
     const view = buildHistoryView(snapshot, 2);
     expect(view.months).toHaveLength(1);
@@ -155,23 +165,27 @@ describe('planning a change', () => {
     incident('a1', [{ at: '2026-08-10T09:00:00Z', status: 'resolved' }]),
     incident('y1', [{ at: '2025-11-10T09:00:00Z', status: 'resolved' }]),
   ];
-  const layout = (records: IncidentRecord[]) =>
-    historyLayout(snapshotOf(content, records, now.toISOString()));
+  const snapshot = (records: IncidentRecord[]) => snapshotOf(content, records, now.toISOString());
   /** The plan for `id` going from `before` to `after`, among `others`. */
   const plan = (
     id: string,
     before: IncidentRecord | null,
     after: IncidentRecord | null,
     others = existing,
-  ) =>
-    planChange({
+  ) => {
+    const inBefore = snapshot(before ? [...others, before] : others);
+    const inAfter = snapshot(after ? [...others, after] : others);
+    return planChange({
       id,
       before,
       after,
-      historyBefore: layout(before ? [...others, before] : others),
-      historyAfter: layout(after ? [...others, after] : others),
+      historyBefore: historyLayout(inBefore),
+      historyAfter: historyLayout(inAfter),
+      beforeAt: before ? historyPosition(inBefore, before) : -1,
+      afterAt: after ? historyPosition(inAfter, after) : -1,
       knownComponents: known,
     });
+  };
   const historyPages = (p: ReturnType<typeof plan>) =>
     p.render.filter((r) => r.kind === 'history').map(routePath);
 
@@ -321,7 +335,7 @@ describe('planning a change', () => {
     }
     // A change: the incident's page, then its history page, from one read.
     const one = october[42]!;
-    const page = layout.pageOf(one);
+    const page = pageOfIncident(snapshot, one);
     const change = renderBatches(
       snapshot,
       [{ kind: 'index' }, { kind: 'history', page }, { kind: 'incident', id: one.id }],

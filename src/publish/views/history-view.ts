@@ -1,4 +1,4 @@
-import { historyOf, type SiteSnapshot } from '../snapshot.ts';
+import type { SiteSnapshot } from '../snapshot.ts';
 import { historyLayout, routePath } from '../routes.ts';
 import { monthName } from '../../lib/time.ts';
 import { componentName, pageMeta, siteView, type PageMeta, type SiteView } from './common.ts';
@@ -23,15 +23,10 @@ export interface HistoryView {
 export function buildHistoryView(snapshot: SiteSnapshot, page: number): HistoryView {
   const layout = historyLayout(snapshot);
   const at = layout.pages[page - 1] ?? layout.pages[0]!;
-  // The page's incidents, in history order. With summaries for the history, `incidents` holds the
+  // The page's incidents, in history order. With an index of the history, `incidents` holds the
   // page's full records (`PublicIncidents.snapshotFor`); else it is the whole history.
-  const records = new Map(snapshot.incidents.map((i) => [i.id, i]));
-  const incidents = historyOf(snapshot)
-    .slice(at.from, at.to)
-    .flatMap((s) => {
-      const record = records.get(s.id);
-      return record ? [incidentSummary(snapshot, record)] : [];
-    });
+  const records = snapshot.history ? snapshot.incidents : snapshot.incidents.slice(at.from, at.to);
+  const incidents = records.map((record) => incidentSummary(snapshot, record));
   const pageCount = layout.pages.length;
   const name = monthName(at.month);
   const span = at.parts > 1 ? `${name}, part ${at.part} of ${at.parts}` : name;

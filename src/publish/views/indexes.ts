@@ -1,6 +1,6 @@
 import type { IncidentRecord } from '../../domain/types.ts';
 import { touchedComponents } from '../routes.ts';
-import { historyOf, type IncidentSummary, type SiteSnapshot } from '../snapshot.ts';
+import type { SiteSnapshot } from '../snapshot.ts';
 import { dayKey } from '../../lib/time.ts';
 
 /**
@@ -56,18 +56,15 @@ export function incidentsOfComponent(
   return lists.get(componentId) ?? [];
 }
 
-const oldestCache = new WeakMap<
-  ReadonlyArray<IncidentSummary | IncidentRecord>,
-  Map<string, string>
->();
+const oldestCache = new WeakMap<readonly IncidentRecord[], Map<string, string>>();
 
 /** When the oldest public incident that touched a component started, over the whole history. */
 export function oldestStartOfComponent(
-  snapshot: Pick<SiteSnapshot, 'incidents' | 'history' | 'oldestStarts'>,
+  snapshot: Pick<SiteSnapshot, 'incidents' | 'oldestStarts'>,
   componentId: string,
 ): string | undefined {
   if (snapshot.oldestStarts) return snapshot.oldestStarts.get(componentId);
-  const history = historyOf(snapshot);
+  const history = snapshot.incidents;
   let oldest = oldestCache.get(history);
   if (!oldest) {
     oldest = new Map();
