@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { historyIndexPath } from '../../src/publish/history-index.ts';
 import { acquireSiteLock, siteLockPath, SiteLockedError } from '../../src/publish/site-lock.ts';
 import { REPO_ROOT } from '../support/harness.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
@@ -89,8 +90,14 @@ describe('the site lock', () => {
   it('puts a second server on the same directory on standby until the first one stops', async () => {
     server = await startServer();
     await server.published();
+    // The publisher's index of the history sits beside the site, private to its owner.
+    const index = historyIndexPath(join(server.dataDir, 'site'));
+    expect(statSync(index).mode & 0o777).toBe(0o600);
+    const made = statSync(index).ino;
     second = await startServer({ dataDir: server.dataDir });
     expect(await publisherHealth(second)).toMatchObject({ standby: true, ready: false });
+    // A server on standby leaves the publishing one's index alone.
+    expect(statSync(index).ino).toBe(made);
     // The first server's whole site is on disk: the standby serves it and is ready for traffic,
     // and an unknown address is a plain 404 there too, not a wait for an export it will not run.
     expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
@@ -103,5 +110,10 @@ describe('the site lock', () => {
       .toMatchObject({ standby: false, ready: true });
     const refused = await buildSite(second.dataDir, second.token);
     expect(refused.stderr).toContain(`process ${second.child.pid}`);
+    // The one that took over built its own; stopping deletes it.
+    expect(existsSync(index)).toBe(true);
+    await second.stop();
+    second = undefined;
+    expect(existsSync(index)).toBe(false);
   }, 180_000);
 });
