@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, openSync, rmSync } from 'node:fs';
 import Database from 'libsql';
-import { monthKey } from '../lib/time.ts';
+import { addMonths, monthKey, startOfDay } from '../lib/time.ts';
 import { FEED_ITEMS } from './feed.ts';
 import type { IncidentRecord } from '../domain/types.ts';
 import { touchedComponents } from './routes.ts';
@@ -63,6 +63,8 @@ export class HistoryIndex implements HistorySource {
   private db: Database.Database;
   private readonly statements = new Map<string, Statement>();
   private readonly counts = new Map<string, number>();
+  /** The months met so far, by their start: a lookup where `monthKey` costs 6 µs a call. */
+  private readonly monthRanges: Array<{ month: string; start: number; end: number }> = [];
   private monthList: MonthCount[] | null = null;
   private indexed = false;
 
@@ -190,8 +192,28 @@ export class HistoryIndex implements HistorySource {
     this.delete(id);
   }
 
+  /** The month (site time zone) of an instant. */
+  private monthOf(ms: number): string {
+    const ranges = this.monthRanges;
+    let lo = 0;
+    let hi = ranges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranges[mid]!.end <= ms) lo = mid + 1;
+      else hi = mid;
+    }
+    const found = ranges[lo];
+    if (found && found.start <= ms) return found.month;
+    const month = monthKey(ms, this.zone);
+    const start = startOfDay(`${month}-01`, this.zone);
+    const end = startOfDay(`${addMonths(month, 1)}-01`, this.zone);
+    // Where it goes: no range holds `ms`, so none overlaps this one.
+    if (start <= ms && ms < end) ranges.splice(lo, 0, { month, start, end });
+    return month;
+  }
+
   private insert(s: IncidentSummary): void {
-    const month = monthKey(Date.parse(s.started_at), this.zone);
+    const month = this.monthOf(Date.parse(s.started_at));
     this.statement(
       `INSERT INTO history (id, started_at, month, resolved_minute, status, version,
          latest_minute, postmortem_at, touched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
