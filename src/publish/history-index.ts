@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, openSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Database from 'libsql';
 import { addMonths, monthKey, startOfDay } from '../lib/time.ts';
 import { FEED_ITEMS } from './feed.ts';
@@ -37,11 +38,11 @@ export interface HistorySource {
 
 /** The index sits beside the site, like its lock (never inside it, where it would be published). */
 export function historyIndexPath(siteDir: string): string {
-  return `${siteDir.replace(/[\\/]+$/, '')}.history.db`;
+  return `${resolve(siteDir)}.history.db`;
 }
 
 interface Statement {
-  run(...args: unknown[]): unknown;
+  run(...args: unknown[]): { changes: number };
   get(...args: unknown[]): Record<string, unknown> | undefined;
   all(...args: unknown[]): Array<Record<string, unknown>>;
 }
@@ -55,9 +56,11 @@ interface Statement {
  * the whole list of summaries: the history's pages (`HistorySource`), the incidents to keep in full
  * (`hotIncidentIds`, `uptimeIncidentIds`) and each component's oldest start (`oldestStarts`).
  *
- * The file is local and synchronous (the embedded `libsql` driver): every query here is a lookup
- * in an index that answers in microseconds, except the passes a full export or the periodic refresh
- * makes. Nothing is synced to disk: a crash loses a file that the next start rebuilds anyway.
+ * The file is local and synchronous (the embedded `libsql` driver). What a publish asks (a summary,
+ * an incident's place in its month, a page's ids, a component's oldest start) is a lookup in an
+ * index, or a count or an offset within one month; only a full export (`allIds`) and the periodic
+ * refresh (`hotIncidentIds`, `uptimeIncidentIds`) read more. Nothing is synced to disk: a crash
+ * loses a file that the next start rebuilds anyway.
  */
 export class HistoryIndex implements HistorySource {
   private db: Database.Database;
@@ -116,6 +119,7 @@ export class HistoryIndex implements HistorySource {
       CREATE INDEX history_order ON history (started_at, id);
       CREATE INDEX history_month ON history (month, started_at, id);
       CREATE INDEX history_resolved ON history (resolved_minute);
+      CREATE INDEX history_open ON history (id) WHERE status != 'resolved' OR resolved_minute IS NULL;
       CREATE INDEX history_latest ON history (latest_minute);
       CREATE INDEX history_postmortem ON history (postmortem_at);
       CREATE INDEX touched_started ON touched (component_id, started_at, id);
@@ -156,16 +160,20 @@ export class HistoryIndex implements HistorySource {
     this.db = this.create();
   }
 
-  /** Adds many summaries of incidents not in the index, in one transaction. */
+  /**
+   * Adds many summaries in one transaction. An incident already in the index keeps its summary: a
+   * full export pages through the history by start, and one redated while it runs may be read
+   * twice (its change is published after the export anyway).
+   */
   load(summaries: Iterable<IncidentSummary>): void {
-    this.db.exec('BEGIN');
-    try {
-      for (const summary of summaries) this.insert(summary);
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    const added: string[] = [];
+    this.transaction(() => {
+      for (const summary of summaries) {
+        const month = this.insert(summary, 'OR IGNORE');
+        if (month !== null) added.push(month);
+      }
+    });
+    for (const month of added) this.count(month, 1);
   }
 
   /** Ends a bulk load: from here on, queries use the indexes. */
@@ -176,20 +184,38 @@ export class HistoryIndex implements HistorySource {
   /** Puts an incident's summary in place of its earlier one, if any. */
   put(summary: IncidentSummary): void {
     this.createIndexes();
-    this.db.exec('BEGIN');
-    try {
-      this.delete(summary.id);
-      this.insert(summary);
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    const { gone, added } = this.transaction(() => ({
+      gone: this.delete(summary.id),
+      added: this.insert(summary, ''),
+    }));
+    if (gone !== undefined) this.count(gone, -1);
+    if (added !== null) this.count(added, 1);
   }
 
   remove(id: string): void {
     this.createIndexes();
-    this.delete(id);
+    const gone = this.transaction(() => this.delete(id));
+    if (gone !== undefined) this.count(gone, -1);
+  }
+
+  /**
+   * Runs `work` in one transaction. The month counts are changed by the callers once it has
+   * committed, so a failed write leaves them as the rows are.
+   */
+  private transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // SQLite already rolled back (for example after SQLITE_FULL); nothing left to undo.
+      }
+      throw error;
+    }
   }
 
   /** The month (site time zone) of an instant. */
@@ -212,10 +238,11 @@ export class HistoryIndex implements HistorySource {
     return month;
   }
 
-  private insert(s: IncidentSummary): void {
+  /** Inserts a summary's rows; returns its month, or null when `OR IGNORE` kept an earlier one. */
+  private insert(s: IncidentSummary, conflict: 'OR IGNORE' | ''): string | null {
     const month = this.monthOf(Date.parse(s.started_at));
-    this.statement(
-      `INSERT INTO history (id, started_at, month, resolved_minute, status, version,
+    const { changes } = this.statement(
+      `INSERT ${conflict} INTO history (id, started_at, month, resolved_minute, status, version,
          latest_minute, postmortem_at, touched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       s.id,
@@ -228,20 +255,22 @@ export class HistoryIndex implements HistorySource {
       s.postmortem_at,
       s.touched.join('\n'),
     );
+    if (changes === 0) return null;
     const touched = this.statement(
       `INSERT INTO touched (component_id, id, started_at, latest_minute, postmortem_at)
        VALUES (?, ?, ?, ?, ?)`,
     );
     for (const c of s.touched) touched.run(c, s.id, s.started_at, s.latest_minute, s.postmortem_at);
-    this.count(month, 1);
+    return month;
   }
 
-  private delete(id: string): void {
+  /** Deletes an incident's rows; returns the month it was in, undefined when it was not. */
+  private delete(id: string): string | undefined {
     const month = this.value<string>('SELECT month FROM history WHERE id = ?', 'month', id);
-    if (month === undefined) return;
+    if (month === undefined) return undefined;
     this.statement('DELETE FROM history WHERE id = ?').run(id);
     this.statement('DELETE FROM touched WHERE id = ?').run(id);
-    this.count(month, -1);
+    return month;
   }
 
   private count(month: string, by: number): void {
@@ -308,13 +337,23 @@ export class HistoryIndex implements HistorySource {
     return this.column<string>('SELECT id FROM history ORDER BY started_at DESC, id DESC', 'id');
   }
 
-  /** Component id → when the oldest incident that touched it started. */
-  oldestStarts(): Map<string, string> {
+  /**
+   * Component id → when the oldest incident that touched it started, for `componentIds` (those
+   * without an incident are left out): one lookup in an index each, where grouping the whole
+   * table would read every row.
+   */
+  oldestStarts(componentIds: readonly string[]): Map<string, string> {
     this.createIndexes();
-    const rows = this.statement(
-      'SELECT component_id, MIN(started_at) AS started_at FROM touched GROUP BY component_id',
-    ).all();
-    return new Map(rows.map((r) => [r.component_id as string, r.started_at as string]));
+    const oldest = new Map<string, string>();
+    for (const id of componentIds) {
+      const at = this.value<string | null>(
+        'SELECT MIN(started_at) AS at FROM touched WHERE component_id = ?',
+        'at',
+        id,
+      );
+      if (at) oldest.set(id, at);
+    }
+    return oldest;
   }
 
   /**
@@ -425,7 +464,7 @@ export function summarise(incident: IncidentRecord): IncidentSummary {
     resolved_minute: incident.resolved_at === null ? null : minuteOf(incident.resolved_at),
     status: incident.status,
     version: incident.version,
-    touched: sharedList(touchedComponents(incident)),
+    touched: touchedComponents(incident),
     latest_minute: newestMinute(incident),
     postmortem_at: incident.postmortem?.published_at ?? null,
   };
@@ -439,23 +478,6 @@ function newestMinute(incident: IncidentRecord): number | null {
   return newest === null ? null : minuteOf(newest);
 }
 
-/**
- * One frozen list per distinct set of touched components, shared by every summary that touched
- * that set: a history touches a few hundred combinations of its components, and each summary read
- * from the index would otherwise hold its own list and its own copies of the ids.
- */
-const touchedLists = new Map<string, readonly string[]>();
-
-export function sharedList(ids: readonly string[]): readonly string[] {
-  const key = ids.join('\n');
-  let list = touchedLists.get(key);
-  if (!list) {
-    list = Object.freeze([...ids]);
-    touchedLists.set(key, list);
-  }
-  return list;
-}
-
 function summaryOf(row: Record<string, unknown>): IncidentSummary {
   const touched = row.touched as string;
   return {
@@ -464,7 +486,7 @@ function summaryOf(row: Record<string, unknown>): IncidentSummary {
     resolved_minute: row.resolved_minute as number | null,
     status: row.status as IncidentSummary['status'],
     version: row.version as number,
-    touched: sharedList(touched === '' ? [] : touched.split('\n')),
+    touched: touched === '' ? [] : touched.split('\n'),
     latest_minute: row.latest_minute as number | null,
     postmortem_at: row.postmortem_at as string | null,
   };

@@ -55,23 +55,45 @@ export class PublicIncidents {
     return this.index?.size ?? 0;
   }
 
-  /** Reads the whole history a page at a time into the index, then the hot records. */
+  /**
+   * Reads the whole history a page at a time into the index, then the hot records. When it fails,
+   * nothing is loaded (`loaded` is false) until a later `loadAll` succeeds.
+   */
   async loadAll(now: Date): Promise<void> {
-    if (this.index) this.index.reset();
-    else this.index = new HistoryIndex(this.indexAt.path, this.indexAt.zone);
+    this.index?.reset();
+    this.index ??= new HistoryIndex(this.indexAt.path, this.indexAt.zone);
     const index = this.index;
-    await eachPublicIncidentPage(this.db, (page) => index.load(page.map(summarise)));
-    index.loaded();
     this.oldest = null;
     this.hot.clear();
     this.uptimeOnly.clear();
-    await this.refreshHot(now);
+    this.hotSorted = [];
+    this.hotByComponent = null;
+    this.uptimeByComponent = null;
+    try {
+      await eachPublicIncidentPage(this.db, (page) => index.load(page.map(summarise)));
+      index.loaded();
+      await this.refreshHot(now);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
   }
 
-  /** Deletes the index: the next `loadAll` builds it again. */
+  /** Whether the last `loadAll` succeeded (and `close` has not been called since). */
+  get loaded(): boolean {
+    return this.index !== null;
+  }
+
+  /** Deletes the index and forgets the hot records: the next `loadAll` builds them again. */
   close(): void {
     this.index?.close();
     this.index = null;
+    this.hot.clear();
+    this.uptimeOnly.clear();
+    this.hotSorted = [];
+    this.hotByComponent = null;
+    this.uptimeByComponent = null;
+    this.oldest = null;
   }
 
   /**
@@ -117,7 +139,7 @@ export class PublicIncidents {
    * with a pass over the history only when a component's oldest incident itself changed.
    */
   oldestStarts(): ReadonlyMap<string, string> {
-    this.oldest ??= this.index?.oldestStarts() ?? new Map();
+    this.oldest ??= this.index?.oldestStarts(this.componentIds) ?? new Map();
     return this.oldest;
   }
 
@@ -181,33 +203,35 @@ export class PublicIncidents {
     const beforeByComponent = this.hotByComponent;
     const beforeUptime = this.uptimeByComponent;
     const summary = after && summarise(after);
+    // The index first: when its write fails, nothing here has changed.
+    if (summary) index.put(summary);
+    else index.remove(id);
     this.uptimeOnly.delete(id);
-    if (after) {
-      index.put(summary!);
-      this.hot.set(id, after);
-    } else {
-      index.remove(id);
-      this.hot.delete(id);
-    }
-    const touchedBefore = before.summary?.touched ?? [];
+    if (after) this.hot.set(id, after);
+    else this.hot.delete(id);
     const touchedAfter = summary?.touched ?? [];
     // New lists (the ones before stay whole for the undo and for views computed from them), each
-    // changed by halving: no re-sort, no pass over the hot incidents.
+    // changed by halving: no re-sort, no pass over the hot incidents. The lists were grouped by
+    // each held record's own components, so it leaves those (a record read after its summary was
+    // indexed, as a refresh can, may touch more components than the summary says).
+    const hotBefore = before.hot && {
+      record: before.hot,
+      touched: touchedComponents(before.hot),
+    };
+    const heldBefore = hotBefore ?? before.uptime;
     if (beforeSorted) this.hotSorted = replaced(beforeSorted, before.hot, after);
     if (beforeByComponent)
       this.hotByComponent = regrouped(
         beforeByComponent,
-        before.hot && { record: before.hot, touched: touchedBefore },
+        hotBefore,
         after && { record: after, touched: touchedAfter },
       );
-    if (beforeUptime) {
-      const held = before.hot ?? before.uptime?.record;
+    if (beforeUptime)
       this.uptimeByComponent = regrouped<UptimeRecord>(
         beforeUptime,
-        held && { record: held, touched: touchedBefore },
+        heldBefore,
         after && { record: after, touched: touchedAfter },
       );
-    }
     this.oldest = oldestAfter(before.oldest, before.summary, summary);
     return () => {
       if (before.summary) index.put(before.summary);

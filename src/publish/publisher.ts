@@ -105,8 +105,9 @@ export interface PublisherHealth {
   /** Routes whose render failed and that wait for their retry; their previous files are live. */
   retries_pending: number;
   /**
-   * Public incidents known (each held as a summary) and those held in full: the open, the recent
-   * and the newest few per feed. The rest are read from the database when their pages render.
+   * Public incidents known (each as a summary in the history index) and those held in full: the
+   * open, the recent and the newest few per feed. The rest are read from the database when their
+   * pages render.
    */
   incidents?: { public: number; in_full: number };
 }
@@ -144,9 +145,9 @@ const WRITER_THREAD_ROUTES = 2_000;
 const COLLECT_AFTER_ROUTES = 10_000;
 
 /**
- * Keeps `siteDir` equal to what the database says, publicly. It holds every public incident as a
- * summary and the few the site-wide routes read in full (`PublicIncidents`: loaded by a full
- * export, refreshed per change from the database), reads any other record when its route is
+ * Keeps `siteDir` equal to what the database says, publicly. It keeps every public incident as a
+ * summary in an index file beside the site, and holds the few the site-wide routes read in full
+ * (`PublicIncidents`: loaded by a full export, refreshed per change from the database), reads any other record when its route is
  * rendered, renders only the routes a change affects through the Astro server build, and writes
  * each file atomically.
  */
@@ -590,7 +591,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const now = options.now();
     const monthChanged =
       exportedMonth !== null && exportedMonth !== monthKey(now.getTime(), content.site.timezone);
-    if (pendingFull || !ready || monthChanged) {
+    // Also when the incidents are not loaded: a full export that failed while reading them.
+    if (pendingFull || !ready || monthChanged || !incidents.loaded) {
       pendingFull = false;
       try {
         await runFullExport();
@@ -758,6 +760,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     async fullExport() {
       lock ??= acquireSiteLock(siteDir);
       while (running) await running;
+      // `stop()` ran meanwhile: it released the lock and deleted the history index.
+      if (stopped) throw new Error('the publisher has stopped');
       if (timer) clearTimeout(timer);
       timer = null;
       const job = runFullExport();

@@ -24,10 +24,7 @@ import type { UptimeRecord } from './uptime.ts';
 export interface IncidentSummary {
   id: string;
   started_at: string;
-  /**
-   * When it was resolved, in whole minutes since the epoch (`minuteOf`); null while open. A small
-   * integer where the time as text took 36 bytes of every summary (3.6 MiB at 100,000 incidents).
-   */
+  /** When it was resolved, in whole minutes since the epoch (`minuteOf`); null while open. */
   resolved_minute: number | null;
   status: IncidentRecord['status'];
   version: number;
@@ -36,7 +33,7 @@ export interface IncidentSummary {
   /**
    * The newest update's `display_at` in whole minutes since the epoch; null without updates. The
    * feeds' order to the minute: enough to pick, ties included, a superset of the incidents whose
-   * updates lead the feeds (the order key as text took 60 bytes of every summary).
+   * updates lead the feeds.
    */
   latest_minute: number | null;
   /** When its postmortem was published; null without one. */

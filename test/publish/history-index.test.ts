@@ -1,9 +1,12 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/domain/types.ts';
 import { HistoryIndex, historyIndexPath } from '../../src/publish/history-index.ts';
+import { PublicIncidents } from '../../src/publish/public-incidents.ts';
+import { openDatabase } from '../../src/storage/db.ts';
+import { migrate } from '../../src/storage/migrations.ts';
 import {
   allRoutes,
   historyLayout,
@@ -114,7 +117,7 @@ describe('the history index', () => {
       expect(index.oldestStart(), step).toBe(list.at(-1)!.started_at);
       const oldest = new Map<string, string>();
       for (const s of list) for (const c of s.touched) oldest.set(c, s.started_at);
-      expect(index.oldestStarts(), step).toEqual(oldest);
+      expect(index.oldestStarts(components), step).toEqual(oldest);
       for (const s of list.slice(0, 5)) expect(index.get(s.id), step).toEqual(s);
     };
     compare('loaded');
@@ -144,6 +147,18 @@ describe('the history index', () => {
     index.remove('never-there');
     expect(index.size).toBe(held.size);
 
+    // A write that fails (here, a summary without a status) leaves the rows and the counts as they
+    // were: the earlier summary is still in place.
+    const kept = [...held.values()][0]!;
+    expect(() => index.put({ ...kept, started_at: NOW, status: null as never })).toThrow();
+    expect(index.get(kept.id)).toEqual(kept);
+    compare('after a failed write');
+    // A bulk load meeting an incident already in the index (one redated while a full export pages
+    // through the history) keeps the first.
+    index.load([{ ...kept, started_at: NOW, version: 9 }]);
+    expect(index.get(kept.id)).toEqual(kept);
+    compare('after a repeated load');
+
     // A full export starts it again, empty.
     index.reset();
     expect(index.size).toBe(0);
@@ -152,5 +167,24 @@ describe('the history index', () => {
     expect(index.oldestStart()).toBeNull();
     index.close();
     expect(() => statSync(path)).toThrow();
+  });
+
+  it('is not loaded when reading the history fails, and its file is gone', async () => {
+    const content = await repoContent();
+    const dir = mkdtempSync(join(tmpdir(), 'herald-index-'));
+    dirs.push(dir);
+    const db = await openDatabase({ url: `file:${join(dir, 'herald.db')}` });
+    await migrate(db, () => new Date(NOW));
+    const path = join(dir, 'site.history.db');
+    const store = new PublicIncidents(db, ['api'], { path, zone: content.site.timezone });
+    await store.loadAll(new Date(NOW));
+    expect(store.loaded).toBe(true);
+    // The incidents cannot be read any more.
+    await db.write((tx) => tx.run('ALTER TABLE incidents RENAME TO incidents_gone'));
+    await expect(store.loadAll(new Date(NOW))).rejects.toThrow('no such table');
+    expect(store.loaded).toBe(false);
+    expect(existsSync(path)).toBe(false);
+    expect(() => store.apply('x', null)).toThrow('not loaded');
+    db.close();
   });
 });
