@@ -73,8 +73,12 @@ describe('the site lock', () => {
   it('makes build:site refuse while a server publishes the same directory, and run once it stopped', async () => {
     server = await startServer();
     await server.published();
+    const index = historyIndexPath(join(server.dataDir, 'site'));
+    const made = statSync(index).ino;
     const refused = await buildSite(server.dataDir, server.token);
     expect(refused.code).toBe(1);
+    // Refused before it read anything: the server's index of the history is untouched.
+    expect(statSync(index).ino).toBe(made);
     expect(refused.stderr).toContain('build:site refused');
     expect(refused.stderr).toContain(`process ${server.child.pid}`);
     expect(refused.stdout).not.toContain('exported');
@@ -85,6 +89,8 @@ describe('the site lock', () => {
     expect(done.stderr).not.toContain('refused');
     expect(done.code).toBe(0);
     expect(done.stdout).toContain('exported');
+    // Its own index went with it.
+    expect(existsSync(index)).toBe(false);
   }, 180_000);
 
   it('puts a second server on the same directory on standby until the first one stops', async () => {
