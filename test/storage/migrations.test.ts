@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/storage/db.ts';
@@ -20,6 +21,39 @@ describe('migrations', () => {
     const recorded = await again.query('SELECT version FROM schema_migrations ORDER BY version');
     expect(recorded.map((r) => r.version)).toEqual(first);
     again.close();
+  });
+
+  it('open a file whose write lock another process holds, once it lets go', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'herald-mig-')), 'herald.db');
+    // Another connection, on a thread of its own, creates the file and holds its write lock (as a
+    // second server's migrations do) for 300 ms.
+    const holder = new Worker(
+      `const Database = require('libsql');
+       const { parentPort, workerData } = require('node:worker_threads');
+       const db = new Database(workerData);
+       db.exec('CREATE TABLE held (x); BEGIN IMMEDIATE; INSERT INTO held VALUES (1)');
+       parentPort.postMessage('locked');
+       setTimeout(() => { db.exec('COMMIT'); db.close(); parentPort.postMessage('released'); }, 300);`,
+      { eval: true, workerData: path },
+    );
+    const messages: string[] = [];
+    const released = new Promise<void>((resolve) =>
+      holder.on('message', (m: string) => {
+        messages.push(m);
+        if (m === 'released') resolve();
+      }),
+    );
+    await new Promise<void>((resolve) => holder.once('message', () => resolve()));
+    const started = Date.now();
+    const db = await openDatabase({ url: `file:${path}` });
+    // It waited for the lock instead of failing with SQLITE_BUSY at once.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    await released;
+    expect(messages).toEqual(['locked', 'released']);
+    expect(await db.query('SELECT x FROM held')).toEqual([{ x: 1 }]);
+    expect(await db.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    db.close();
+    await holder.terminate();
   });
 
   it('are applied exactly once when two processes migrate one file at once', async () => {

@@ -22,6 +22,30 @@ function bindable(args: InArgs | undefined): unknown[] {
   return args.map((value: InValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value));
 }
 
+/** How long a statement waits for another process's lock on the file. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs `work` again while it fails with SQLITE_BUSY, for up to `timeoutMs`, blocking (it runs
+ * while the database opens, before anything else may use it). Switching a file to WAL waits for
+ * no lock: while another process holds the file's write lock (its migrations, in the same
+ * second), SQLite answers SQLITE_BUSY at once instead of calling the busy handler, and a server
+ * started beside another one failed to open its database.
+ */
+function whenNotBusy<T>(work: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      return work();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline)
+        throw error;
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+}
+
 /**
  * The embedded database file through `libsql`, the driver `@libsql/client` itself wraps for
  * `file:` URLs, with one difference that matters on the hot path: statements are prepared once per
@@ -33,7 +57,7 @@ export function openEmbedded(
   queue: <T>(job: () => Promise<T>) => Promise<T>,
   { checkpointInBackground = false } = {},
 ): Db {
-  const connection = new Database(path, { timeout: 10_000 }) as unknown as Connection;
+  const connection = new Database(path, { timeout: BUSY_TIMEOUT_MS }) as unknown as Connection;
   const statements = new Map<string, Statement>();
   function statement(sql: string): Statement {
     let prepared = statements.get(sql);
@@ -75,7 +99,7 @@ export function openEmbedded(
       throw error;
     }
   }
-  execute('PRAGMA journal_mode = WAL');
+  whenNotBusy(() => execute('PRAGMA journal_mode = WAL'), BUSY_TIMEOUT_MS);
   execute('PRAGMA synchronous = NORMAL');
   execute('PRAGMA foreign_keys = ON');
   let checkpointer: Checkpointer | null = null;
