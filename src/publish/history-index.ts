@@ -1,7 +1,8 @@
-import { chmodSync, closeSync, openSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'libsql';
 import { addMonths, monthKey, startOfDay } from '../lib/time.ts';
+import { keepPrivate } from '../storage/db.ts';
 import { FEED_ITEMS } from './feed.ts';
 import type { IncidentRecord } from '../domain/types.ts';
 import { touchedComponents } from './routes.ts';
@@ -82,8 +83,7 @@ export class HistoryIndex implements HistorySource {
   private create(): Database.Database {
     removeFiles(this.path);
     // Public incidents only, but the publisher's business: private to its owner, like the database.
-    closeSync(openSync(this.path, 'w', 0o600));
-    chmodSync(this.path, 0o600);
+    keepPrivate(this.path);
     const db = new Database(this.path);
     db.exec(`
       PRAGMA journal_mode = MEMORY;

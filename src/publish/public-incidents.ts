@@ -63,12 +63,7 @@ export class PublicIncidents {
     this.index?.reset();
     this.index ??= new HistoryIndex(this.indexAt.path, this.indexAt.zone);
     const index = this.index;
-    this.oldest = null;
-    this.hot.clear();
-    this.uptimeOnly.clear();
-    this.hotSorted = [];
-    this.hotByComponent = null;
-    this.uptimeByComponent = null;
+    this.forgetHeld();
     try {
       await eachPublicIncidentPage(this.db, (page) => index.load(page.map(summarise)));
       index.loaded();
@@ -88,6 +83,11 @@ export class PublicIncidents {
   close(): void {
     this.index?.close();
     this.index = null;
+    this.forgetHeld();
+  }
+
+  /** Drops the hot records, the timelines and what is kept from them. */
+  private forgetHeld(): void {
     this.hot.clear();
     this.uptimeOnly.clear();
     this.hotSorted = [];

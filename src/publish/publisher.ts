@@ -147,9 +147,9 @@ const COLLECT_AFTER_ROUTES = 10_000;
 /**
  * Keeps `siteDir` equal to what the database says, publicly. It keeps every public incident as a
  * summary in an index file beside the site, and holds the few the site-wide routes read in full
- * (`PublicIncidents`: loaded by a full export, refreshed per change from the database), reads any other record when its route is
- * rendered, renders only the routes a change affects through the Astro server build, and writes
- * each file atomically.
+ * (`PublicIncidents`: loaded by a full export, refreshed per change from the database), reads any
+ * other record when its route is rendered, renders only the routes a change affects through the
+ * Astro server build, and writes each file atomically.
  */
 export function createPublisher(options: PublisherOptions): Publisher {
   const { db, content, siteDir, log } = options;

@@ -167,7 +167,7 @@ function fenced(db: Db): Db {
  * it. The file is created `0600` before SQLite opens it (SQLite gives its `-wal` and `-shm` files
  * the same mode), and an existing file is tightened.
  */
-function keepPrivate(path: string): void {
+export function keepPrivate(path: string): void {
   closeSync(openSync(path, 'a', 0o600));
   chmodSync(path, 0o600);
 }
